@@ -1,0 +1,137 @@
+"""The cancellation quote: every amount and date the customer is told before confirming.
+
+All amounts are integers in the brand currency's minor units; all dates are in the brand's time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from simexit.domain.business_days import BusinessCalendar, due_at
+from simexit.domain.errors import InvalidInput
+from simexit.domain.facts import LineFacts
+from simexit.domain.money import prorate
+from simexit.domain.policy import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class KeptRecord:
+    record_set: str
+    until: date
+    law: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    currency: str
+    balance_minor: int
+    outstanding_minor: int
+    early_termination_fee_minor: int
+    cancellation_fee_minor: int
+    refund_fee_minor: int
+    refund_minor: int  # what will be paid out
+    refund_below_minimum_minor: int  # credit left that is under the brand's payout minimum
+    amount_due_minor: int  # what the customer still owes after the balance is used
+    effective_date: date
+    review_due_at: datetime
+    refund_by: date
+    refund_request_deadline: date
+    erasure_date: date
+    number_release_date: date
+    kept_records: tuple[KeptRecord, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        for k, v in list(d.items()):
+            if isinstance(v, datetime | date):
+                d[k] = v.isoformat()
+        d["kept_records"] = [
+            {"record_set": k.record_set, "until": k.until.isoformat(), "law": k.law} for k in self.kept_records
+        ]
+        return d
+
+
+def local_today(policy: Policy, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(policy.brand.time_zone)).date()
+
+
+def effective_date(policy: Policy, now: datetime, requested: date | None) -> date:
+    today = local_today(policy, now)
+    c = policy.closure
+    if c.effective == "end_of_billing_period":
+        nxt = today.replace(day=c.billing_cycle_day)
+        if nxt <= today:
+            nxt = (nxt.replace(day=1) + timedelta(days=32)).replace(day=c.billing_cycle_day)
+        earliest = nxt - timedelta(days=1)
+    else:
+        earliest = today
+    if requested is None:
+        return earliest
+    if requested < earliest:
+        raise InvalidInput("EFFECTIVE_DATE_TOO_EARLY", f"the earliest end date is {earliest.isoformat()}",
+                           earliest=earliest.isoformat())
+    latest = today + timedelta(days=c.max_notice_days)
+    if requested > latest:
+        raise InvalidInput("EFFECTIVE_DATE_TOO_LATE", f"the latest end date is {latest.isoformat()}",
+                           latest=latest.isoformat())
+    return requested
+
+
+def early_termination_fee(facts: LineFacts, policy: Policy, effective: date) -> int:
+    if facts.contract_end is None or facts.contract_end <= effective:
+        return 0
+    rule = policy.fees.early_termination
+    if rule == "waived":
+        return 0
+    if rule == "line_fee" or facts.contract_start is None:
+        return facts.early_termination_fee_minor
+    whole = (facts.contract_end - facts.contract_start).days
+    remaining = (facts.contract_end - effective).days
+    return prorate(facts.early_termination_fee_minor, remaining, whole)
+
+
+def compute_quote(facts: LineFacts, policy: Policy, now: datetime, calendar: BusinessCalendar,
+                  requested_effective: date | None = None) -> Quote:
+    if facts.currency != policy.brand.currency:
+        raise InvalidInput("CURRENCY_MISMATCH", f"account in {facts.currency}, brand in {policy.brand.currency}")
+    eff = effective_date(policy, now, requested_effective)
+    outstanding = sum(b.amount_minor for b in facts.unpaid_bills)
+    etf = early_termination_fee(facts, policy, eff)
+    fee = policy.fees.cancellation_fee_minor
+    balance = max(0, facts.balance_minor)
+    net = balance - outstanding - etf - fee
+    refund_fee = refund = below_min = amount_due = 0
+    if net > 0:
+        refund_fee = min(policy.refund.fee_minor, net)
+        payable = net - refund_fee
+        if payable < policy.refund.minimum_minor:
+            below_min = payable
+        else:
+            refund = payable
+    else:
+        amount_due = -net
+    # A negative ledger balance is a debt too.
+    amount_due += max(0, -facts.balance_minor)
+    keep = tuple(
+        KeptRecord(k.record_set, eff + timedelta(days=k.days), k.law) for k in policy.retention.keep
+    )
+    return Quote(
+        currency=policy.brand.currency,
+        balance_minor=facts.balance_minor,
+        outstanding_minor=outstanding,
+        early_termination_fee_minor=etf,
+        cancellation_fee_minor=fee,
+        refund_fee_minor=refund_fee,
+        refund_minor=refund,
+        refund_below_minimum_minor=below_min,
+        amount_due_minor=amount_due,
+        effective_date=eff,
+        review_due_at=due_at(calendar, now, policy.review.sla_business_days, policy.brand.time_zone),
+        refund_by=calendar.add_business_days(eff, policy.refund.payout_business_days),
+        refund_request_deadline=eff + timedelta(days=policy.refund.request_window_days),
+        erasure_date=eff + timedelta(days=policy.retention.erase_after_days),
+        number_release_date=eff + timedelta(days=policy.numbers.quarantine_days),
+        kept_records=keep,
+    )

@@ -1,0 +1,81 @@
+"""Wiring: the database, the brand policies, the clock and the facts source that use cases share."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Connection, insert, select, update
+
+from simexit.clock import Clock, SystemClock
+from simexit.config import Settings, get_settings
+from simexit.domain.business_days import BusinessCalendar
+from simexit.domain.errors import NotFound
+from simexit.domain.facts import FactsSource
+from simexit.domain.policy import Policy, load_policies
+from simexit.store.database import Database
+from simexit.store.facts_source import SqlFactsSource
+from simexit.store.tables import brands, calendar_overrides
+
+
+@dataclass
+class Simexit:
+    db: Database
+    policies: dict[str, Policy]
+    clock: Clock
+    secret_key: str
+    facts_source: Callable[[Connection], FactsSource] = SqlFactsSource
+    brand_ids: dict[str, int] = field(default_factory=dict)
+
+    def policy(self, brand: str) -> Policy:
+        try:
+            return self.policies[brand]
+        except KeyError:
+            raise NotFound("BRAND_UNKNOWN", f"no brand {brand!r}", known=sorted(self.policies)) from None
+
+    def brand_id(self, brand: str) -> int:
+        self.policy(brand)
+        return self.brand_ids[brand]
+
+    def brand_code(self, brand_id: int) -> str:
+        return next(code for code, i in self.brand_ids.items() if i == brand_id)
+
+    def calendar(self, conn: Connection, policy: Policy) -> BusinessCalendar:
+        jur = policy.brand.jurisdiction + (f"-{policy.brand.subdivision}" if policy.brand.subdivision else "")
+        rows = conn.execute(
+            select(calendar_overrides.c.day, calendar_overrides.c.is_business_day)
+            .where(calendar_overrides.c.jurisdiction.in_([policy.brand.jurisdiction, jur]))
+        ).all()
+        overrides: dict[date, bool] = {r.day: r.is_business_day for r in rows}
+        return policy.calendar(overrides)
+
+    def sync_brands(self) -> None:
+        """Make the brands table mirror the loaded policies (run at start-up, after migrations)."""
+        now = self.clock.now()
+        with self.db.write() as conn:
+            existing = {r.code: r for r in conn.execute(select(brands)).all()}
+            for code, p in self.policies.items():
+                digest = hashlib.sha256(p.model_dump_json().encode()).hexdigest()
+                values = dict(name=p.brand.name, jurisdiction=p.brand.jurisdiction, currency=p.brand.currency,
+                              card_kind=p.brand.card_kind, policy_sha256=digest, updated_at=now)
+                if code not in existing:
+                    conn.execute(insert(brands).values(code=code, **values))
+                elif existing[code].policy_sha256 != digest:
+                    conn.execute(update(brands).where(brands.c.code == code).values(**values))
+            self.brand_ids = {r.code: r.id for r in conn.execute(select(brands.c.code, brands.c.id)).all()}
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
+              db: Database | None = None, migrate: bool = False) -> Simexit:
+    s = settings or get_settings()
+    policies = load_policies(s.policy_dir)
+    database = db or Database(s.database_url)
+    if migrate:
+        from simexit.store.migrate import upgrade
+
+        upgrade(database.url)
+    app = Simexit(db=database, policies=policies, clock=clock or SystemClock(), secret_key=s.secret_key)
+    app.sync_brands()
+    return app

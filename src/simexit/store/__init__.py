@@ -1,0 +1,1 @@
+"""Tables, repositories and migrations: the only place that writes SQL."""

@@ -1,0 +1,92 @@
+"""Queries and writes of applications and their timeline."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, insert, select, update
+
+from simexit.domain.errors import Conflict, NotFound
+from simexit.domain.state_machine import Transition
+from simexit.store.tables import OPEN_STATUSES, application_events, applications, brands, lines
+
+
+def insert_application(conn: Connection, values: dict[str, Any]) -> int:
+    return conn.execute(insert(applications).values(**values).returning(applications.c.id)).scalar_one()
+
+
+def append_event(conn: Connection, application_id: int, t: Transition | None = None, *, event: str,
+                 at: datetime | None = None, actor_type: str | None = None, actor_id: str | None = None,
+                 actor_role: str | None = None, channel: str | None = None, note: str | None = None,
+                 data: dict[str, Any] | None = None) -> None:
+    if t is not None:
+        values = dict(at=t.at, from_status=t.from_status.value, to_status=t.to_status.value,
+                      actor_type=t.actor_type.value, actor_id=t.actor_id, actor_role=t.actor_role,
+                      channel=t.channel, note=t.note)
+    else:
+        values = dict(at=at, from_status=None, to_status=None, actor_type=actor_type, actor_id=actor_id,
+                      actor_role=actor_role, channel=channel, note=note)
+    conn.execute(insert(application_events).values(application_id=application_id, event=event, data=data,
+                                                   **values))
+
+
+def apply_transition(conn: Connection, application_id: int, t: Transition, *, event: str,
+                     extra: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> None:
+    """Move the application only if it is still in ``t.from_status`` (optimistic check), then log it."""
+    res = conn.execute(
+        update(applications)
+        .where(applications.c.id == application_id, applications.c.status == t.from_status.value)
+        .values(status=t.to_status.value, updated_at=t.at, **(extra or {}))
+    )
+    if res.rowcount != 1:
+        raise Conflict("APPLICATION_CHANGED", "the application changed meanwhile; reload and try again")
+    append_event(conn, application_id, t, event=event, data=data)
+
+
+def get_by_number(conn: Connection, application_no: str, *, for_update: bool = False) -> RowMapping:
+    q = (select(applications, brands.c.code.label("brand"), lines.c.msisdn, lines.c.kind.label("line_kind"))
+         .join(brands, brands.c.id == applications.c.brand_id)
+         .join(lines, lines.c.id == applications.c.line_id)
+         .where(applications.c.application_no == application_no))
+    if for_update and conn.dialect.name == "postgresql":
+        q = q.with_for_update(of=applications)
+    row = conn.execute(q).mappings().first()
+    if row is None:
+        raise NotFound("APPLICATION_NOT_FOUND", f"no application {application_no}")
+    return row
+
+
+def open_application_for_line(conn: Connection, line_id: int) -> str | None:
+    return conn.execute(
+        select(applications.c.application_no)
+        .where(applications.c.line_id == line_id, applications.c.status.in_(OPEN_STATUSES))
+    ).scalar_one_or_none()
+
+
+def timeline(conn: Connection, application_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(application_events).where(application_events.c.application_id == application_id)
+        .order_by(application_events.c.id)
+    ).mappings().all()
+    return [
+        {"at": r["at"].isoformat(), "event": r["event"], "from_status": r["from_status"],
+         "to_status": r["to_status"], "actor_type": r["actor_type"], "actor_id": r["actor_id"],
+         "actor_role": r["actor_role"], "channel": r["channel"], "note": r["note"]}
+        for r in rows
+    ]
+
+
+def list_pending_auto(conn: Connection, brand_ids: list[int], limit: int = 500) -> list[RowMapping]:
+    return conn.execute(
+        select(applications.c.id, applications.c.application_no, applications.c.status)
+        .where(applications.c.status == "pending_review", applications.c.needs_person.is_(False),
+               applications.c.brand_id.in_(brand_ids))
+        .order_by(applications.c.id).limit(limit)
+    ).mappings().all()
+
+
+def as_date(v: date | str | None) -> date | None:
+    if v is None or isinstance(v, date):
+        return v
+    return date.fromisoformat(v)

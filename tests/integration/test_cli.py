@@ -1,0 +1,90 @@
+"""The CLI as outside scripts use it: JSON shapes and exit codes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simexit.store.migrate import upgrade
+
+
+def _run(env, *args, ok=True):
+    p = subprocess.run([sys.executable, "-m", "simexit.cli", *args], env=env, capture_output=True, text=True,
+                       timeout=120)
+    if ok:
+        assert p.returncode == 0, p.stderr
+    return p
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'cli.db'}"
+    e = {**os.environ, "SIMEXIT_DATABASE_URL": url}
+    upgrade(url)
+    _run(e, "demo", "load")
+    return e
+
+
+def test_demo_load_is_idempotent(env):
+    assert "already loaded" in _run(env, "demo", "load").stdout
+
+
+def test_lines_list_json(env):
+    rows = json.loads(_run(env, "lines", "list", "--json").stdout)
+    assert len(rows) == 48
+    assert {"msisdn", "brand", "kind", "status"} <= set(rows[0])
+    assert {r["kind"] for r in rows} == {"sim", "esim", "data"}
+    assert {r["brand"] for r in rows} == {"roamly", "globetalk", "baohao", "liuliang", "hansanet", "huaxin"}
+
+
+def test_precheck_apply_show_review(env):
+    from simexit.services.demo_data import demo_msisdn
+    blocked = json.loads(_run(env, "precheck", demo_msisdn("liuliang", "arrears"), "--json").stdout)
+    assert blocked["findings"][0] == {**blocked["findings"][0], "code": "ARREARS", "severity": "blocker"}
+    assert blocked["quote"]["currency"] == "CNY" and isinstance(blocked["quote"]["outstanding_minor"], int)
+    p = _run(env, "apply", demo_msisdn("liuliang", "arrears"), "--channel", "online", "--json", ok=False)
+    assert p.returncode == 2 and "PRECHECK_BLOCKED" in p.stderr and "ARREARS" in p.stderr
+
+    m = demo_msisdn("huaxin", "clean")
+    a = json.loads(_run(env, "apply", m, "--channel", "store", "--staff", "clerk7", "--json").stdout)
+    assert a["status"] == "pending_review" and a["application_no"].startswith("SX-")
+    again = json.loads(_run(env, "apply", m, "--channel", "store", "--staff", "clerk7", "--json").stdout)
+    assert again["application_no"] == a["application_no"]
+    shown = json.loads(_run(env, "show", a["application_no"], "--json").stdout)
+    assert shown["status"] == "pending_review" and isinstance(shown["timeline"], list)
+    assert shown["timeline"][0]["actor_id"] == "clerk7" and shown["timeline"][0]["channel"] == "store"
+    p = _run(env, "review", "reject", a["application_no"], "--staff", "rita", "--reason", "BOGUS", ok=False)
+    assert p.returncode == 2 and "REJECTION_REASON_UNKNOWN" in p.stderr
+    done = json.loads(_run(env, "review", "approve", a["application_no"], "--staff", "rita", "--json").stdout)
+    assert done["status"] == "approved"
+    p = _run(env, "review", "approve", a["application_no"], "--staff", "rita", ok=False)
+    assert p.returncode == 2 and "TRANSITION_NOT_ALLOWED" in p.stderr
+    assert json.loads(_run(env, "withdraw", a["application_no"], "--json").stdout)["status"] == "withdrawn"
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["precheck", "+86 123"], "MSISDN_INVALID"),
+    (["precheck", "+8613900009999"], "LINE_NOT_FOUND"),
+    (["show", "SX-0000-0000-1"], "APPLICATION_NOT_FOUND"),
+    (["apply", "+8613900300100", "--channel", "fax"], "Invalid value"),
+    (["precheck", "+8613900300100", "--date", "tomorrow"], "not a date"),
+])
+def test_bad_input_exits_2_with_a_message(env, args, words):
+    p = _run(env, *args, ok=False)
+    assert p.returncode == 2
+    assert words in p.stderr
+
+
+def test_malformed_policy_and_import_file(env, tmp_path: Path):
+    bad = tmp_path / "policies"
+    bad.mkdir()
+    (bad / "x.toml").write_text("[brand]\ncode = 'x'\n")
+    p = _run({**env, "SIMEXIT_POLICY_DIR": str(bad)}, "lines", "list", ok=False)
+    assert p.returncode == 2 and "POLICY_INVALID" in p.stderr and "x.toml" in p.stderr
+    f = tmp_path / "in.jsonl"
+    f.write_text('{"type": "customer"}\n', encoding="utf-8")
+    p = _run(env, "import", str(f), ok=False)
+    assert p.returncode == 2 and "line 1" in p.stderr
