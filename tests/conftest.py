@@ -16,7 +16,7 @@ from simexit.domain.policy import load_policies
 from simexit.services.context import Simexit
 from simexit.store.database import Database
 from simexit.store.migrate import upgrade
-from simexit.store.tables import metadata
+from simexit.store.schema import metadata
 
 # Monday 23 November 2026, 10:00 in Beijing.
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

@@ -1,7 +1,7 @@
 from sqlalchemy import create_engine, inspect
 
 from simexit.store.migrate import downgrade, upgrade
-from simexit.store.tables import metadata
+from simexit.store.schema import metadata
 
 
 def test_migrations_match_the_tables_and_go_down_and_up(tmp_path):

@@ -242,3 +242,28 @@ calendar_overrides = Table(
     Column("is_business_day", Boolean, nullable=False),
     Column("note", String(200)),
 )
+
+# Transactional outbox: a message is written in the same transaction as the state change that causes
+# it; the worker sends it exactly once (idempotency_key is unique) and records the result.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False),  # sms | email | webhook
+    Column("recipient", String(320), nullable=False),  # E.164, e-mail address or URL
+    Column("template", String(48), nullable=False),
+    Column("locale", String(8), nullable=False, server_default="en"),
+    Column("payload", Json, nullable=False),
+    Column("idempotency_key", String(120), nullable=False, unique=True),
+    Column("application_id", Id, ForeignKey("applications.id"), index=True),
+    Column("state", String(10), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("locked_by", String(64)),
+    Column("locked_until", UtcDateTime),
+    CheckConstraint("kind IN ('sms', 'email', 'webhook')", name="kind"),
+    CheckConstraint("state IN ('pending', 'sent', 'dead')", name="state"),
+    Index("ix_outbox_due", "state", "due_at"),
+)

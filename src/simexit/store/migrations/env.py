@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from simexit.store.tables import metadata
+from simexit.store.schema import metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
