@@ -78,6 +78,6 @@ def clock() -> FixedClock:
 @pytest.fixture
 def app(database: Database, policies, clock: FixedClock) -> Simexit:
     _empty(database)
-    a = Simexit(db=database, policies=dict(policies), clock=clock, secret_key=SECRET)
+    a = Simexit(db=database, policies=dict(policies), clock=clock, secret_key=SECRET, fast_password_hash=True)
     a.sync_brands()
     return a

@@ -329,5 +329,55 @@ def withdraw(application_no: str, staff: str | None, note: str | None, as_json: 
     _out(run(_app(), application_no, actor, note), as_json, _print_application)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes")
+@refusals
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the REST API, the portal and the console."""
+    import uvicorn
+
+    from simexit.store.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    uvicorn.run("simexit.asgi:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_level="warning")
+
+
+@main.group("staff")
+def staff_group() -> None:
+    """Staff accounts (roles: agent, store_clerk, reviewer, supervisor, admin)."""
+
+
+@staff_group.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["agent", "store_clerk", "reviewer", "supervisor", "admin"]))
+@click.option("--brand", "brands", multiple=True, required=True, help="brand code, repeatable; '*' for all")
+@click.option("--name", "display_name")
+@click.option("--totp", is_flag=True, help="require a TOTP code at sign-in; prints the secret to enrol")
+@click.password_option(envvar="SIMEXIT_STAFF_PASSWORD", help="or set SIMEXIT_STAFF_PASSWORD")
+@refusals
+def staff_add(username: str, role: str, brands: tuple[str, ...], display_name: str | None, totp: bool,
+              password: str) -> None:
+    from simexit.services.staff_auth import create_staff
+
+    secret = create_staff(_app(), username, password, role, list(brands), display_name=display_name, totp=totp)
+    click.echo(f"created {username.lower()} ({role})")
+    if secret:
+        click.echo(f"TOTP secret (enrol it in an authenticator app now; it is not shown again): {secret}")
+
+
+@staff_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def staff_list(as_json: bool) -> None:
+    from simexit.services.staff_auth import list_staff
+
+    _out(list_staff(_app()), as_json, lambda rows: [click.echo(
+        f"{r['username']:<16} {r['role']:<12} {','.join(r['brands']):<30} "
+        f"{'active' if r['active'] else 'inactive'}{' totp' if r['totp'] else ''}") for r in rows])
+
+
 if __name__ == "__main__":
     main()

@@ -36,6 +36,20 @@ def id_fingerprint(secret_key: str, id_type: str, id_number: str) -> str:
     return hmac.new(secret_key.encode(), msg, hashlib.sha256).hexdigest()
 
 
+def id_tail_fingerprint(secret_key: str, id_type: str, id_number: str) -> str:
+    """HMAC of the last 6 characters: a second factor a customer can type on a phone (身份证后六位)."""
+    tail = normalize_id_number(id_type, id_number)[-6:]
+    return hmac.new(secret_key.encode(), f"tail:{id_type}:{tail}".encode(), hashlib.sha256).hexdigest()
+
+
+def id_tail_matches(secret_key: str, id_type: str, tail: str, stored_hash: str | None) -> bool:
+    t = (tail or "").strip().upper()
+    if not stored_hash or len(t) != 6:
+        return False
+    candidate = hmac.new(secret_key.encode(), f"tail:{id_type}:{t}".encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(candidate, stored_hash)
+
+
 def id_matches(secret_key: str, id_type: str, id_number: str, stored_hash: str | None) -> bool:
     if not stored_hash:
         return False

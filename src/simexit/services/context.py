@@ -28,6 +28,7 @@ class Simexit:
     secret_key: str
     facts_source: Callable[[Connection], FactsSource] = SqlFactsSource
     brand_ids: dict[str, int] = field(default_factory=dict)
+    fast_password_hash: bool = False  # cheapest argon2 parameters: tests only
 
     def policy(self, brand: str) -> Policy:
         try:

@@ -125,11 +125,23 @@ def demo_records(today: date) -> Iterator[dict[str, Any]]:
                        "volume_bytes": 52_428_800 if k == 2 else None}
 
 
+# Demo staff accounts, one per role, all brands. Demo only: the password is public.
+DEMO_STAFF_PASSWORD = "simexit-demo-2026"
+DEMO_STAFF = (("agent", "agent"), ("clerk", "store_clerk"), ("reviewer", "reviewer"),
+              ("supervisor", "supervisor"), ("admin", "admin"))
+
+
 def load_demo(app: Simexit) -> ImportReport | None:
     """Load the demo data unless it is there already (idempotent). Returns None when it was."""
+    from simexit.services.staff_auth import create_staff
+
     with app.db.read() as conn:
         exists = conn.execute(select(customers.c.id).where(customers.c.customer_ref == "demo-clean")).first()
     if exists:
         return None
     today = app.clock.now().date()
-    return import_jsonl(app, (json.dumps(r, ensure_ascii=False) for r in demo_records(today)))
+    report = import_jsonl(app, (json.dumps(r, ensure_ascii=False) for r in demo_records(today)))
+    for username, role in DEMO_STAFF:
+        create_staff(app, username, DEMO_STAFF_PASSWORD, role, ["*"], display_name=f"Demo {role.replace('_', ' ')}")
+    report.counts["staff"] = len(DEMO_STAFF)
+    return report

@@ -25,7 +25,7 @@ from simexit.domain.identifiers import (
     normalize_imsi,
     normalize_msisdn,
 )
-from simexit.domain.identity import id_fingerprint
+from simexit.domain.identity import id_fingerprint, id_tail_fingerprint
 from simexit.domain.money import check_currency
 from simexit.services.context import Simexit
 from simexit.services.import_records import (
@@ -248,7 +248,9 @@ class _State:
             raise _LineError("not an e-mail address", "email")
         cid = self.conn.execute(insert(customers).values(
             brand_id=brand_id, customer_ref=r.ref, name=r.name, id_type=r.id_type, id_hash=digest,
-            id_last4=r.id_number.strip().upper()[-4:], email=r.email, contact_phone=phone, locale=r.locale,
+            id_last4=r.id_number.strip().upper()[-4:],
+            id_tail_hash=id_tail_fingerprint(self.app.secret_key, r.id_type, r.id_number), email=r.email,
+            contact_phone=phone, locale=r.locale,
             identity_verified=r.identity_verified, created_at=self.now,
         ).returning(customers.c.id)).scalar_one()
         aid = self.conn.execute(insert(accounts).values(

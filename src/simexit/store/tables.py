@@ -53,6 +53,8 @@ customers = Table(
     # The ID number is never stored: a keyed hash (HMAC-SHA256) to verify it, and its last 4 characters.
     Column("id_hash", String(64)),
     Column("id_last4", String(4)),
+    # HMAC of the last 6 characters: the second factor a customer types for sensitive steps.
+    Column("id_tail_hash", String(64)),
     Column("email", String(254)),
     Column("contact_phone", String(20)),
     Column("locale", String(8), nullable=False, server_default="zh-CN"),
