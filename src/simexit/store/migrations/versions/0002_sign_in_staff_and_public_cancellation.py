@@ -1,8 +1,8 @@
-"""sign-in and staff
+"""sign-in, staff and public cancellation
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 10:55:46.477170
+Create Date: 2026-11-22 10:59:37.541441
 """
 
 from collections.abc import Sequence
@@ -96,6 +96,32 @@ def upgrade() -> None:
     with op.batch_alter_table("customer_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_customer_sessions_customer_id"), ["customer_id"], unique=False)
 
+    op.create_table(
+        "cancellation_requests",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("request_no", sa.String(length=16), nullable=False),
+        sa.Column("received_at", simexit.store.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("customer_name", sa.String(length=200), nullable=False),
+        sa.Column("msisdn", sa.String(length=16), nullable=False),
+        sa.Column("end_date_wanted", sa.String(length=10), nullable=True),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("locale", sa.String(length=8), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("code_expires_at", simexit.store.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("application_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "outcome", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
+        ),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["applications.id"], name=op.f("fk_cancellation_requests_application_id_applications")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cancellation_requests")),
+        sa.UniqueConstraint("request_no", name=op.f("uq_cancellation_requests_request_no")),
+    )
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("id_tail_hash", sa.String(length=64), nullable=True))
 
@@ -107,6 +133,7 @@ def downgrade() -> None:
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_column("id_tail_hash")
 
+    op.drop_table("cancellation_requests")
     with op.batch_alter_table("customer_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_customer_sessions_customer_id"))
 
