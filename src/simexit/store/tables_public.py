@@ -22,7 +22,7 @@ cancellation_requests = Table(
     Column("code_hash", String(64), nullable=False),
     Column("code_expires_at", UtcDateTime, nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
-    Column("state", String(16), nullable=False),  # awaiting_confirmation | confirmed | blocked | expired
+    Column("state", String(24), nullable=False),  # awaiting_confirmation | confirmed | blocked | expired
     Column("application_id", Id, ForeignKey("applications.id")),
     Column("outcome", Json),
 )
