@@ -3,7 +3,10 @@
 Add one import line here for each new ``tables_<area>.py`` (migrations and tests use this module).
 """
 
-from simexit.store import tables  # noqa: F401
+from simexit.store import (
+    tables,  # noqa: F401
+    tables_messaging,  # noqa: F401
+)
 from simexit.store.tables import metadata
 
 __all__ = ["metadata"]
