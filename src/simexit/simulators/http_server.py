@@ -60,7 +60,8 @@ class SimulatorServer:
         return f"http://{host}:{port}"
 
     def start(self) -> SimulatorServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"sim-{self.name}", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                        name=f"sim-{self.name}", daemon=True)
         self._thread.start()
         return self
 

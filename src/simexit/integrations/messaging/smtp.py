@@ -36,10 +36,10 @@ def build_email(message: OutgoingMessage, sender: str) -> EmailMessage:
     msg["Subject"] = rendered.subject
     msg["Date"] = formatdate(localtime=False, usegmt=True)
     msg["Message-ID"] = message_id(message.idempotency_key, domain)
-    msg["Content-Language"] = message.locale
     msg["X-Simexit-Template"] = message.template
     msg.set_content(rendered.text, charset="utf-8")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    msg["Content-Language"] = message.locale  # after set_content, which drops Content-* headers
     return msg
 
 
