@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from simexit.cli import _app, _fail, _out, _parse_date, refusals
 from simexit.config import get_settings
 
 
@@ -22,6 +21,9 @@ def _serve(sim: Any, what: str) -> None:
 
 
 def register(main: click.Group) -> None:
+    # imported here, not at the top: ``python -m simexit.cli`` runs cli.py as __main__, which calls this
+    from simexit.cli import _app, _out, _parse_date, refusals
+
     @main.group()
     def refunds() -> None:
         """Refund payouts."""
@@ -152,10 +154,7 @@ def register(main: click.Group) -> None:
 def _port(url: str) -> int:
     from urllib.parse import urlsplit
 
-    port = urlsplit(url).port
-    if port is None:
-        _fail(f"no port in {url!r}")
-    return port
+    return urlsplit(url).port or (443 if url.startswith("https") else 80)
 
 
 __all__ = ["register"]
