@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,27 @@ class Settings(BaseSettings):
     # Key of the HMAC that makes ID numbers verifiable without storing them. Set your own in production;
     # changing it makes stored ID hashes unverifiable.
     secret_key: str = Field(default="simexit-demo-secret-change-me", min_length=16)
+
+    # Messaging (defaults: the local simulators `simexit sim mail` and `simexit sim sms`).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "simexit <no-reply@simexit.localhost>"
+    smtp_timeout_s: float = 10.0
+    sms_gateway_url: str = "http://127.0.0.1:8031"
+    sms_api_key: str = "demo-sms-key"
+    sms_sender: str = "simexit"
+    sms_timeout_s: float = 5.0
+    # Links in messages (the certificate of cancellation) start with this.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Refunds are ordered from the payment system through a signed webhook (default: `simexit sim payments`).
+    payments_url: str = "http://127.0.0.1:8032"
+    payments_secret: str = Field(default="demo-payments-secret-change-me", min_length=16)
+    payments_timeout_s: float = 10.0
+    # Permanent-disconnect webhooks to relying parties.
+    relying_party_timeout_s: float = 5.0
 
 
 @lru_cache

@@ -1,0 +1,68 @@
+"""Rendering a message template (zh-CN or en) into subject, plain text, HTML and SMS text.
+
+Each template is two files in ``templates/<locale>/``: ``<name>.txt`` with the blocks ``subject``, ``text``
+and ``sms`` (not escaped), and ``<name>.html`` (autoescaped, extends ``_layout.html``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError, select_autoescape
+
+from simexit.domain.display import format_day, format_moment, format_money, message_locale
+from simexit.domain.identifiers import mask_email, mask_msisdn
+from simexit.domain.state_machine import REJECTION_REASONS
+from simexit.integrations.errors import IntegrationError
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATES = ("otp_code", "application_received", "application_approved", "application_rejected",
+             "closure_confirmation", "sla_escalation", "export_ready")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    sms: str
+
+
+@lru_cache(maxsize=4)
+def _environment(locale: str) -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR / locale), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    env.filters["money"] = lambda minor, currency: format_money(int(minor), currency, locale)
+    env.filters["day"] = lambda v: format_day(v, locale)
+    env.filters["moment"] = lambda v, tz="UTC": format_moment(v, locale, tz)
+    env.filters["mask_msisdn"] = mask_msisdn
+    env.filters["mask_email"] = mask_email
+    env.filters["reason_text"] = lambda code: REJECTION_REASONS.get(code, {}).get(locale, code)
+    return env
+
+
+def _block(env: Environment, name: str, block: str, payload: dict[str, Any]) -> str:
+    tmpl = env.get_template(name)
+    return "".join(tmpl.blocks[block](tmpl.new_context(payload))).strip()
+
+
+def render(template: str, locale: str, payload: dict[str, Any]) -> Rendered:
+    """Render ``template`` for ``locale`` (any zh* → zh-CN, else en). Missing payload fields are an error."""
+    if template not in TEMPLATES:
+        raise IntegrationError("messaging", "TEMPLATE_UNKNOWN", f"no message template {template!r}", retryable=False)
+    env = _environment(message_locale(locale))
+    try:
+        return Rendered(
+            subject=_block(env, f"{template}.txt", "subject", payload),
+            text=_block(env, f"{template}.txt", "text", payload) + "\n",
+            html=env.get_template(f"{template}.html").render(payload),
+            sms=" ".join(_block(env, f"{template}.txt", "sms", payload).split()),
+        )
+    except TemplateNotFound as e:
+        raise IntegrationError("messaging", "TEMPLATE_MISSING", f"template file {e.name} is missing",
+                               retryable=False) from None
+    except UndefinedError as e:  # a payload field is missing: the message can never be rendered as it stands
+        raise IntegrationError("messaging", "PAYLOAD_INCOMPLETE", f"{template}: {e}", retryable=False) from None

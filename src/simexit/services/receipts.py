@@ -1,0 +1,111 @@
+"""The certificate of cancellation (注销证明): printable HTML in zh-CN or English, and the link to it that the
+confirmation message carries (a keyed token, so that knowing an application number is not enough)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+
+from simexit.domain.application_number import normalize_application_number
+from simexit.domain.display import format_day, format_moment, format_money, message_locale
+from simexit.domain.errors import Conflict, NotFound
+from simexit.domain.identifiers import mask_msisdn
+from simexit.services.context import Simexit
+from simexit.store import applications_repo as repo
+from simexit.store.tables import lines
+from simexit.store.tables_messaging import refunds
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {"title": "Certificate of cancellation", "application_no": "Application number", "brand": "Provider",
+           "line": "Line", "submitted_at": "Requested on", "effective_date": "End of contract",
+           "closed_at": "Line closed on", "balance": "Remaining balance", "outstanding": "Unpaid bills",
+           "etf": "Early-termination fee", "cancellation_fee": "Cancellation fee", "refund_fee": "Refund fee",
+           "refund": "Refund", "amount_due": "Still to pay", "refund_method": "Refund to",
+           "refund_by": "Refund paid by", "payment_ref": "Payout reference", "erasure_date": "Personal data erased on",
+           "issued_at": "Issued on", "statement": "This certifies that the line above was permanently closed at "
+           "the customer's request. It cannot be reactivated.", "verify": "Verification code", "print": "Print"},
+    "zh-CN": {"title": "注销证明", "application_no": "申请编号", "brand": "运营商", "line": "号码",
+              "submitted_at": "申请时间", "effective_date": "合约终止日期", "closed_at": "注销时间",
+              "balance": "剩余余额", "outstanding": "未缴账单", "etf": "提前解约违约金",
+              "cancellation_fee": "销户手续费",
+              "refund_fee": "退款手续费", "refund": "退款金额", "amount_due": "尚需缴纳", "refund_method": "退款方式",
+              "refund_by": "退款到账截止", "payment_ref": "退款流水号", "erasure_date": "个人信息删除日期",
+              "issued_at": "出具时间", "statement": "兹证明上述号码已应用户申请永久注销，无法恢复使用。",
+              "verify": "校验码", "print": "打印"},
+}
+
+
+def receipt_token(app: Simexit, application_no: str) -> str:
+    """20 hex characters of HMAC(secret_key, "receipt:" + number): needed with the number to open a receipt."""
+    return hmac.new(app.secret_key.encode(), f"receipt:{application_no}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def check_receipt_token(app: Simexit, application_no: str, token: str) -> bool:
+    return hmac.compare_digest(receipt_token(app, application_no), token or "")
+
+
+def receipt_url(app: Simexit, base_url: str, application_no: str) -> str:
+    return f"{base_url.rstrip('/')}/receipts/{application_no}?t={receipt_token(app, application_no)}"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def receipt_facts(app: Simexit, application_no: str) -> dict[str, Any]:
+    """What the certificate states, read in one transaction; refused before the line is closed."""
+    number = normalize_application_number(application_no)
+    if number is None:
+        raise NotFound("APPLICATION_NOT_FOUND", "no such application")
+    with app.db.read() as conn:
+        row = repo.get_by_number(conn, number)
+        if row["status"] != "completed":
+            raise Conflict("RECEIPT_NOT_AVAILABLE", f"{number} is {row['status']}: a certificate of cancellation "
+                           "exists once the closure is completed", status=row["status"])
+        closed_at = conn.execute(select(lines.c.closed_at).where(lines.c.id == row["line_id"])).scalar()
+        refund = conn.execute(select(refunds).where(refunds.c.application_id == row["id"])).mappings().first()
+    return {"row": row, "closed_at": closed_at, "refund": refund}
+
+
+def render_receipt(app: Simexit, application_no: str, locale: str) -> str:
+    facts = receipt_facts(app, application_no)
+    row, q, refund = facts["row"], facts["row"]["quote"], facts["refund"]
+    loc = message_locale(locale)
+    policy = app.policy(row["brand"])
+    tz = policy.brand.time_zone
+    cur = q["currency"]
+
+    def money(minor: int) -> str:
+        return format_money(int(minor), cur, loc)
+
+    refund_minor = refund["amount_minor"] if refund else q["refund_minor"]
+    amounts = [("balance", q["balance_minor"]), ("outstanding", q["outstanding_minor"]),
+               ("etf", q["early_termination_fee_minor"]), ("cancellation_fee", q["cancellation_fee_minor"]),
+               ("refund_fee", q["refund_fee_minor"]), ("refund", refund_minor), ("amount_due", q["amount_due_minor"])]
+    return _environment().get_template("receipt.html").render(
+        lang=loc, t=LABELS[loc],
+        application_no=row["application_no"],
+        brand=(policy.brand.name_zh or policy.brand.name) if loc == "zh-CN" else policy.brand.name,
+        line=mask_msisdn(row["msisdn"]),
+        submitted_at=format_moment(row["submitted_at"], loc, tz),
+        effective_date=format_day(row["effective_date"], loc),
+        closed_at=format_moment(facts["closed_at"], loc, tz) if facts["closed_at"] else "",
+        amounts=[(k, money(v)) for k, v in amounts if v or k in ("balance", "refund")],
+        refund_method=(refund["method"] + " " + refund["destination_masked"]) if refund else (
+            row["refund_method"] or ""),
+        refund_by=format_day(q["refund_by"], loc) if refund_minor else "",
+        payment_ref=refund["payment_ref"] if refund and refund["payment_ref"] else "",
+        erasure_date=format_day(q["erasure_date"], loc),
+        issued_at=format_moment(app.clock.now(), loc, tz),
+        verify=receipt_token(app, row["application_no"]),
+    )
