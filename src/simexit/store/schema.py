@@ -4,6 +4,7 @@ Add one import line here for each new ``tables_<area>.py`` (migrations and tests
 """
 
 from simexit.store import tables  # noqa: F401
+from simexit.store import tables_audit  # noqa: F401
 from simexit.store.tables import metadata
 
 __all__ = ["metadata"]
