@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
-from simexit.store.tables import metadata
+from simexit.store.tables import metadata, usage_records
 from simexit.store.types import Id, Json, UtcDateTime
 
 EXPORT_STATES = ("requested", "building", "ready", "failed", "expired")
@@ -78,3 +78,6 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
     CheckConstraint("id = 1", name="single_row"),
 )
+
+# Exports and erasure walk a line's usage records by (line_id, id) in keyset-paginated chunks.
+Index("ix_usage_records_line_id_id", usage_records.c.line_id, usage_records.c.id)
