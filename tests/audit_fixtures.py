@@ -17,21 +17,28 @@ EMAIL = "xiaoming.wang@example.org"
 PHONE = "+8613512345678"
 
 
-def rich_customer(app: Simexit, brand: str = "huaxin", *, usage: int = 30) -> dict[str, Any]:
+def rich_customer(app: Simexit, brand: str = "huaxin", *, usage: int = 30, name: str = NAME, email: str = EMAIL,
+                  phone: str = PHONE) -> dict[str, Any]:
     """A customer with a line, balance, bills, bindings, devices, an eSIM profile, usage and an application."""
     ids = make_line(app, brand, balance=2500, services=["bank-app"], devices=1, esim_state="Installed",
                     kind="esim")
     with app.db.write() as conn:
         conn.execute(update(customers).where(customers.c.customer_ref == ids["ref"])
-                     .values(name=NAME, email=EMAIL, contact_phone=PHONE))
+                     .values(name=name, email=email, contact_phone=phone))
         line_id = conn.execute(select(lines.c.id).where(lines.c.msisdn == ids["msisdn"])).scalar_one()
     add_usage(app, line_id, usage)
     # Bound services and devices block some brands; the application is made on a clean copy of the state.
-    res = apply(app, ApplyRequest(msisdn=ids["msisdn"], channel="store", identity_method="id_document_inspected",
-                                  staff_ref="clerk1", staff_role="agent", reason_code="moving_abroad",
-                                  reason_text=f"{NAME} moves abroad, call {PHONE}",
+    policy = app.policy(brand)
+    store = "store" in policy.brand.channels
+    methods = policy.refund.methods
+    res = apply(app, ApplyRequest(msisdn=ids["msisdn"], channel="store" if store else "online",
+                                  identity_method="id_document_inspected" if store else "otp",
+                                  staff_ref="clerk1" if store else None, staff_role="agent" if store else None,
+                                  reason_code="moving_abroad",
+                                  reason_text=f"{name} moves abroad, call {phone}",
                                   consequences_confirmed=_all_consequences(app, ids["msisdn"]),
-                                  refund_method="alipay", refund_destination={"account": EMAIL}))
+                                  refund_method="alipay" if "alipay" in methods else methods[0],
+                                  refund_destination={"account": email, "iban_or_account": "DE00", "holder": name}))
     return {**ids, "line_id": line_id, "application_no": res.application_no}
 
 

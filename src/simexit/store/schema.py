@@ -3,8 +3,8 @@
 Add one import line here for each new ``tables_<area>.py`` (migrations and tests use this module).
 """
 
+import simexit.store.tables_audit  # noqa: F401
 from simexit.store import tables  # noqa: F401
-from simexit.store import tables_audit  # noqa: F401
 from simexit.store.tables import metadata
 
 __all__ = ["metadata"]
