@@ -7,7 +7,7 @@ their own transaction; exports and erasures call ``record`` in theirs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,7 +41,6 @@ class VerifyReport:
     entries: int
     head_seq: int
     broken: Break | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def intact(self) -> bool:
