@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     # Key of the HMAC that makes ID numbers verifiable without storing them. Set your own in production;
     # changing it makes stored ID hashes unverifiable.
     secret_key: str = Field(default="simexit-demo-secret-change-me", min_length=16)
+    # Data exports: where the ZIP files are written, and how long a download link stays valid.
+    export_dir: Path = Field(default=Path("exports"))
+    export_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
 
     # Messaging (defaults: the local simulators `simexit sim mail` and `simexit sim sms`).
     smtp_host: str = "127.0.0.1"

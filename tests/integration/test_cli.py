@@ -88,3 +88,31 @@ def test_malformed_policy_and_import_file(env, tmp_path: Path):
     f.write_text('{"type": "customer"}\n', encoding="utf-8")
     p = _run(env, "import", str(f), ok=False)
     assert p.returncode == 2 and "line 1" in p.stderr
+
+
+def test_export_erasure_audit_and_report_commands(env, tmp_path):
+    rows = json.loads(_run(env, "lines", "list", "--brand", "huaxin", "--json").stdout)
+    out = tmp_path / "export.zip"
+    env = {**env, "SIMEXIT_EXPORT_DIR": str(tmp_path / "exports")}
+    res = json.loads(_run(env, "export", "run", rows[0]["msisdn"], "--out", str(out), "--json").stdout)
+    assert res["state"] == "ready" and out.stat().st_size == res["size_bytes"]
+    assert "0 erasure(s) done" in _run(env, "erasure", "run").stdout
+    assert "audit log intact" in _run(env, "audit", "verify").stdout
+    csv_out = tmp_path / "apps.csv"
+    _run(env, "report", "applications", "--from", "2020-01-01", "--to", "2030-12-31", "--out", str(csv_out))
+    assert csv_out.read_bytes().startswith(b"\xef\xbb\xbfbrand,channel,reason,outcome,applications")
+    bad = _run(env, "report", "sla", "--from", "2026-02-01", "--to", "2026-01-01", ok=False)
+    assert bad.returncode == 2 and "REPORT_WINDOW_INVALID" in bad.stderr
+
+
+def test_audit_verify_exits_2_naming_the_tampered_entry(env):
+    import sqlite3
+
+    _run(env, "audit", "verify")
+    path = env["SIMEXIT_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        seq, = conn.execute("SELECT min(seq) FROM audit_log").fetchone()
+        entry_id, = conn.execute("SELECT id FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+        conn.execute("UPDATE audit_log SET role = 'root' WHERE id = ?", (entry_id,))
+    p = _run(env, "audit", "verify", ok=False)
+    assert p.returncode == 2 and f"entry {entry_id} changed" in p.stderr

@@ -145,3 +145,21 @@ def test_staff_sign_in_roles_totp_and_lockout(app, clock):
     clock.advance(hours=11)
     assert sa.session_from_token(app, token) is None
     assert timedelta(hours=10) == sa.SESSION_TTL
+
+
+def test_sign_ins_are_audited(app):
+    from sqlalchemy import select as sel
+
+    from simexit.store.tables_audit import audit_log
+    m = make_line(app, "liuliang")["msisdn"]
+    ca.start_sign_in(app, m, "10.0.0.1")
+    ca.verify_sign_in(app, m, sent_codes(app)[0][1])
+    sa.create_staff(app, "rita", "correct horse battery", "reviewer", ["*"])
+    with pytest.raises(DomainError):
+        sa.sign_in(app, "rita", "wrong wrong wrong")
+    sa.sign_in(app, "rita", "correct horse battery")
+    with app.db.read() as c:
+        actions = [(r.action, r.actor) for r in c.execute(sel(audit_log).order_by(audit_log.c.id))]
+    assert actions[-3:] == [("auth.sign_in", actions[-3][1]), ("auth.sign_in_failed", "staff:rita"),
+                            ("auth.sign_in", "staff:rita")]
+    assert actions[-3][1].startswith("customer:") and m not in str(actions)

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -29,6 +30,8 @@ class Simexit:
     facts_source: Callable[[Connection], FactsSource] = SqlFactsSource
     brand_ids: dict[str, int] = field(default_factory=dict)
     fast_password_hash: bool = False  # cheapest argon2 parameters: tests only
+    export_dir: Path = Path("exports")
+    export_ttl_hours: int = 72
 
     def policy(self, brand: str) -> Policy:
         try:
@@ -77,6 +80,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
         from simexit.store.migrate import upgrade
 
         upgrade(database.url)
-    app = Simexit(db=database, policies=policies, clock=clock or SystemClock(), secret_key=s.secret_key)
+    app = Simexit(db=database, policies=policies, clock=clock or SystemClock(), secret_key=s.secret_key,
+                  export_dir=s.export_dir, export_ttl_hours=s.export_ttl_hours)
     app.sync_brands()
     return app

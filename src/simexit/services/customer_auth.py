@@ -19,7 +19,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from simexit.domain.errors import DomainError
 from simexit.domain.identity import id_tail_matches
-from simexit.services import throttle
+from simexit.services import audit, throttle
 from simexit.services.context import Simexit
 from simexit.services.outbox import enqueue
 from simexit.services.precheck import resolve_msisdn
@@ -123,6 +123,8 @@ def verify_sign_in(app: Simexit, msisdn: str, code: str, *, purpose: str = "sign
                 created_at=now, expires_at=now + SESSION_TTL,
             ).returning(customer_sessions.c.id)).scalar_one()
             session = CustomerSession(sid, owner[0], number, now + SESSION_TTL, None)
+            audit.record(conn, at=now, actor=f"customer:{owner[0]}", role="customer", action="auth.sign_in",
+                         subject_type="actor", subject_ref=f"customer:{owner[0]}", data={"method": "otp"})
     # The failure is committed (counted) before it is reported.
     if failed is not None:
         raise failed

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 
 from simexit.domain.errors import Conflict, InvalidInput, NotFound
 from simexit.domain.roles import Permission, Role, allowed
+from simexit.services import audit
 from simexit.services.context import Simexit
 from simexit.services.customer_auth import AuthFailed
 from simexit.store.tables_auth import staff, staff_sessions
@@ -104,6 +105,10 @@ def sign_in(app: Simexit, username: str, password: str, totp_code: str | None = 
                     failed_logins=0 if failed >= MAX_FAILED else failed,
                     locked_until=now + LOCKOUT if failed >= MAX_FAILED else row["locked_until"]))
             error = AuthFailed("SIGN_IN_FAILED", "user name, password or code is wrong")
+            if row is not None:
+                audit.record(conn, at=now, actor=f"staff:{row['username']}", role=row["role"],
+                             action="auth.sign_in_failed", subject_type="actor",
+                             subject_ref=f"staff:{row['username']}", data={"method": "password"})
         else:
             error = None
             conn.execute(update(staff).where(staff.c.id == row["id"]).values(failed_logins=0, locked_until=None))
@@ -112,6 +117,9 @@ def sign_in(app: Simexit, username: str, password: str, totp_code: str | None = 
                 token_hash=hashlib.sha256(token.encode()).hexdigest(), staff_id=row["id"], created_at=now,
                 expires_at=now + SESSION_TTL))
             identity = _identity(row)
+            audit.record(conn, at=now, actor=f"staff:{row['username']}", role=row["role"], action="auth.sign_in",
+                         subject_type="actor", subject_ref=f"staff:{row['username']}",
+                         data={"method": "password+totp" if row["totp_secret"] else "password"})
     if error is not None:
         raise error
     return token, identity

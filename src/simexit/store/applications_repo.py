@@ -9,6 +9,8 @@ from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from simexit.domain.errors import Conflict, NotFound
 from simexit.domain.state_machine import Transition
+from simexit.store import audit_repo
+from simexit.store.audit_data import code_only
 from simexit.store.tables import OPEN_STATUSES, application_events, applications, brands, lines
 
 
@@ -29,6 +31,14 @@ def append_event(conn: Connection, application_id: int, t: Transition | None = N
                       actor_role=actor_role, channel=channel, note=note)
     conn.execute(insert(application_events).values(application_id=application_id, event=event, data=data,
                                                    **values))
+    # Every transition and timeline event is audited in the same transaction (no personal data: codes only).
+    number = conn.execute(select(applications.c.application_no).where(applications.c.id == application_id)
+                          ).scalar_one()
+    audit_repo.append(conn, at=values["at"], actor=values["actor_id"] or values["actor_type"],
+                      role=values["actor_role"] or values["actor_type"], action=f"application.{event}",
+                      subject_type="application", subject_ref=number,
+                      data={"from": values["from_status"], "to": values["to_status"], "channel": values["channel"],
+                            "note": values["note"] is not None, **code_only(data)})
 
 
 def apply_transition(conn: Connection, application_id: int, t: Transition, *, event: str,

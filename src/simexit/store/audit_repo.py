@@ -1,0 +1,65 @@
+"""SQL of the audit log: the serialised append and the ordered read used by verification."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from simexit.domain.audit_chain import GENESIS, entry_hash
+from simexit.store.tables_audit import audit_head, audit_log
+
+
+def _lock_head(conn: Connection) -> tuple[int, str]:
+    """Take the head row's lock (PostgreSQL: row lock; SQLite: the write transaction already holds the
+    database's single write lock) and return (last seq, last hash)."""
+    ins = pg_insert(audit_head) if conn.dialect.name == "postgresql" else sqlite_insert(audit_head)
+    conn.execute(ins.values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["id"]))
+    q = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    row = conn.execute(q).one()
+    return int(row.seq), row.hash
+
+
+def append(conn: Connection, *, at: datetime, actor: str, role: str, action: str, subject_type: str,
+           subject_ref: str, data: dict[str, Any] | None = None) -> int:
+    """Append one entry in the caller's transaction; concurrent appends wait for each other."""
+    seq, prev = _lock_head(conn)
+    entry = dict(seq=seq + 1, at=at, actor=actor[:80], role=role[:24], action=action[:48],
+                 subject_type=subject_type, subject_ref=str(subject_ref)[:40], data=data or {}, prev_hash=prev)
+    entry["hash"] = entry_hash(entry)
+    new_id = conn.execute(insert(audit_log).values(**entry).returning(audit_log.c.id)).scalar_one()
+    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=entry["seq"], hash=entry["hash"]))
+    return new_id
+
+
+def head(conn: Connection) -> tuple[int, str] | None:
+    row = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+    return (int(row.seq), row.hash) if row else None
+
+
+def iter_entries(conn: Connection, chunk: int = 2000) -> Iterator[dict[str, Any]]:
+    """Every entry ordered by (seq, id), read in keyset-paginated chunks (memory stays flat)."""
+    last: tuple[int, int] | None = None
+    while True:
+        q = select(audit_log).order_by(audit_log.c.seq, audit_log.c.id).limit(chunk)
+        if last is not None:
+            q = q.where(or_(audit_log.c.seq > last[0], and_(audit_log.c.seq == last[0], audit_log.c.id > last[1])))
+        rows = conn.execute(q).mappings().all()
+        if not rows:
+            return
+        for r in rows:
+            yield dict(r)
+        last = (rows[-1]["seq"], rows[-1]["id"])
+
+
+def for_subject(conn: Connection, subject_type: str, subject_ref: str) -> list[dict[str, Any]]:
+    rows = conn.execute(select(audit_log).where(audit_log.c.subject_type == subject_type,
+                                                audit_log.c.subject_ref == subject_ref)
+                        .order_by(audit_log.c.seq)).mappings().all()
+    return [dict(r) for r in rows]

@@ -1,0 +1,45 @@
+"""SQL of the exports table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, insert, select, update
+
+from simexit.domain.errors import NotFound
+from simexit.store.tables_audit import exports
+
+
+def insert_export(conn: Connection, values: dict[str, Any]) -> int:
+    return conn.execute(insert(exports).values(**values).returning(exports.c.id)).scalar_one()
+
+
+def get(conn: Connection, export_id: int, *, for_update: bool = False) -> RowMapping:
+    q = select(exports).where(exports.c.id == export_id)
+    if for_update and conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    row = conn.execute(q).mappings().first()
+    if row is None:
+        raise NotFound("EXPORT_NOT_FOUND", f"no export {export_id}")
+    return row
+
+
+def open_for_customer(conn: Connection, customer_id: int) -> int | None:
+    return conn.execute(select(exports.c.id).where(exports.c.customer_id == customer_id,
+                                                   exports.c.state.in_(("requested", "building")))
+                        .order_by(exports.c.id).limit(1)).scalar_one_or_none()
+
+
+def set_state(conn: Connection, export_id: int, *, expect: tuple[str, ...], **values: Any) -> bool:
+    res = conn.execute(update(exports).where(exports.c.id == export_id, exports.c.state.in_(expect))
+                       .values(**values))
+    return res.rowcount == 1
+
+
+def for_customer(conn: Connection, customer_id: int) -> list[RowMapping]:
+    return conn.execute(select(exports).where(exports.c.customer_id == customer_id)).mappings().all()
+
+
+def expired_ready(conn: Connection, now: Any) -> list[RowMapping]:
+    return conn.execute(select(exports).where(exports.c.state == "ready", exports.c.expires_at <= now)
+                        ).mappings().all()

@@ -1,0 +1,39 @@
+from datetime import timedelta
+
+from simexit.domain.state_machine import ActorType
+from simexit.services.applications import Actor, approve, reject
+from simexit.services.erasure import erase_due
+from simexit.services.reports import build_report, to_csv
+from simexit.store.closed_state_stand_in import mark_line_closed_stand_in
+from tests.audit_fixtures import rich_customer
+
+
+def test_reports_count_outcomes_sla_refunds_and_erasures(app, clock):
+    a = rich_customer(app, "huaxin", usage=0)
+    b = rich_customer(app, "huaxin", usage=0, name="李四", email="li@example.net", phone="+8613600000000")
+    day = clock.now().date()
+    clock.advance(hours=2)
+    approve(app, a["application_no"], Actor(ActorType.STAFF, "rita", "reviewer"))
+    clock.advance(days=30)  # far past the review due date
+    reject(app, b["application_no"], Actor(ActorType.STAFF, "rita", "reviewer"), ["DOCUMENTS_INCOMPLETE"])
+
+    apps = build_report(app, "applications", day, day)
+    assert apps["columns"] == ["brand", "channel", "reason", "outcome", "applications"]
+    assert sorted(apps["rows"]) == [["huaxin", "store", "moving_abroad", "approved", 1],
+                                    ["huaxin", "store", "moving_abroad", "rejected", 1]]
+    sla = build_report(app, "sla", day, day)
+    assert sla["rows"] == [["huaxin", 2, 1, 1, 0, 50.0]]
+    refunds = build_report(app, "refunds", day, day)
+    assert [r[:4] for r in refunds["rows"]] == [["huaxin", "CNY", "pending", 1]] and refunds["rows"][0][4] > 0
+    assert to_csv(refunds).splitlines()[0] == "brand,currency,state,refunds,amount_minor"
+
+    with app.db.write() as conn:
+        mark_line_closed_stand_in(conn, a["msisdn"], clock.now())
+    closed = clock.now().date()
+    due = build_report(app, "erasures", closed, closed + timedelta(days=400))
+    assert {(r[2], r[3]) for r in due["rows"]} == {("line_data", "due"), ("personal", "due")}
+    clock.advance(days=180)
+    erase_due(app)
+    done = build_report(app, "erasures", clock.now().date(), clock.now().date())
+    states = {(r[2], r[3]): r for r in done["rows"]}
+    assert states[("personal", "done")][4] == 1 and states[("line_data", "done")][4] == 1
