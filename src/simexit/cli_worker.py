@@ -34,6 +34,8 @@ def register(main: click.Group) -> None:
             click.echo(f"did {w.run_until_idle()} item(s)")
             return
         signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        click.echo(f"simexit worker {w.worker_id} started", err=True)
         with contextlib.suppress(KeyboardInterrupt):
             w.run_forever()
 

@@ -4,7 +4,7 @@ Like PyHSS it answers an unknown id with ``200 null`` (``400 null`` for IMS look
 ``Provisioning-Key`` on writes when a key is set, logs ``operation_id``, and refuses to delete an AuC row a
 subscriber still points to. ``POST /_sim/seed`` with ``[{"imsi", "msisdn", "iccid", "ims": true}]`` creates
 the three records per line. Effects: ``bar``, ``deregister``, ``delete_ims``, ``delete_subscriber``,
-``delete_auc`` (only real state changes).
+``delete_auc`` (only real state changes: a second deregister of a detached line is no effect).
 """
 
 from __future__ import annotations
@@ -133,9 +133,10 @@ class HssSimulator(Simulator):
         ims = next((r for r in self.ims.values() if r["imsi"] == imsi), None)
         if sub is None or ims is None:
             return 200, None, HEADERS
+        if sub.get("serving_mme") or ims.get("scscf"):
+            self.effect(kind="deregister", imsi=imsi, msisdn=sub["msisdn"])
         sub["serving_mme"] = None
         ims["scscf"] = None
-        self.effect(kind="deregister", imsi=imsi, msisdn=sub["msisdn"])
         return 200, {"subscriber": sub, "ims_subscriber": ims, "pcrf": {"apns": {}}}, HEADERS
 
 

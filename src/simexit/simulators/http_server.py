@@ -86,6 +86,7 @@ class Simulator:
 def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # one answer = one segment; no delayed-ACK stalls
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
@@ -134,13 +135,22 @@ def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a killed client is not an error here
+            super().handle_error(request, client_address)
+
+
 class SimulatorServer:
     """Runs a Simulator on 127.0.0.1 (port 0 = a free port) in a background thread, or in the foreground."""
 
     def __init__(self, sim: Simulator, port: int = 0, host: str = "127.0.0.1") -> None:
         self.sim = sim
-        self.httpd = ThreadingHTTPServer((host, port), _handler_for(sim))
-        self.httpd.daemon_threads = True
+        self.httpd = _QuietServer((host, port), _handler_for(sim))
         self.thread: threading.Thread | None = None
 
     @property

@@ -75,10 +75,13 @@ class PyHssProvisioner:
         if row is None or not imsi:
             raise IntegrationError(SYSTEM, "SUBSCRIBER_UNKNOWN", "the HSS has no subscriber for this line",
                                    retryable=False)
-        if self._ims(sub, imsi) is None:
+        ims = self._ims(sub, imsi)
+        if ims is None:
             # PyHSS deregisters through the IMS record; a data-only line has none and its bar already sent
             # the Cancel-Location to the MME.
             return
+        if not row.get("serving_mme") and not ims.get("scscf"):
+            return  # already detached everywhere (a repeated step): nothing to send again
         if self._get(f"/oam/deregister/{imsi}") is None:
             raise IntegrationError(SYSTEM, "NULL_RESULT", "deregister answered null", retryable=True)
 
