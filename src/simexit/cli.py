@@ -379,6 +379,7 @@ def staff_list(as_json: bool) -> None:
         f"{'active' if r['active'] else 'inactive'}{' totp' if r['totp'] else ''}") for r in rows])
 
 
+from simexit.cli_worker import register as _register_worker; _register_worker(main)  # noqa: E402, E702, I001
 from simexit.cli_messaging import register as _messaging; _messaging(main)  # noqa: E402, E702, I001
 from simexit.cli_audit import register as register_audit; register_audit(main)  # noqa: E402, E702, I001
 

@@ -45,6 +45,35 @@ class Settings(BaseSettings):
     # Permanent-disconnect webhooks to relying parties.
     relying_party_timeout_s: float = 5.0
 
+    # The worker (durable execution).
+    worker_poll_seconds: float = Field(default=0.5, gt=0, description="sleep when no work is due")
+    worker_lease_seconds: float = Field(default=60, gt=0, description="a claimed item is another's after this")
+    worker_batch: int = Field(default=20, ge=1)
+    worker_max_attempts: int = Field(default=8, ge=1, description="then needs_attention (steps) or dead (messages)")
+    worker_backoff_seconds: float = Field(default=5, gt=0, description="first retry delay; doubles each time")
+    worker_backoff_max_seconds: float = Field(default=3600, gt=0)
+    worker_sweep_seconds: float = Field(default=60, gt=0, description="SLA escalation and auto-approval sweeps")
+    supervisor_email: str = Field(default="supervisors@example.invalid")
+    # Network: pyhss | open5gs | http (a generic JSON provisioning hook).
+    network: str = Field(default="pyhss", pattern="^(pyhss|open5gs|http)$")
+    pyhss_url: str = "http://127.0.0.1:8080"
+    pyhss_provisioning_key: str | None = None
+    open5gs_url: str = "http://127.0.0.1:9999"
+    open5gs_username: str = "admin"
+    open5gs_password: str = "1423"
+    network_hook_url: str = "http://127.0.0.1:8090/provisioning"
+    network_hook_token: str | None = None
+    # eSIM server (SM-DP+) over ES2+.
+    smdp_url: str = "http://127.0.0.1:8443"
+    smdp_requester_id: str = "simexit"
+    smdp_client_cert: Path | None = Field(default=None, description="PEM with the client certificate and key (mTLS)")
+    smdp_ca_file: Path | None = Field(default=None, description="CA bundle that signs the SM-DP+ certificate")
+    integration_timeout_seconds: float = Field(default=10, gt=0)
+    # Senders, refund gateway and relying-party notifier: "package.module:factory" (called with Settings).
+    message_senders: dict[str, str] = Field(default_factory=dict, description='e.g. {"email": "pkg.mod:make"}')
+    refund_gateway: str | None = None
+    disconnect_notifier: str | None = None
+
 
 @lru_cache
 def get_settings() -> Settings:

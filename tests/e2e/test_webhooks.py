@@ -13,8 +13,8 @@ from simexit.integrations.payments.base import RefundOrder
 from simexit.integrations.payments.webhook import WebhookRefundGateway
 from simexit.integrations.relying_parties.webhooks import Subscription, WebhookDisconnectNotifier
 from simexit.integrations.webhook_signature import verify
-from simexit.simulators.http_server import Reply, SimulatorServer
 from simexit.simulators.payment_system import PaymentSystemSimulator
+from simexit.simulators.recording_server import Reply, SimulatorServer
 
 SECRET = "payments-secret-0123456789abcdef"
 ORDER = RefundOrder("SX-0000-0000-0", 122450, "CNY", "bank_transfer",

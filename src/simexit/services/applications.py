@@ -24,6 +24,7 @@ from simexit.domain.state_machine import (
     transition,
 )
 from simexit.services.context import Simexit
+from simexit.services.execution import schedule_execution
 from simexit.services.precheck import precheck_in, resolve_msisdn
 from simexit.store import applications_repo as repo
 from simexit.store.tables import customers
@@ -169,15 +170,16 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
     repo.apply_transition(conn, app_id, t, event="queued_for_review")
     status = Status.PENDING_REVIEW
     if policy.review.auto_approve_clean and not person:
-        _auto_approve(conn, app_id, now)
+        _auto_approve(app, conn, app_id, now)
         status = Status.APPROVED
     return ApplyResult(number, status.value, False)
 
 
-def _auto_approve(conn: Connection, app_id: int, now: Any) -> None:
+def _auto_approve(app: Simexit, conn: Connection, app_id: int, now: Any) -> None:
     t = transition(Status.PENDING_REVIEW, Action.AUTO_APPROVE, actor_type=ActorType.SYSTEM, at=now,
                    actor_id="simexit", actor_role="system", note="clean application, approved automatically")
     repo.apply_transition(conn, app_id, t, event="approved", extra={"decided_at": now, "decided_by": "simexit"})
+    schedule_execution(app, conn, app_id, now)  # in the approval's transaction
 
 
 def _number(application_no: str) -> str:
@@ -195,6 +197,7 @@ def approve(app: Simexit, application_no: str, actor: Actor, note: str | None = 
         t = transition(row["status"], Action.APPROVE, actor_type=actor.type, at=now, actor_id=actor.id,
                        actor_role=actor.role, channel=actor.channel, note=note)
         repo.apply_transition(conn, row["id"], t, event="approved", extra={"decided_at": now, "decided_by": actor.id})
+        schedule_execution(app, conn, row["id"], now)  # in the approval's transaction
         return _view(conn, repo.get_by_number(conn, number))
 
 
@@ -231,7 +234,7 @@ def auto_approve_clean(app: Simexit, limit: int = 500) -> list[str]:
     with app.db.write() as conn:
         now = app.clock.now()
         for row in repo.list_pending_auto(conn, brand_ids, limit):
-            _auto_approve(conn, row["id"], now)
+            _auto_approve(app, conn, row["id"], now)
             done.append(row["application_no"])
     return done
 

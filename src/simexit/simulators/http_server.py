@@ -1,82 +1,176 @@
-"""The common shape of an HTTP simulator: a threaded server on 127.0.0.1, a record of every request, and
-control endpoints to make it fail or be slow.
+"""The shared part of every simulator: a threaded HTTP server on 127.0.0.1 with JSON routes and an admin API.
 
-Control endpoints (JSON), the same on every simulator:
-
-- ``GET  /_sim/received`` — every request received so far, oldest first (``method``, ``path``, ``headers``,
-  ``body``, ``status`` answered);
-- ``POST /_sim/behaviour`` — ``{"fail_status": 503, "fail_times": 2, "delay_s": 1.5}``: answer the next
-  ``fail_times`` requests (all, if null) with ``fail_status``, and wait ``delay_s`` before each answer;
-- ``POST /_sim/reset`` — forget the state, the record and the behaviour.
+Admin API (under ``/_sim``; not part of any simulated protocol):
+- ``GET /_sim/requests``: every request received (method, path, query, body), oldest first;
+- ``GET /_sim/effects``: the state changes made (what a real system would have done), oldest first;
+- ``POST /_sim/behaviour`` ``{"fail": "none"|"unavailable"|"error", "fail_count": n, "delay_seconds": s}``:
+  answer 503 (unavailable) or 500 (error) — for the next ``n`` requests if given, else until told otherwise —
+  and/or wait ``s`` seconds before each answer;
+- ``POST /_sim/reset``: forget state, records and behaviour.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+Reply = tuple[int, Any, dict[str, str]]  # status, JSON-able body (None → "null"; b"" → empty), headers
 
 
-@dataclass
-class Behaviour:
-    fail_status: int | None = None
-    fail_times: int | None = None  # None: every request while fail_status is set
-    delay_s: float = 0.0
+class Simulator:
+    """Subclasses implement ``handle(method, path, query, body, headers) -> Reply`` and ``reset_state``."""
+
+    name = "sim"
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.requests: list[dict[str, Any]] = []
+        self.effects: list[dict[str, Any]] = []
+        self.fail_mode = "none"
+        self.fail_count: int | None = None
+        self.delay_seconds = 0.0
+        self.reset_state()
+
+    def reset_state(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: Any, headers: dict[str, str]) -> Reply:
+        raise NotImplementedError
+
+    def effect(self, **what: Any) -> None:
+        with self.lock:
+            self.effects.append({"at": datetime.now(UTC).isoformat(), **what})
+
+    def admin(self, method: str, path: str, body: Any) -> Reply | None:
+        with self.lock:
+            if method == "GET" and path == "/_sim/requests":
+                return 200, list(self.requests), {}
+            if method == "GET" and path == "/_sim/effects":
+                return 200, list(self.effects), {}
+            if method == "POST" and path == "/_sim/behaviour":
+                body = body or {}
+                if "fail" in body:
+                    self.fail_mode = body["fail"]
+                    self.fail_count = body.get("fail_count")
+                if "delay_seconds" in body:
+                    self.delay_seconds = float(body["delay_seconds"])
+                return 200, {"fail": self.fail_mode, "fail_count": self.fail_count,
+                             "delay_seconds": self.delay_seconds}, {}
+            if method == "POST" and path == "/_sim/reset":
+                self.requests.clear()
+                self.effects.clear()
+                self.fail_mode, self.fail_count, self.delay_seconds = "none", None, 0.0
+                self.reset_state()
+                return 200, {"reset": True}, {}
+        return None
+
+    def injected_failure(self) -> Reply | None:
+        with self.lock:
+            if self.fail_mode == "none":
+                return None
+            if self.fail_count is not None:
+                if self.fail_count <= 0:
+                    self.fail_mode, self.fail_count = "none", None
+                    return None
+                self.fail_count -= 1
+            status = 503 if self.fail_mode == "unavailable" else 500
+            return status, {"error": f"simulated {self.fail_mode}"}, {}
 
 
-class Reply:
-    def __init__(self, status: int, body: Any, content_type: str = "application/json") -> None:
-        self.status, self.body, self.content_type = status, body, content_type
+def _handler_for(sim: Simulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # one answer = one segment; no delayed-ACK stalls
 
-    def encoded(self) -> bytes:
-        if isinstance(self.body, bytes):
-            return self.body
-        if isinstance(self.body, str):
-            return self.body.encode()
-        return json.dumps(self.body, ensure_ascii=False).encode()
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            pass
+
+        def _serve(self) -> None:
+            parts = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode("utf-8", "replace")
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            reply = sim.admin(self.command, parts.path, body) if parts.path.startswith("/_sim/") else None
+            if reply is None:
+                with sim.lock:
+                    sim.requests.append({"at": datetime.now(UTC).isoformat(), "method": self.command,
+                                         "path": parts.path, "query": query, "body": body,
+                                         "headers": {k: v for k, v in headers.items()
+                                                     if k in ("provisioning-key", "x-admin-protocol",
+                                                              "idempotency-key", "authorization")}})
+                    delay = sim.delay_seconds
+                if delay:
+                    time.sleep(delay)
+                reply = sim.injected_failure()
+                if reply is None:
+                    try:
+                        reply = sim.handle(self.command, parts.path, query, body, headers)
+                    except Exception as exc:  # a simulator bug must not hang the client
+                        reply = 500, {"result": "Failed", "reason": f"simulator error: {exc}"}, {}
+            status, payload, extra = reply
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            self.send_response(status)
+            if data:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in extra.items():
+                self.send_header(k, v)
+            self.end_headers()
+            if data:
+                self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    return Handler
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a killed client is not an error here
+            super().handle_error(request, client_address)
 
 
 class SimulatorServer:
-    """Subclasses implement ``handle(method, path, headers, body) -> Reply`` and ``reset_state()``."""
+    """Runs a Simulator on 127.0.0.1 (port 0 = a free port) in a background thread, or in the foreground."""
 
-    name = "simulator"
+    def __init__(self, sim: Simulator, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.sim = sim
+        self.httpd = _QuietServer((host, port), _handler_for(sim))
+        self.thread: threading.Thread | None = None
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self.behaviour = Behaviour()
-        self.requests: list[dict[str, Any]] = []
-        self.reset_state()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
+        host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}"
 
     def start(self) -> SimulatorServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                        name=f"sim-{self.name}", daemon=True)
-        self._thread.start()
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name=f"sim-{self.sim.name}", daemon=True)
+        self.thread.start()
         return self
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
-
     def serve_forever(self) -> None:
-        try:
-            self._httpd.serve_forever()
-        finally:
-            self._httpd.server_close()
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self.thread:
+            self.thread.join(timeout=5)
 
     def __enter__(self) -> SimulatorServer:
         return self.start()
@@ -84,98 +178,10 @@ class SimulatorServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # --- control (also reachable over HTTP)
-    def set_behaviour(self, fail_status: int | None = None, fail_times: int | None = None,
-                      delay_s: float = 0.0) -> None:
-        with self._lock:
-            self.behaviour = Behaviour(fail_status, fail_times, float(delay_s))
 
-    def received(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self.requests)
-
-    def reset(self) -> None:
-        with self._lock:
-            self.behaviour = Behaviour()
-            self.requests.clear()
-            self.reset_state()
-
-    # --- for subclasses
-    def reset_state(self) -> None:
-        pass
-
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
-        return Reply(404, {"error": "not found"})
-
-    # --- dispatch
-    def _control(self, method: str, path: str, body: bytes) -> Reply | None:
-        if path == "/_sim/received" and method == "GET":
-            return Reply(200, self.received())
-        if path == "/_sim/behaviour" and method == "POST":
-            try:
-                data = json.loads(body or b"{}")
-                self.set_behaviour(data.get("fail_status"), data.get("fail_times"), data.get("delay_s", 0.0))
-            except (ValueError, TypeError, AttributeError) as e:
-                return Reply(400, {"error": f"bad behaviour: {e}"})
-            return Reply(200, {"ok": True})
-        if path == "/_sim/reset" and method == "POST":
-            self.reset()
-            return Reply(200, {"ok": True})
-        return None
-
-    def _dispatch(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
-        control = self._control(method, path, body)
-        if control is not None:
-            return control
-        with self._lock:
-            b = self.behaviour
-            fail = b.fail_status if b.fail_status and (b.fail_times is None or b.fail_times > 0) else None
-            if fail and b.fail_times is not None:
-                b.fail_times -= 1
-        if b.delay_s:
-            self._stopping.wait(b.delay_s)
-        if fail:
-            reply = Reply(fail, {"error": f"{self.name} simulator told to fail with {fail}"})
-        else:
-            with self._lock:
-                reply = self.handle(method, path, headers, body)
-        with self._lock:
-            self.requests.append({"method": method, "path": path, "headers": headers,
-                                  "body": _decoded(body), "status": reply.status})
-        return reply
+# name → factory of a Simulator; ``simexit sim all`` starts every entry. Other simulators register here.
+SIMULATORS: dict[str, Callable[[], Simulator]] = {}
 
 
-def _decoded(body: bytes) -> Any:
-    if not body:
-        return None
-    try:
-        return json.loads(body)
-    except ValueError:
-        return body.decode(errors="replace")
-
-
-def _handler_for(sim: SimulatorServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            reply = sim._dispatch(self.command, self.path, headers, body)
-            data = reply.encoded()
-            try:
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test)
-                pass
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:  # no access log: bodies hold personal data
-            pass
-
-    return Handler
+def register(name: str, factory: Callable[[], Simulator]) -> None:
+    SIMULATORS[name] = factory

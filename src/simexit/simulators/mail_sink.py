@@ -15,7 +15,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from simexit.simulators.http_server import Reply, SimulatorServer
+from simexit.simulators.recording_server import Reply, SimulatorServer
 
 
 def free_port(host: str = "127.0.0.1") -> int:

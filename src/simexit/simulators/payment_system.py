@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simexit.integrations.webhook_signature import verify
-from simexit.simulators.http_server import Reply, SimulatorServer
+from simexit.simulators.recording_server import Reply, SimulatorServer
 
 
 class PaymentSystemSimulator(SimulatorServer):

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from simexit.simulators.http_server import Reply, SimulatorServer
+from simexit.simulators.recording_server import Reply, SimulatorServer
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 

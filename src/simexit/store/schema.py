@@ -9,6 +9,7 @@ from simexit.store import (  # noqa: F401
     tables_auth,
     tables_messaging,
     tables_public,
+    tables_worker,
 )
 from simexit.store.tables import metadata
 

@@ -1,0 +1,119 @@
+"""``simexit worker``, ``simexit review retry`` and ``simexit sim …`` (registered from cli.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import sys
+import threading
+
+import click
+
+from simexit.config import get_settings
+
+
+def register(main: click.Group) -> None:
+    from simexit.cli import _app, _out, refusals
+
+    @main.command()
+    @click.option("--once", is_flag=True, help="run until nothing is due, then exit")
+    @click.option("-v", "--verbose", is_flag=True)
+    @refusals
+    def worker(once: bool, verbose: bool) -> None:
+        """Run due saga steps, outbox messages and timers (several workers may run at once)."""
+        from simexit.integrations.wiring import integrations_from_settings
+        from simexit.worker.runner import Worker, WorkerOptions
+
+        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        s = get_settings()
+        w = Worker(_app(), integrations_from_settings(s), WorkerOptions.from_settings(s))
+        if once:
+            click.echo(f"did {w.run_until_idle()} item(s)")
+            return
+        signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        click.echo(f"simexit worker {w.worker_id} started", err=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            w.run_forever()
+
+    review = main.commands["review"]
+    assert isinstance(review, click.Group)
+
+    @review.command("retry")
+    @click.argument("application_no")
+    @click.option("--staff", required=True, help="supervisor's user name")
+    @click.option("--note")
+    @click.option("--json", "as_json", is_flag=True)
+    @refusals
+    def review_retry(application_no: str, staff: str, note: str | None, as_json: bool) -> None:
+        """Put an application in needs_attention back to work: its failed step runs again."""
+        from simexit.services.execution import retry_application
+
+        _out(retry_application(_app(), application_no, staff, note), as_json,
+             lambda o: click.echo(f"{o['application_no']}: executing again from step {o['step']}"))
+
+    @main.command("steps")
+    @click.argument("application_no")
+    @click.option("--json", "as_json", is_flag=True)
+    @refusals
+    def steps(application_no: str, as_json: bool) -> None:
+        """The closing steps of an application, with their state and last error."""
+        from simexit.services.applications import _number
+        from simexit.services.execution import execution_view
+
+        rows = execution_view(_app(), _number(application_no))
+        _out(rows, as_json, lambda rs: [click.echo(f"{r['step']:<20} {r['state']:<8} attempts={r['attempts']}"
+                                                   + (f"  {r['last_error']}" if r["last_error"] else ""))
+                                        for r in rs])
+
+    @main.group()
+    def sim() -> None:
+        """Simulators of outside systems (HTTP on 127.0.0.1; admin API under /_sim)."""
+
+    def _serve(names: list[str], port: int, options: dict) -> None:
+        from simexit.simulators import hss, smdp  # noqa: F401  (register themselves)
+        from simexit.simulators.http_server import SIMULATORS, SimulatorServer
+
+        servers = []
+        for i, name in enumerate(names):
+            factory = SIMULATORS[name]
+            sim_obj = factory(**options.get(name, {}))
+            servers.append(SimulatorServer(sim_obj, port + i if port else 0).start())
+        click.echo(json.dumps({s.sim.name: s.url for s in servers}), nl=True)
+        sys.stdout.flush()
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(1):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for s in servers:
+                s.stop()
+
+    @sim.command("hss")
+    @click.option("--port", default=0, show_default=True, help="0 = a free port (printed)")
+    @click.option("--provisioning-key", default=None)
+    def sim_hss(port: int, provisioning_key: str | None) -> None:
+        """A PyHSS-compatible REST server."""
+        _serve(["hss"], port, {"hss": {"provisioning_key": provisioning_key}})
+
+    @sim.command("smdp")
+    @click.option("--port", default=0, show_default=True)
+    @click.option("--lenient", is_flag=True, help="take unknown ICCIDs as Released profiles")
+    def sim_smdp(port: int, lenient: bool) -> None:
+        """An ES2+ SM-DP+ server."""
+        _serve(["smdp"], port, {"smdp": {"lenient": lenient}})
+
+    @sim.command("all")
+    @click.option("--port", default=0, show_default=True, help="first port; the others follow (0 = free ports)")
+    def sim_all(port: int) -> None:
+        """Every registered simulator at once (prints a JSON map name → URL)."""
+        from simexit.simulators import hss, smdp  # noqa: F401
+        from simexit.simulators.http_server import SIMULATORS
+
+        _serve(sorted(SIMULATORS), port, {"smdp": {"lenient": True}})

@@ -1,0 +1,79 @@
+"""Which implementation talks to each outside system, chosen by configuration (never by ``if testing``).
+
+Network and SM-DP+ clients are built in; message senders, the refund gateway and the relying-party notifier
+are named as ``package.module:factory`` in the settings (``SIMEXIT_MESSAGE_SENDERS`` as JSON, e.g.
+``{"email": "simexit.integrations.messaging.smtp:from_settings"}``); each factory is called with Settings.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from simexit.config import Settings
+from simexit.integrations.errors import IntegrationError
+from simexit.integrations.esim.base import SmdpClient
+from simexit.integrations.esim.es2plus import Es2PlusClient
+from simexit.integrations.messaging.base import MessageSender
+from simexit.integrations.network.base import NetworkProvisioner
+from simexit.integrations.payments.base import RefundGateway
+from simexit.integrations.relying_parties.base import DisconnectNotifier
+
+
+@dataclass
+class Integrations:
+    network: NetworkProvisioner
+    smdp: SmdpClient
+    senders: dict[str, MessageSender] = field(default_factory=dict)
+    refunds: RefundGateway | None = None
+    notifier: DisconnectNotifier | None = None
+
+    def sender(self, kind: str) -> MessageSender:
+        if kind not in self.senders:
+            raise IntegrationError("messaging", "NOT_CONFIGURED", f"no sender for {kind} messages", retryable=False)
+        return self.senders[kind]
+
+    def refund_gateway(self) -> RefundGateway:
+        if self.refunds is None:
+            raise IntegrationError("payments", "NOT_CONFIGURED", "no refund gateway configured", retryable=False)
+        return self.refunds
+
+    def disconnect_notifier(self) -> DisconnectNotifier:
+        if self.notifier is None:
+            raise IntegrationError("relying_parties", "NOT_CONFIGURED", "no disconnect notifier configured",
+                                   retryable=False)
+        return self.notifier
+
+
+def load_factory(path: str, settings: Settings) -> Any:
+    module, _, name = path.partition(":")
+    if not name:
+        raise ValueError(f"{path!r}: expected 'package.module:factory'")
+    return getattr(importlib.import_module(module), name)(settings)
+
+
+def network_from_settings(s: Settings) -> NetworkProvisioner:
+    t = s.integration_timeout_seconds
+    if s.network == "open5gs":
+        from simexit.integrations.network.open5gs import Open5gsProvisioner
+
+        return Open5gsProvisioner(s.open5gs_url, s.open5gs_username, s.open5gs_password, timeout=t)
+    if s.network == "http":
+        from simexit.integrations.network.http_hook import HttpHookProvisioner
+
+        return HttpHookProvisioner(s.network_hook_url, s.network_hook_token, timeout=t)
+    from simexit.integrations.network.pyhss import PyHssProvisioner
+
+    return PyHssProvisioner(s.pyhss_url, s.pyhss_provisioning_key, timeout=t)
+
+
+def integrations_from_settings(s: Settings) -> Integrations:
+    return Integrations(
+        network=network_from_settings(s),
+        smdp=Es2PlusClient(s.smdp_url, s.smdp_requester_id, timeout=s.integration_timeout_seconds,
+                           client_cert=s.smdp_client_cert, ca_file=s.smdp_ca_file),
+        senders={kind: load_factory(path, s) for kind, path in s.message_senders.items()},
+        refunds=load_factory(s.refund_gateway, s) if s.refund_gateway else None,
+        notifier=load_factory(s.disconnect_notifier, s) if s.disconnect_notifier else None,
+    )

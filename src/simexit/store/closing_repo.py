@@ -1,0 +1,139 @@
+"""Reads and writes of the closing saga: the step context, bills, the balance ledger, profiles, numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from simexit.store.tables import (
+    accounts,
+    applications,
+    balance_ledger,
+    bills,
+    brands,
+    customers,
+    esim_profiles,
+    lines,
+    numbers,
+)
+
+
+@dataclass(frozen=True)
+class ClosingCase:
+    application_id: int
+    application_no: str
+    status: str
+    brand: str
+    line_id: int
+    msisdn: str
+    imsi: str | None
+    iccid: str
+    kind: str
+    account_id: int
+    currency: str
+    customer_id: int
+    email: str | None
+    contact_phone: str | None
+    locale: str
+    effective_date: date
+    quote: dict[str, Any]
+    refund_method: str | None
+    refund_destination: dict[str, str] | None
+    profiles: tuple[tuple[str, str | None, str], ...]  # iccid, eid, state
+    balance_minor: int
+    other_open_lines: int
+
+
+def load_case(conn: Connection, application_id: int) -> ClosingCase:
+    r = conn.execute(
+        select(applications.c.id, applications.c.application_no, applications.c.status,
+               applications.c.effective_date, applications.c.quote, applications.c.refund_method,
+               applications.c.refund_destination, brands.c.code.label("brand"), lines.c.id.label("line_id"),
+               lines.c.msisdn, lines.c.imsi, lines.c.iccid, lines.c.kind, accounts.c.id.label("account_id"),
+               accounts.c.currency, customers.c.id.label("customer_id"), customers.c.email,
+               customers.c.contact_phone, customers.c.locale)
+        .join(brands, brands.c.id == applications.c.brand_id)
+        .join(lines, lines.c.id == applications.c.line_id)
+        .join(accounts, accounts.c.id == lines.c.account_id)
+        .join(customers, customers.c.id == applications.c.customer_id)
+        .where(applications.c.id == application_id)
+    ).mappings().one()
+    profiles = conn.execute(select(esim_profiles.c.iccid, esim_profiles.c.eid, esim_profiles.c.state)
+                            .where(esim_profiles.c.line_id == r["line_id"]).order_by(esim_profiles.c.id)).all()
+    others = conn.execute(select(func.count()).select_from(lines)
+                          .where(lines.c.account_id == r["account_id"], lines.c.id != r["line_id"],
+                                 lines.c.status != "closed")).scalar_one()
+    return ClosingCase(
+        application_id=r["id"], application_no=r["application_no"], status=r["status"], brand=r["brand"],
+        line_id=r["line_id"], msisdn=r["msisdn"], imsi=r["imsi"], iccid=r["iccid"], kind=r["kind"],
+        account_id=r["account_id"], currency=r["currency"], customer_id=r["customer_id"], email=r["email"],
+        contact_phone=r["contact_phone"], locale=r["locale"], effective_date=r["effective_date"],
+        quote=r["quote"], refund_method=r["refund_method"], refund_destination=r["refund_destination"],
+        profiles=tuple((p.iccid, p.eid, p.state) for p in profiles),
+        balance_minor=ledger_sum(conn, r["account_id"]), other_open_lines=int(others))
+
+
+def ledger_sum(conn: Connection, account_id: int) -> int:
+    return int(conn.execute(select(func.coalesce(func.sum(balance_ledger.c.amount_minor), 0))
+                            .where(balance_ledger.c.account_id == account_id)).scalar_one())
+
+
+def add_ledger_entry(conn: Connection, account_id: int, amount_minor: int, currency: str, kind: str,
+                     reference: str, at: datetime) -> None:
+    conn.execute(insert(balance_ledger).values(account_id=account_id, amount_minor=amount_minor, currency=currency,
+                                               kind=kind, reference=reference, at=at))
+
+
+def add_final_bill(conn: Connection, case: ClosingCase, amount_minor: int, now: datetime) -> int:
+    last_end = conn.execute(select(func.max(bills.c.period_end)).where(bills.c.line_id == case.line_id)).scalar()
+    start = case.effective_date
+    if last_end is not None and last_end < case.effective_date:
+        start = last_end + timedelta(days=1)
+    return conn.execute(insert(bills).values(
+        account_id=case.account_id, line_id=case.line_id, period_start=start, period_end=case.effective_date,
+        amount_minor=amount_minor, currency=case.currency, due_date=case.effective_date,
+        paid_at=now if amount_minor == 0 else None).returning(bills.c.id)).scalar_one()
+
+
+def unpaid_bills(conn: Connection, account_id: int) -> list[Any]:
+    return list(conn.execute(select(bills.c.id, bills.c.amount_minor)
+                             .where(bills.c.account_id == account_id, bills.c.paid_at.is_(None))
+                             .order_by(bills.c.due_date, bills.c.id)))
+
+
+def mark_bill_paid(conn: Connection, bill_id: int, at: datetime) -> None:
+    conn.execute(update(bills).where(bills.c.id == bill_id).values(paid_at=at))
+
+
+def set_profile_state(conn: Connection, iccid: str, state: str, at: datetime) -> int:
+    return conn.execute(update(esim_profiles).where(esim_profiles.c.iccid == iccid)
+                        .values(state=state, updated_at=at)).rowcount
+
+
+def set_line_status(conn: Connection, line_id: int, status: str, at: datetime | None = None) -> None:
+    values: dict[str, Any] = {"status": status}
+    if status == "closed":
+        values["closed_at"] = at
+    conn.execute(update(lines).where(lines.c.id == line_id).values(**values))
+
+
+def close_account(conn: Connection, account_id: int, at: datetime) -> None:
+    conn.execute(update(accounts).where(accounts.c.id == account_id, accounts.c.status == "open")
+                 .values(status="closed", closed_at=at))
+
+
+def quarantine_number(conn: Connection, msisdn: str, until: date, at: datetime) -> None:
+    conn.execute(update(numbers).where(numbers.c.msisdn == msisdn)
+                 .values(state="quarantined", quarantined_until=until, updated_at=at))
+
+
+def release_number(conn: Connection, msisdn: str, at: datetime) -> int:
+    return conn.execute(update(numbers).where(numbers.c.msisdn == msisdn, numbers.c.state == "quarantined")
+                        .values(state="available", quarantined_until=None, line_id=None, updated_at=at)).rowcount
+
+
+def applications_date(value: str | date) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -1,0 +1,44 @@
+"""Periodic sweeps: SLA escalation of applications not reviewed in time, and automatic approval."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from simexit.services import outbox
+from simexit.services.applications import auto_approve_clean
+from simexit.services.context import Simexit
+from simexit.store import applications_repo
+from simexit.store.tables import application_events, applications, brands
+
+ESCALATION_TEMPLATE = "review_sla_breached"
+
+
+def escalate_overdue(app: Simexit, supervisor_email: str, limit: int = 200) -> list[str]:
+    """Tell supervisors of each pending application past its review_due_at, once (an outbox e-mail and an
+    ``sla_escalated`` event on the timeline, which is the flag)."""
+    done: list[str] = []
+    with app.db.write() as conn:
+        now = app.clock.now()
+        flagged = select(application_events.c.application_id).where(application_events.c.event == "sla_escalated")
+        q = (select(applications.c.id, applications.c.application_no, applications.c.review_due_at,
+                    brands.c.code.label("brand"))
+             .join(brands, brands.c.id == applications.c.brand_id)
+             .where(applications.c.status == "pending_review", applications.c.review_due_at < now,
+                    applications.c.id.not_in(flagged))
+             .order_by(applications.c.review_due_at).limit(limit))
+        if conn.dialect.name == "postgresql":
+            q = q.with_for_update(of=applications, skip_locked=True)
+        for r in conn.execute(q).all():
+            outbox.enqueue(conn, kind="email", recipient=supervisor_email, template=ESCALATION_TEMPLATE,
+                           payload={"application_no": r.application_no, "brand": r.brand,
+                                    "review_due_at": r.review_due_at.isoformat()},
+                           idempotency_key=f"{r.application_no}:sla_escalation", now=now, application_id=r.id)
+            applications_repo.append_event(conn, r.id, event="sla_escalated", at=now, actor_type="system",
+                                           actor_id="simexit-worker", actor_role="system",
+                                           note="review is overdue; supervisors were told")
+            done.append(r.application_no)
+    return done
+
+
+def approve_clean(app: Simexit) -> list[str]:
+    return auto_approve_clean(app)
