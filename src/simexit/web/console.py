@@ -45,7 +45,7 @@ def _redirect(request: Request, url: str) -> Response:
 
 
 def _page(request: Request, template: str, who: StaffIdentity | None, **ctx: Any) -> Response:
-    return render(request, template, who=who, Permission=Permission, brand="-", **ctx)
+    return render(request, template, who=who, Permission=Permission, brand=False, **ctx)
 
 
 @router.get("/sign-in")

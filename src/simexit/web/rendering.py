@@ -81,7 +81,8 @@ def cancel_label(request: Request, brand: str | None) -> str:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     loc = i18n.current_locale.get()
-    brand = context.pop("brand", None) or page_brand(request)
+    brand = context.pop("brand", None)
+    brand = None if brand is False else brand or page_brand(request)
     ctx = {"request": request, "locale": loc, "locales": i18n.LOCALE_NAMES, "csrf": csrf_token(request),
            "brand": brand, "policy": simexit(request).policies.get(brand) if brand else None,
            "cancel_label": cancel_label(request, brand), "path": request.url.path, **context}
