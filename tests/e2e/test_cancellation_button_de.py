@@ -24,7 +24,7 @@ def _cancel(page: Page, site, msisdn: str, name: str) -> None:
     page.get_by_label("Phone number of the line").fill(msisdn)
     page.get_by_label("E-mail address for the confirmation").fill("test.user@example.com")
     shot(page, f"{name}-form")
-    page.get_by_role("button", name="Cancel now").click()
+    page.get_by_role("button", name="Jetzt kündigen").click()  # the §312k wording for the button
     expect(page.get_by_role("heading", name="Your cancellation was received")).to_be_visible()
     # Received at 23 November 2026, 03:00 in Hamburg (the fixed clock).
     expect(page.get_by_test_id("received")).to_have_text("2026-11-23 03:00:00 CET")
