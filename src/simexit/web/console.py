@@ -182,6 +182,8 @@ async def intake(request: Request) -> Response:
 @router.get("/dashboard")
 def dashboard_page(request: Request) -> Response:
     who = _who(request)
+    if not who.can(Permission.VIEW_REPORTS):
+        raise HTTPException(status_code=403, detail=_("Your role may not see reports."))
     data = dashboard(simexit(request), who)
     return _page(request, "console/dashboard.html", who, data=data, per_day_svg=per_day_chart(data["days"]),
                  sla_svg=sla_chart(data["sla"]), colours=STATE_COLOURS)
