@@ -90,7 +90,7 @@ def queue(request: Request, brand: str = "", channel: str = "", state: str = "",
     return _page(request, "console/queue.html", who, items=items, brands=brands, states=STATES,
                  channels=("online", "app", "hotline", "chat", "store", "mail"), reasons=REASON_CODES,
                  f={"brand": brand, "channel": channel, "state": state, "reason": reason},
-                 now=simexit(request).clock.now())
+                 zones={c: p.brand.time_zone for c, p in simexit(request).policies.items()})
 
 
 def _application(request: Request, who: StaffIdentity, application_no: str) -> dict[str, Any]:

@@ -66,3 +66,8 @@ def identity_method_label(code: str) -> str:
 def severity_label(code: str) -> str:
     return {"blocker": _("Must be fixed first"), "warning": _("Please note"), "info": _("For your information")
             }.get(code, code)
+
+
+def record_set_label(code: str) -> str:
+    return {"real_name": _("Real-name registration"), "billing": _("Billing records"),
+            "consent": _("Consent records"), "application": _("This application")}.get(code, code)

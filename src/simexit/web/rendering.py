@@ -26,7 +26,7 @@ env.filters.update(money=i18n.money, day=i18n.day, moment=i18n.moment, localized
                    status=labels.status_label, event=labels.event_label, channel=labels.channel_label,
                    kind=labels.kind_label, reason=labels.reason_label, refund_method=labels.refund_method_label,
                    refund_field=labels.refund_field_label, identity_method=labels.identity_method_label,
-                   severity=labels.severity_label)
+                   severity=labels.severity_label, record_set=labels.record_set_label)
 
 
 def simexit(request: Request) -> Simexit:
