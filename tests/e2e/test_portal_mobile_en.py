@@ -49,7 +49,9 @@ def test_clean_line_six_screens_and_help(browser: Browser, base_url: str, site):
 
     page.get_by_role("link", name="中文").click()
     expect(page.get_by_role("heading", name="号码注销常见问题")).to_be_visible()
+    expect(page.locator(".faq")).to_contain_text("不能。号码注销后不可恢复，90天后可能分配给他人。")
+    shot(page, "zh-11-help")
     page.goto("/status")
     expect(page.get_by_role("heading", name="查询申请进度")).to_be_visible()  # remembered in a cookie
-    shot(page, "zh-11-help-switch")
+    shot(page, "zh-12-status-form")
     ctx.close()
