@@ -47,6 +47,8 @@ def test_de_cancellation_button_without_sign_in(browser: Browser, base_url: str,
     shot(page, "de-02-blocked")
 
     line_changes.cancel_port_out(site, line["msisdn"])  # the customer withdraws the transfer
+    page.get_by_role("link", name="I have fixed it — cancel again").click()
+    expect(page.get_by_role("heading", name="Verträge hier kündigen")).to_be_visible()
     _cancel(page, site, line["msisdn"], "de-03")
     expect(page.get_by_role("heading", name="Your cancellation is confirmed")).to_be_visible()
     application_no = page.get_by_test_id("application-no").inner_text()
