@@ -1,9 +1,43 @@
-"""The customer portal and the staff console (issue #4)."""
+"""The customer portal and the staff console (issue #4): server-rendered Jinja2 + htmx (vendored:
+static/vendor/htmx-2.0.11.min.js, from npm htmx.org@2.0.11, sha256
+d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717), in zh-CN and English."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
+from starlette.responses import Response
+
+from simexit.web import i18n
 
 
 def install(app: FastAPI) -> None:
     """Add the portal's and the console's routes and static files to ``app``."""
+    from simexit.web import console, portal, public
+    from simexit.web.rendering import render
+
+    app.mount("/static", StaticFiles(packages=[("simexit.web", "static")]), name="static")
+
+    @app.middleware("http")
+    async def choose_locale(request: Request, call_next):  # type: ignore[no-untyped-def]
+        token = i18n.current_locale.set(i18n.pick_locale(request))
+        try:
+            return await call_next(request)
+        finally:
+            i18n.current_locale.reset(token)
+
+    app.include_router(public.router)
+    app.include_router(portal.router)
+    app.include_router(console.router)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            from fastapi.exception_handlers import http_exception_handler
+
+            return await http_exception_handler(request, exc)
+        if exc.status_code in (303, 302) and exc.headers:
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
+

@@ -1,0 +1,189 @@
+"""The staff console under /console: sign-in by role, the review queue, an application's page with
+approve/reject, intake for the staff channels, and the dashboard. Staff see only their brands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from simexit.domain.consequences import required_consequences
+from simexit.domain.errors import DomainError
+from simexit.domain.identifiers import mask_msisdn
+from simexit.domain.identity import IdentityMethod
+from simexit.domain.roles import INTAKE_CHANNELS, Permission
+from simexit.domain.state_machine import REJECTION_REASONS, ActorType
+from simexit.services import staff_auth
+from simexit.services.applications import DESTINATION_FIELDS, REASON_CODES, Actor, ApplyRequest, apply, approve, reject
+from simexit.services.precheck import precheck
+from simexit.services.review_queue import application_for_staff, dashboard, review_queue
+from simexit.services.staff_auth import StaffIdentity
+from simexit.web.charts import STATE_COLOURS, per_day_chart, sla_chart
+from simexit.web.i18n import _
+from simexit.web.rendering import as_list, finish, form_with_csrf, render, simexit
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+STAFF_COOKIE = "sx_staff"
+STATES = ("submitted", "pending_review", "approved", "executing", "completed", "rejected", "withdrawn",
+          "needs_attention")
+STAFF_METHODS = ("id_document_inspected", "service_password", "id_copy_mailed", "id_number", "otp")
+
+
+def _who(request: Request) -> StaffIdentity:
+    who = staff_auth.session_from_token(simexit(request), request.cookies.get(STAFF_COOKIE))
+    if who is None:
+        raise HTTPException(status_code=303, headers={"Location": "/console/sign-in"})
+    return who
+
+
+def _redirect(request: Request, url: str) -> Response:
+    r = RedirectResponse(url, status_code=303)
+    finish(request, r)
+    return r
+
+
+def _page(request: Request, template: str, who: StaffIdentity | None, **ctx: Any) -> Response:
+    return render(request, template, who=who, Permission=Permission, brand=False, **ctx)
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request) -> Response:
+    return _page(request, "console/sign_in.html", None)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    form = await form_with_csrf(request)
+    try:
+        token, _identity = staff_auth.sign_in(simexit(request), str(form.get("username") or ""),
+                                          str(form.get("password") or ""), str(form.get("totp") or "") or None)
+    except DomainError as e:
+        msg = _("Too many failed sign-ins. Try again later.") if e.code == "SIGN_IN_LOCKED" else \
+            _("User name, password or code is wrong.")
+        return _page(request, "console/sign_in.html", None, error=msg, username=form.get("username"),
+                     status_code=401)
+    r = _redirect(request, "/console")
+    r.set_cookie(STAFF_COOKIE, token, httponly=True, samesite="strict", path="/console", max_age=10 * 3600)
+    return r
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    await form_with_csrf(request)
+    token = request.cookies.get(STAFF_COOKIE)
+    if token:
+        staff_auth.sign_out(simexit(request), token)
+    r = _redirect(request, "/console/sign-in")
+    r.delete_cookie(STAFF_COOKIE, path="/console")
+    return r
+
+
+@router.get("")
+def queue(request: Request, brand: str = "", channel: str = "", state: str = "", reason: str = "") -> Response:
+    who = _who(request)
+    states = (state,) if state in STATES else ("submitted", "pending_review")
+    items = review_queue(simexit(request), who, brand=brand or None, channel=channel or None, states=states,
+                         reason=reason or None)
+    brands = [b for b in sorted(simexit(request).policies) if who.sees_brand(b)]
+    return _page(request, "console/queue.html", who, items=items, brands=brands, states=STATES,
+                 channels=("online", "app", "hotline", "chat", "store", "mail"), reasons=REASON_CODES,
+                 f={"brand": brand, "channel": channel, "state": state, "reason": reason},
+                 zones={c: p.brand.time_zone for c, p in simexit(request).policies.items()})
+
+
+def _application(request: Request, who: StaffIdentity, application_no: str) -> dict[str, Any]:
+    try:
+        return application_for_staff(simexit(request), who, application_no)
+    except DomainError:
+        raise HTTPException(status_code=404, detail=_("No such application.")) from None
+
+
+@router.get("/applications/{application_no}")
+def application_page(request: Request, application_no: str) -> Response:
+    who = _who(request)
+    view = _application(request, who, application_no)
+    return _page(request, "console/application.html", who, view=view, reasons=REJECTION_REASONS,
+                 p=simexit(request).policy(view["brand"]))
+
+
+def _actor(who: StaffIdentity) -> Actor:
+    return Actor(ActorType.STAFF, who.username, who.role.value, "console")
+
+
+@router.post("/applications/{application_no}/decide")
+async def decide(request: Request, application_no: str) -> Response:
+    who = _who(request)
+    form = await form_with_csrf(request)
+    view = _application(request, who, application_no)
+    if not who.can(Permission.REVIEW):
+        raise HTTPException(status_code=403, detail=_("Your role may not review applications."))
+    note = str(form.get("note") or "").strip() or None
+    try:
+        if form.get("decision") == "approve":
+            approve(simexit(request), view["application_no"], _actor(who), note)
+        else:
+            reject(simexit(request), view["application_no"], _actor(who), as_list(form.get("reason")), note)
+    except DomainError as e:
+        return _page(request, "console/application.html", who, view=view, reasons=REJECTION_REASONS,
+                     p=simexit(request).policy(view["brand"]), error=e.message, status_code=400)
+    return _redirect(request, f"/console/applications/{view['application_no']}")
+
+
+@router.get("/intake")
+def intake_form(request: Request) -> Response:
+    who = _who(request)
+    return _page(request, "console/intake.html", who, channels=sorted(INTAKE_CHANNELS[who.role]), step="number")
+
+
+@router.post("/intake")
+async def intake(request: Request) -> Response:
+    who = _who(request)
+    form = await form_with_csrf(request)
+    app = simexit(request)
+    channels = sorted(INTAKE_CHANNELS[who.role])
+    channel = str(form.get("channel") or "")
+    phone = str(form.get("phone") or "")
+    if not who.can(Permission.APPLY_ON_BEHALF) or channel not in channels:
+        raise HTTPException(status_code=403, detail=_("Your role may not take applications on this channel."))
+    ctx: dict[str, Any] = dict(channels=channels, channel=channel, phone=phone, methods=STAFF_METHODS,
+                               reasons=REASON_CODES, dest_fields=DESTINATION_FIELDS, form=form)
+    try:
+        pc = precheck(app, phone)
+    except DomainError as e:
+        return _page(request, "console/intake.html", who, step="number", error=e.message, status_code=400, **ctx)
+    if not who.sees_brand(pc.facts.brand):
+        return _page(request, "console/intake.html", who, step="number", status_code=403,
+                     error=_("This line belongs to a brand you do not work for."), **ctx)
+    ctx.update(pc=pc, msisdn=mask_msisdn(pc.facts.msisdn), consequences=required_consequences(pc.quote))
+    if form.get("step") != "submit":
+        return _page(request, "console/intake.html", who, step="details", **ctx)
+    method = str(form.get("identity_method") or "")
+    evidence = {"checked_by": who.username, "note": str(form.get("evidence_note") or "").strip()}
+    if method == IdentityMethod.ID_DOCUMENT_INSPECTED:
+        evidence["document_last4"] = str(form.get("document_last4") or "").strip()[-4:]
+    refund_method = str(form.get("refund_method") or "") or None
+    try:
+        result = apply(app, ApplyRequest(
+            msisdn=pc.facts.msisdn, channel=channel, identity_method=method, identity_evidence=evidence,
+            id_number=str(form.get("id_number") or "") or None if method == "id_number" else None,
+            staff_ref=who.username, staff_role=who.role.value,
+            reason_code=str(form.get("reason_code") or "") or None,
+            reason_text=str(form.get("reason_text") or "").strip() or None,
+            consequences_confirmed=as_list(form.get("consequence")), refund_method=refund_method,
+            refund_destination={f: str(form.get(f"dest_{refund_method}_{f}") or "") for f in DESTINATION_FIELDS.get(
+                refund_method or "", ())} or None))
+    except DomainError as e:
+        return _page(request, "console/intake.html", who, step="details", error=e.message, status_code=400, **ctx)
+    return _redirect(request, f"/console/applications/{result.application_no}")
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request) -> Response:
+    who = _who(request)
+    if not who.can(Permission.VIEW_REPORTS):
+        raise HTTPException(status_code=403, detail=_("Your role may not see reports."))
+    data = dashboard(simexit(request), who)
+    return _page(request, "console/dashboard.html", who, data=data, per_day_svg=per_day_chart(data["days"]),
+                 sla_svg=sla_chart(data["sla"]), colours=STATE_COLOURS)

@@ -1,0 +1,238 @@
+"""The customer portal: sign in with a one-time code, my lines, close a line (pre-check, options,
+quote and consequences, two-step confirmation), the receipt and the status page."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from simexit.domain.consequences import required_consequences
+from simexit.domain.errors import DomainError
+from simexit.domain.identifiers import mask_msisdn
+from simexit.services import customer_auth
+from simexit.services.applications import DESTINATION_FIELDS, REASON_CODES, ApplyRequest, apply, show
+from simexit.services.customer_auth import CustomerSession
+from simexit.services.precheck import PrecheckResult, precheck
+from simexit.web.i18n import _
+from simexit.web.rendering import as_list, client_address, finish, form_with_csrf, render, simexit
+
+router = APIRouter(include_in_schema=False)
+SESSION_COOKIE = "sx_session"
+
+
+def _session(request: Request) -> CustomerSession | None:
+    return customer_auth.session_from_token(simexit(request), request.cookies.get(SESSION_COOKIE))
+
+
+def _require(request: Request) -> CustomerSession:
+    s = _session(request)
+    if s is None:
+        raise HTTPException(status_code=303, headers={"Location": "/"})
+    return s
+
+
+def _line(request: Request, s: CustomerSession, index: int) -> str:
+    numbers = customer_auth.customer_lines(simexit(request), s.customer_id)
+    if not 0 <= index < len(numbers):
+        raise HTTPException(status_code=404, detail=_("No such line."))
+    return numbers[index]
+
+
+def _redirect(request: Request, url: str) -> Response:
+    r = RedirectResponse(url, status_code=303)
+    finish(request, r)
+    return r
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    if _session(request) is not None:
+        return _redirect(request, "/lines")
+    return render(request, "portal/sign_in.html", step="phone")
+
+
+@router.post("/sign-in/code")
+async def send_code(request: Request) -> Response:
+    form = await form_with_csrf(request)
+    phone = str(form.get("phone") or "").strip()
+    partial = request.headers.get("hx-request") == "true"
+    error = None
+    try:
+        customer_auth.start_sign_in(simexit(request), phone, client_address(request))
+    except DomainError as e:
+        error = _("That is not a phone number we can read.") if e.code.startswith("MSISDN") else \
+            _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else e.message
+    return render(request, "portal/_code.html" if partial else "portal/sign_in.html",
+                  step="phone" if error else "code", phone=phone, error=error)
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request) -> Response:
+    form = await form_with_csrf(request)
+    phone = str(form.get("phone") or "")
+    try:
+        token, _session = customer_auth.verify_sign_in(simexit(request), phone, str(form.get("code") or ""))
+    except DomainError as e:
+        msg = _("Too many wrong codes. Please wait 15 minutes.") if e.status == 429 else \
+            _("The code is wrong or has expired.")
+        return render(request, "portal/sign_in.html", step="code", phone=phone, error=msg, status_code=400)
+    r = _redirect(request, "/lines")
+    r.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", max_age=12 * 3600)
+    return r
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request) -> Response:
+    await form_with_csrf(request)
+    s = _session(request)
+    if s is not None:
+        customer_auth.sign_out(simexit(request), s)
+    r = _redirect(request, "/")
+    r.delete_cookie(SESSION_COOKIE)
+    return r
+
+
+@router.get("/lines")
+def my_lines(request: Request) -> Response:
+    s = _require(request)
+    app = simexit(request)
+    items = []
+    for i, number in enumerate(customer_auth.customer_lines(app, s.customer_id)):
+        pc = precheck(app, number)
+        items.append({"index": i, "msisdn": mask_msisdn(number), "facts": pc.facts, "policy": pc.policy})
+    brand = items[0]["facts"].brand if items else None
+    return render(request, "portal/lines.html", lines=items, brand=brand)
+
+
+def _options(pc: PrecheckResult, form: dict[str, Any]) -> dict[str, Any]:
+    method = str(form.get("refund_method") or "")
+    dest = {f: str(form.get(f"dest_{method}_{f}") or "").strip() for f in DESTINATION_FIELDS.get(method, ())}
+    reason = str(form.get("reason_code") or "") or None
+    end = str(form.get("end_date") or "") or None
+    return {"refund_method": method or None, "destination": dest,
+            "reason_code": reason if reason in REASON_CODES else None,
+            "reason_text": (str(form.get("reason_text") or "").strip() or None),
+            "end_date": date.fromisoformat(end) if end else None}
+
+
+@router.get("/lines/{index}/close")
+def close_line(request: Request, index: int) -> Response:
+    s = _require(request)
+    number = _line(request, s, index)
+    pc = precheck(simexit(request), number)
+    return render(request, "portal/precheck.html", pc=pc, index=index, msisdn=mask_msisdn(number),
+                  brand=pc.facts.brand, reasons=REASON_CODES, dest_fields=DESTINATION_FIELDS,
+                  blockers=[f for f in pc.findings if f.severity == "blocker"],
+                  notes=[f for f in pc.findings if f.severity != "blocker"])
+
+
+def _quote_page(request: Request, index: int, number: str, opts: dict[str, Any], error: str | None = None,
+                step: str = "quote", confirmed: list[str] | None = None) -> Response:
+    pc = precheck(simexit(request), number, opts["end_date"])
+    return render(request, "portal/quote.html", pc=pc, index=index, msisdn=mask_msisdn(number), opts=opts,
+                  brand=pc.facts.brand, consequences=required_consequences(pc.quote), error=error, step=step,
+                  confirmed=confirmed or [], status_code=400 if error else 200)
+
+
+@router.post("/lines/{index}/quote")
+async def quote(request: Request, index: int) -> Response:
+    s = _require(request)
+    form = await form_with_csrf(request)
+    number = _line(request, s, index)
+    try:
+        opts = _options(precheck(simexit(request), number), form)
+        pc = precheck(simexit(request), number, opts["end_date"])
+    except (DomainError, ValueError) as e:
+        return render(request, "error.html", status_code=400, message=getattr(e, "message", str(e)))
+    if pc.quote.refund_minor > 0 and (not opts["refund_method"] or not all(opts["destination"].values())):
+        return close_line_with_error(request, index, number, _("Please choose where the refund goes."))
+    return _quote_page(request, index, number, opts)
+
+
+def close_line_with_error(request: Request, index: int, number: str, error: str) -> Response:
+    pc = precheck(simexit(request), number)
+    return render(request, "portal/precheck.html", pc=pc, index=index, msisdn=mask_msisdn(number),
+                  brand=pc.facts.brand, reasons=REASON_CODES, dest_fields=DESTINATION_FIELDS, error=error,
+                  blockers=[f for f in pc.findings if f.severity == "blocker"],
+                  notes=[f for f in pc.findings if f.severity != "blocker"], status_code=400)
+
+
+@router.post("/lines/{index}/confirm")
+async def confirm(request: Request, index: int) -> Response:
+    """Step 1 of 2: every consequence ticked; step 2 asks for the last 6 characters of the ID number."""
+    s = _require(request)
+    form = await form_with_csrf(request)
+    number = _line(request, s, index)
+    opts = _options(precheck(simexit(request), number), form)
+    ticked = as_list(form.get("consequence"))
+    pc = precheck(simexit(request), number, opts["end_date"])
+    missing = set(required_consequences(pc.quote)) - set(ticked)
+    if missing:
+        return _quote_page(request, index, number, opts, _("Please tick every box to show you have read it."),
+                           confirmed=ticked)
+    return _quote_page(request, index, number, opts, step="second_factor", confirmed=ticked)
+
+
+@router.post("/lines/{index}/submit")
+async def submit(request: Request, index: int) -> Response:
+    """Step 2 of 2: the second factor, then the application."""
+    s = _require(request)
+    form = await form_with_csrf(request)
+    app = simexit(request)
+    number = _line(request, s, index)
+    opts = _options(precheck(app, number), form)
+    ticked = as_list(form.get("consequence"))
+    try:
+        customer_auth.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
+    except DomainError as e:
+        msg = _("Too many wrong answers. Please wait 15 minutes.") if e.status == 429 else \
+            _("Those are not the last 6 characters of your ID number.")
+        return _quote_page(request, index, number, opts, msg, step="second_factor", confirmed=ticked)
+    try:
+        result = apply(app, ApplyRequest(
+            msisdn=number, channel="online", identity_method="otp",
+            identity_evidence={"sign_in": "sms_otp", "second_factor": "id_tail_6", "session": s.session_id},
+            reason_code=opts["reason_code"], reason_text=opts["reason_text"], consequences_confirmed=ticked,
+            refund_method=opts["refund_method"], refund_destination=opts["destination"] or None,
+            requested_effective_date=opts["end_date"]))
+    except DomainError as e:
+        return _quote_page(request, index, number, opts, e.message, confirmed=ticked)
+    return _redirect(request, f"/applications/{result.application_no}/receipt")
+
+
+def _own_application(request: Request, application_no: str) -> dict[str, Any]:
+    s = _require(request)
+    app = simexit(request)
+    try:
+        view = show(app, application_no)
+    except DomainError:
+        raise HTTPException(status_code=404, detail=_("No such application.")) from None
+    if view["msisdn"] not in customer_auth.customer_lines(app, s.customer_id):
+        raise HTTPException(status_code=404, detail=_("No such application."))
+    return view
+
+
+@router.get("/applications/{application_no}/receipt")
+def receipt(request: Request, application_no: str) -> Response:
+    view = _own_application(request, application_no)
+    policy = simexit(request).policy(view["brand"])
+    return render(request, "portal/receipt.html", view=view, p=policy, brand=view["brand"],
+                  msisdn=mask_msisdn(view["msisdn"]))
+
+
+@router.get("/applications/{application_no}")
+def my_application(request: Request, application_no: str) -> Response:
+    view = _own_application(request, application_no)
+    return render(request, "portal/status.html", view=view, brand=view["brand"],
+                  p=simexit(request).policy(view["brand"]), msisdn=mask_msisdn(view["msisdn"]))
+
+
+@router.get("/my-data")
+def my_data(request: Request) -> Response:
+    _require(request)
+    return render(request, "portal/my_data.html")
+

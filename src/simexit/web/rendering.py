@@ -1,0 +1,103 @@
+"""Jinja2 templates with gettext, the CSRF token and the page's brand context."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from simexit.services.context import Simexit
+from simexit.web import i18n, labels
+
+TEMPLATES = Path(__file__).parent / "templates"
+CSRF_COOKIE = "sx_csrf"
+BRAND_COOKIE = "brand"
+
+env = Environment(loader=FileSystemLoader(str(TEMPLATES)), extensions=["jinja2.ext.i18n"],
+                  autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+env.install_gettext_callables(gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+env.filters.update(money=i18n.money, day=i18n.day, moment=i18n.moment, localized=i18n.localized,
+                   status=labels.status_label, event=labels.event_label, channel=labels.channel_label,
+                   kind=labels.kind_label, reason=labels.reason_label, refund_method=labels.refund_method_label,
+                   refund_field=labels.refund_field_label, identity_method=labels.identity_method_label,
+                   severity=labels.severity_label, record_set=labels.record_set_label)
+
+
+def simexit(request: Request) -> Simexit:
+    return request.app.state.simexit
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def csrf_token(request: Request) -> str:
+    token = getattr(request.state, "csrf", None) or request.cookies.get(CSRF_COOKIE)
+    if not token:
+        token = secrets.token_urlsafe(24)
+    request.state.csrf = token
+    return token
+
+
+async def form_with_csrf(request: Request) -> dict[str, Any]:
+    """The posted form, after checking its CSRF token against the cookie (double submit)."""
+    form = await request.form()
+    sent = str(form.get("csrf") or "")
+    cookie = request.cookies.get(CSRF_COOKIE) or ""
+    if not cookie or not hmac.compare_digest(sent, cookie):
+        raise HTTPException(status_code=403, detail="the form expired; reload the page and try again")
+    data: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if key in data:
+            data[key] = [*data[key], value] if isinstance(data[key], list) else [data[key], value]
+        else:
+            data[key] = value
+    return data
+
+
+def as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def page_brand(request: Request) -> str | None:
+    code = request.query_params.get("brand") or request.cookies.get(BRAND_COOKIE)
+    return code if code in simexit(request).policies else None
+
+
+def cancel_label(request: Request, brand: str | None) -> str:
+    """The cancellation button's label; German brands use the wording BGB §312k prescribes."""
+    if brand and simexit(request).policy(brand).brand.jurisdiction == "DE":
+        return "Verträge hier kündigen"
+    return i18n.gettext("Cancel contract here")
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    loc = i18n.current_locale.get()
+    brand = context.pop("brand", None)
+    brand = None if brand is False else brand or page_brand(request)
+    ctx = {"request": request, "locale": loc, "locales": i18n.LOCALE_NAMES, "csrf": csrf_token(request),
+           "brand": brand, "policy": simexit(request).policies.get(brand) if brand else None,
+           "cancel_label": cancel_label(request, brand), "path": request.url.path, **context}
+    response = HTMLResponse(env.get_template(template).render(ctx), status_code=status_code)
+    finish(request, response)
+    if request.query_params.get("brand") == brand and brand:
+        response.set_cookie(BRAND_COOKIE, brand, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+def finish(request: Request, response: Any) -> None:
+    """Set the CSRF cookie if this request made one, and the security headers."""
+    token = getattr(request.state, "csrf", None)
+    if token and request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"

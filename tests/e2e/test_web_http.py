@@ -1,0 +1,85 @@
+"""HTTP checks of the web layer without a browser: CSRF, cookies, staff scoping, intake, dashboard."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from simexit.asgi import create_app
+from simexit.services.staff_auth import create_staff
+from tests.e2e.conftest import STAFF_PASSWORD
+from tests.factories import make_line
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(create_app(app), base_url="http://127.0.0.1") as c:
+        yield c
+
+
+def _csrf(client: TestClient, path: str = "/console/sign-in") -> str:
+    client.get(path)
+    return client.cookies.get("sx_csrf")
+
+
+def _staff(client: TestClient, app, username: str, role: str, brands: list[str]) -> None:
+    create_staff(app, username, STAFF_PASSWORD, role, brands)
+    r = client.post("/console/sign-in", data={"csrf": _csrf(client), "username": username,
+                                              "password": STAFF_PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+
+
+def test_post_without_csrf_token_is_refused(client):
+    client.get("/")
+    r = client.post("/sign-in/code", data={"phone": "+8613900000001"})
+    assert r.status_code == 403
+    r = client.post("/console/sign-in", data={"csrf": "forged", "username": "x", "password": "y"})
+    assert r.status_code == 403
+
+
+def test_console_needs_sign_in_and_shows_only_own_brands(client, app):
+    assert client.get("/console", follow_redirects=False).headers["location"] == "/console/sign-in"
+    _staff(client, app, "clerk1", "store_clerk", ["hansanet"])
+    page = client.get("/console").text
+    assert ">hansanet</option>" in page and ">baohao</option>" not in page
+
+
+def test_store_clerk_intake_records_identity_check(client, app):
+    line = make_line(app, "hansanet", balance=0)
+    _staff(client, app, "clerk2", "store_clerk", ["hansanet"])
+    csrf = client.cookies.get("sx_csrf")
+    r = client.post("/console/intake", data={"csrf": csrf, "channel": "hotline", "phone": line["msisdn"]})
+    assert r.status_code == 403  # a store clerk does not take hotline applications
+    r = client.post("/console/intake", data={"csrf": csrf, "channel": "store", "phone": line["msisdn"]})
+    assert r.status_code == 200 and "NO_REACTIVATION" in r.text
+    r = client.post("/console/intake", follow_redirects=True, data={
+        "csrf": csrf, "channel": "store", "phone": line["msisdn"], "step": "submit",
+        "identity_method": "id_document_inspected", "document_last4": "1234", "evidence_note": "passport seen",
+        "consequence": ["NO_REACTIVATION", "DATA_ERASURE"]})
+    assert r.status_code == 200, r.text
+    assert re.search(r"Application SX-[0-9A-Z-]+", r.text)
+    assert "ID document inspected in person" in r.text and "passport seen" in r.text and "1234" in r.text
+
+
+def test_dashboard_renders_svg_charts(client, app):
+    _staff(client, app, "sup", "supervisor", ["*"])
+    r = client.get("/console/dashboard", headers={"accept-language": "zh-CN"})
+    assert r.status_code == 200
+    assert r.text.count("<svg") == 2 and "各品牌审核时效达标率" in r.text
+
+
+def test_language_from_header_cookie_and_switch(client):
+    assert "Close my line" in client.get("/", headers={"accept-language": "de-DE,en;q=0.8"}).text
+    assert "注销号码" in client.get("/", headers={"accept-language": "zh-CN,zh;q=0.9"}).text
+    r = client.get("/lang/zh-CN?next=//evil.example/", follow_redirects=False)
+    assert r.headers["location"] == "/"
+    assert "注销号码" in client.get("/", headers={"accept-language": "en"}).text  # the cookie wins
+
+
+def test_htmx_is_served_from_the_package(client):
+    r = client.get("/static/vendor/htmx-2.0.11.min.js")
+    assert r.status_code == 200 and len(r.content) == 52182
