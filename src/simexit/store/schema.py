@@ -3,7 +3,12 @@
 Add one import line here for each new ``tables_<area>.py`` (migrations and tests use this module).
 """
 
-from simexit.store import tables, tables_auth, tables_public  # noqa: F401
+from simexit.store import (  # noqa: F401
+    tables,
+    tables_api,
+    tables_auth,
+    tables_public,
+)
 from simexit.store.tables import metadata
 
 __all__ = ["metadata"]
