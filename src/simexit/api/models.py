@@ -92,7 +92,7 @@ class PrecheckOut(BaseModel):
     checked_at: datetime
     findings: list[dict[str, Any]]
     quote: dict[str, Any]
-    consequences: list[Any]
+    consequences: dict[str, Any]
     refund_methods: list[str]
     channels: list[str]
 
