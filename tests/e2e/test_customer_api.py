@@ -68,7 +68,8 @@ def test_answers_do_not_reveal_whether_a_number_exists(client, app):
     assert starts[0].json() == starts[1].json()
     code = last_code(app, known)
     wrong = "000000" if code != "000000" else "111111"
-    verifies = [client.post("/api/v1/auth/customer/verify", json={"msisdn": n, "code": wrong}) for n in (known, unknown)]
+    verifies = [client.post("/api/v1/auth/customer/verify", json={"msisdn": n, "code": wrong})
+                for n in (known, unknown)]
     strip = [{k: v for k, v in r.json().items() if k != "request_id"} for r in verifies]
     assert verifies[0].status_code == verifies[1].status_code == 401 and strip[0] == strip[1]
 
@@ -94,7 +95,8 @@ def test_idempotency_lasts_24_hours(client, app, clock):
     r = {"kind": "ordinary", "customer_name": "Test User", "msisdn": "+8613900000000", "email": "a@example.com"}
     first = client.post("/api/v1/public/cancellations", json=r, headers={"Idempotency-Key": "day"})
     clock.advance(hours=23, minutes=59)
-    assert client.post("/api/v1/public/cancellations", json=r, headers={"Idempotency-Key": "day"}).json() == first.json()
+    again = client.post("/api/v1/public/cancellations", json=r, headers={"Idempotency-Key": "day"})
+    assert again.json() == first.json()
     clock.advance(minutes=2)
     later = client.post("/api/v1/public/cancellations", json=r, headers={"Idempotency-Key": "day"})
     assert later.status_code == 201 and later.json()["request_no"] != first.json()["request_no"]

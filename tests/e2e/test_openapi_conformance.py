@@ -26,8 +26,9 @@ from simexit.store.database import Database
 from tests.e2e.conftest import customer_token, partner_key, staff_token
 from tests.factories import make_line
 
-_placeholder = Simexit(db=Database("sqlite:///placeholder-never-opened.db"), policies=load_policies(DEMO_POLICY_DIR), clock=SystemClock(),
-                       secret_key="placeholder-secret-0123456789")
+# Never connected: the fixture swaps in the test database before any request.
+_placeholder = Simexit(db=Database("sqlite:///placeholder-never-opened.db"), policies=load_policies(DEMO_POLICY_DIR),
+                       clock=SystemClock(), secret_key="placeholder-secret-0123456789")
 api = create_app(_placeholder)
 schema = schemathesis.openapi.from_asgi("/openapi.json", api)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,

@@ -32,13 +32,14 @@ def record_download_progress(app: Simexit, partner: Partner, *, requester: str, 
         now = app.clock.now()
         profile = conn.execute(select(esim_profiles.c.id).where(esim_profiles.c.iccid == number)).scalar()
         ins = pg_insert(esim_notifications) if conn.dialect.name == "postgresql" else sqlite_insert(esim_notifications)
-        res = conn.execute(ins.values(
+        new_id = conn.execute(ins.values(
             partner_key_id=partner.id, requester=requester, function_call_id=call_id, iccid=number, eid=eid,
             profile_type=profile_type, notification_point_id=point_id, status=status, event_at=event_at,
             new_state=state if profile is not None else None, matched=profile is not None, payload=payload,
             received_at=now,
-        ).on_conflict_do_nothing(index_elements=["requester", "function_call_id"]))
-        if res.rowcount != 1:
+        ).on_conflict_do_nothing(index_elements=["requester", "function_call_id"])
+            .returning(esim_notifications.c.id)).scalar()
+        if new_id is None:  # a retry of a notification already recorded
             return False
         if profile is not None and state is not None:
             conn.execute(update(esim_profiles).where(esim_profiles.c.id == profile)
