@@ -379,5 +379,7 @@ def staff_list(as_json: bool) -> None:
         f"{'active' if r['active'] else 'inactive'}{' totp' if r['totp'] else ''}") for r in rows])
 
 
+from simexit.cli_api import register as _register_api; _register_api(main)  # noqa: E402, E702, I001
+
 if __name__ == "__main__":
     main()
