@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from sqlalchemy import select
 
-from simexit.cli import _app, _out, refusals
-
 
 def register(main: click.Group) -> None:
+    # The helpers of the module that defines ``main`` (simexit.cli, or __main__ under ``python -m``).
+    cli = sys.modules[main.callback.__module__]  # type: ignore[union-attr]
+    _app, _out, refusals = cli._app, cli._out, cli.refusals
     @main.group("partner-key")
     def partner_key() -> None:
         """API keys of partners: scope smdp (ES2+ callbacks) or relying_party."""
