@@ -5,12 +5,33 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Msisdn = Field(min_length=3, max_length=32, description="the line's number, E.164 (+8613900001234)")
 
 
-class Body(BaseModel):
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class Incoming(BaseModel):
+    """A request body: text never carries NUL characters (PostgreSQL refuses them)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("text may not contain NUL characters")
+        return value
+
+
+class Body(Incoming):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -249,17 +270,17 @@ class StatusOut(BaseModel):
 
 
 # --- ES2+ ------------------------------------------------------------------------------------------------
-class Es2Header(BaseModel):
+class Es2Header(Incoming):
     functionRequesterIdentifier: str = Field(min_length=1, max_length=120)
     functionCallIdentifier: str = Field(min_length=1, max_length=120)
 
 
-class NotificationPointStatus(BaseModel):
+class NotificationPointStatus(Incoming):
     status: Literal["Executed-Success", "Executed-WithWarning", "Failed", "Expired"]
     statusCodeData: dict[str, Any] | None = None
 
 
-class DownloadProgressInfo(BaseModel):
+class DownloadProgressInfo(Incoming):
     """ES2+ handleDownloadProgressInfo (SGP.22), SM-DP+ → operator."""
 
     header: Es2Header

@@ -63,7 +63,7 @@ def list_keys(app: Simexit) -> list[dict[str, Any]]:
 def authenticate(app: Simexit, key: str | None, scope: str) -> Partner | None:
     """The partner of an active key that carries ``scope``; None otherwise (unknown, revoked, out of scope)."""
     parts = (key or "").split("_", 2)
-    if len(parts) != 3 or parts[0] != "sxp" or len(parts[1]) != 12:
+    if len(parts) != 3 or parts[0] != "sxp" or len(parts[1]) != 12 or not parts[1].isalnum() or not parts[1].isascii():
         return None
     with app.db.read() as conn:
         row = conn.execute(select(partner_api_keys).where(partner_api_keys.c.prefix == parts[1])).mappings().first()

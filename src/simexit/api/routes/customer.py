@@ -137,7 +137,7 @@ async def my_apply(request: Request, body: CustomerApply, creds: Credentials = D
 
 @router.get("/me/applications", response_model=ApplicationPage, summary="My applications, newest first")
 async def my_applications(request: Request, creds: Credentials = Depends(auth.customer_credentials),
-                          status: str | None = Query(None, max_length=20),
+                          status: str | None = Query(None, max_length=20, pattern=r"^[a-z_]+$"),
                           limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9)):
     app, run = wiring(request)
 

@@ -80,8 +80,10 @@ async def staff_me(request: Request, creds: Credentials = Depends(auth.staff_cre
 
 @router.get("/staff/lines", response_model=LinePage, summary="Lines of my brands")
 async def staff_lines(request: Request, creds: Credentials = Depends(auth.staff_credentials),
-                      brand: str | None = Query(None, max_length=32), status: str | None = Query(None, max_length=12),
-                      kind: str | None = Query(None, max_length=8), limit: int = Query(50, ge=1, le=500),
+                      brand: str | None = Query(None, max_length=32, pattern=r"^[a-z0-9_-]+$"),
+                      status: str | None = Query(None, max_length=12, pattern=r"^[a-z_]+$"),
+                      kind: str | None = Query(None, max_length=8, pattern=r"^[a-z]+$"),
+                      limit: int = Query(50, ge=1, le=500),
                       offset: int = Query(0, ge=0, le=10**9)):
     app, run = wiring(request)
 
@@ -131,9 +133,9 @@ async def staff_apply(request: Request, body: StaffApply, creds: Credentials = D
 @router.get("/staff/applications", response_model=ApplicationPage,
             summary="Applications of my brands, newest first; filter by brand, status, channel, review due")
 async def staff_applications(request: Request, creds: Credentials = Depends(auth.staff_credentials),
-                             brand: str | None = Query(None, max_length=32),
-                             status: str | None = Query(None, max_length=20),
-                             channel: str | None = Query(None, max_length=8),
+                             brand: str | None = Query(None, max_length=32, pattern=r"^[a-z0-9_-]+$"),
+                             status: str | None = Query(None, max_length=20, pattern=r"^[a-z_]+$"),
+                             channel: str | None = Query(None, max_length=8, pattern=r"^[a-z]+$"),
                              due_before: datetime | None = Query(None, description="review due at or before"),
                              limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9)):
     app, run = wiring(request)
