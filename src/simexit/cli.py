@@ -382,6 +382,7 @@ def staff_list(as_json: bool) -> None:
 from simexit.cli_worker import register as _register_worker; _register_worker(main)  # noqa: E402, E702, I001
 from simexit.cli_messaging import register as _messaging; _messaging(main)  # noqa: E402, E702, I001
 from simexit.cli_audit import register as register_audit; register_audit(main)  # noqa: E402, E702, I001
+from simexit.cli_api import register as _register_api; _register_api(main)  # noqa: E402, E702, I001
 
 if __name__ == "__main__":
     main()

@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     refund_gateway: str | None = None
     disconnect_notifier: str | None = None
 
+    # REST API (issue #3)
+    api_max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="larger request bodies get 413")
+    api_threads: int = Field(default=16, ge=1, le=200, description="threads that run use cases for requests")
+    db_pool_size: int = Field(default=16, ge=1, le=200, description="database connections per process")
+    cookie_secure: bool = Field(default=True, description="Secure session cookies (False: plain-HTTP demos only)")
+    log_requests: bool = Field(default=False, description="one JSON log line per request (errors are always logged)")
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -1,4 +1,6 @@
-"""Browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium; never `playwright install`)
+"""HTTP tests go through Starlette's TestClient on create_app (fixtures ``api``, ``client``).
+
+Browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium; never `playwright install`)
 against create_app served by uvicorn in a thread on a free 127.0.0.1 port, on the test database.
 Each test's Simexit (fixed clock, emptied database) is swapped into the running app."""
 
@@ -13,10 +15,12 @@ from typing import Any
 
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 
 from simexit.asgi import create_app
+from simexit.services import partner_keys, staff_auth
 from simexit.services.context import Simexit
 from simexit.services.staff_auth import create_staff
 from simexit.store.tables import outbox
@@ -120,3 +124,59 @@ def shot(page: Page, name: str) -> None:
     }""")
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     assert overflow["page"] <= 0 and not overflow["bad"], f"{name}: content wider than the screen: {overflow}"
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def api(app):
+    return create_app(app)
+
+
+@pytest.fixture
+def client(api):
+    with TestClient(api, base_url="https://testserver") as c:
+        yield c
+
+
+def customer_token(client, app, msisdn: str, id_number: str | None = None) -> str:
+    r = client.post("/api/v1/auth/customer/start", json={"msisdn": msisdn})
+    assert r.status_code == 202, r.text
+    r = client.post("/api/v1/auth/customer/verify",
+                    json={"msisdn": msisdn, "code": last_code(app, msisdn), "session": "token"})
+    assert r.status_code == 200, r.text
+    token = r.json()["token"]
+    if id_number:
+        r = client.post("/api/v1/auth/customer/second-factor", json={"id_tail": id_number[-6:]},
+                        headers=bearer(token))
+        assert r.status_code == 200, r.text
+    return token
+
+
+def staff_token(client, app, username: str, role: str, brands: list[str]) -> str:
+    staff_auth.create_staff(app, username, PASSWORD, role, brands)
+    r = client.post("/api/v1/auth/staff/sign-in", json={"username": username, "password": PASSWORD,
+                                                        "session": "token"})
+    assert r.status_code == 200, r.text
+    return r.json()["token"]
+
+
+def partner_key(app, scopes: list[str]) -> str:
+    return partner_keys.create_key(app, "partner", scopes)[1]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def apply_body(client, token: str, msisdn: str, path: str = "/api/v1/me/precheck", **extra) -> dict:
+    """An apply body that confirms the consequences and picks a refund method, from the pre-check."""
+    r = client.post(path, json={"msisdn": msisdn}, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    pc = r.json()
+    body = {"msisdn": msisdn, "consequences_confirmed": list(pc["consequences"]), **extra}
+    if pc["quote"].get("refund_minor", 0) > 0:
+        body["refund_method"] = "original_payment" if "original_payment" in pc["refund_methods"] \
+            else pc["refund_methods"][0]
+    return body

@@ -41,3 +41,9 @@ class TransitionRefused(Conflict):
 
 class PrecheckBlocked(Conflict):
     pass
+
+
+class Forbidden(DomainError):
+    """The caller is known but their role or session does not allow this step."""
+
+    status = 403

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from simexit.domain.access import Scope
 from simexit.domain.application_number import new_application_number, normalize_application_number
 from simexit.domain.consequences import check_confirmed
 from simexit.domain.eligibility import needs_person
 from simexit.domain.errors import DomainError, InvalidInput, NotFound, PrecheckBlocked
+from simexit.domain.identifiers import mask_msisdn
 from simexit.domain.identity import IdentityMethod, check_method, id_matches
 from simexit.domain.policy import CHANNELS
 from simexit.domain.state_machine import (
@@ -63,6 +65,7 @@ class ApplyRequest:
     refund_destination: dict[str, str] | None = None
     requested_effective_date: date | None = None
     batch_id: str | None = None
+    scope: Scope | None = None  # the caller's reach (API): a line outside it is "not found"
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ def apply(app: Simexit, req: ApplyRequest) -> ApplyResult:
             # refused ours), or — astronomically rarely — the random number was taken: look again.
             with app.db.read() as conn:
                 facts = app.facts_source(conn).line_facts(msisdn)
+                _check_scope(req.scope, facts.brand, facts.customer_id, "LINE_NOT_FOUND", msisdn)
                 if facts.open_application:
                     return ApplyResult(facts.open_application.application_no, facts.open_application.status, True)
     raise DomainError("APPLY_CONFLICT", "could not store the application; try again")
@@ -130,6 +134,7 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
     now = app.clock.now()
     pc = precheck_in(app, conn, msisdn, now=now, requested_effective=req.requested_effective_date)
     facts, policy, quote = pc.facts, pc.policy, pc.quote
+    _check_scope(req.scope, facts.brand, facts.customer_id, "LINE_NOT_FOUND", msisdn)
     if facts.open_application is not None:
         return ApplyResult(facts.open_application.application_no, facts.open_application.status, True)
     if req.channel not in policy.brand.channels:
@@ -182,6 +187,12 @@ def _auto_approve(app: Simexit, conn: Connection, app_id: int, now: Any) -> None
     schedule_execution(app, conn, app_id, now)  # in the approval's transaction
 
 
+def _check_scope(scope: Scope | None, brand: str, customer_id: int, code: str, what: str) -> None:
+    if scope is not None and not scope.permits(brand=brand, customer_id=customer_id):
+        label = mask_msisdn(what) if code == "LINE_NOT_FOUND" else what
+        raise NotFound(code, f"no {'line with number' if code == 'LINE_NOT_FOUND' else 'application'} {label}")
+
+
 def _number(application_no: str) -> str:
     n = normalize_application_number(application_no)
     if n is None:
@@ -189,10 +200,12 @@ def _number(application_no: str) -> str:
     return n
 
 
-def approve(app: Simexit, application_no: str, actor: Actor, note: str | None = None) -> dict[str, Any]:
+def approve(app: Simexit, application_no: str, actor: Actor, note: str | None = None, *,
+            scope: Scope | None = None) -> dict[str, Any]:
     number = _number(application_no)
     with app.db.write() as conn:
         row = repo.get_by_number(conn, number, for_update=True)
+        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
         now = app.clock.now()
         t = transition(row["status"], Action.APPROVE, actor_type=actor.type, at=now, actor_id=actor.id,
                        actor_role=actor.role, channel=actor.channel, note=note)
@@ -201,12 +214,13 @@ def approve(app: Simexit, application_no: str, actor: Actor, note: str | None = 
         return _view(conn, repo.get_by_number(conn, number))
 
 
-def reject(app: Simexit, application_no: str, actor: Actor, reasons: list[str], note: str | None = None
-           ) -> dict[str, Any]:
+def reject(app: Simexit, application_no: str, actor: Actor, reasons: list[str], note: str | None = None, *,
+           scope: Scope | None = None) -> dict[str, Any]:
     number = _number(application_no)
     codes = check_rejection_reasons(reasons, note)
     with app.db.write() as conn:
         row = repo.get_by_number(conn, number, for_update=True)
+        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
         now = app.clock.now()
         t = transition(row["status"], Action.REJECT, actor_type=actor.type, at=now, actor_id=actor.id,
                        actor_role=actor.role, channel=actor.channel, note=note)
@@ -215,10 +229,12 @@ def reject(app: Simexit, application_no: str, actor: Actor, reasons: list[str], 
         return _view(conn, repo.get_by_number(conn, number))
 
 
-def withdraw(app: Simexit, application_no: str, actor: Actor, note: str | None = None) -> dict[str, Any]:
+def withdraw(app: Simexit, application_no: str, actor: Actor, note: str | None = None, *,
+            scope: Scope | None = None) -> dict[str, Any]:
     number = _number(application_no)
     with app.db.write() as conn:
         row = repo.get_by_number(conn, number, for_update=True)
+        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
         t = transition(row["status"], Action.WITHDRAW, actor_type=actor.type, at=app.clock.now(),
                        actor_id=actor.id, actor_role=actor.role, channel=actor.channel, note=note)
         repo.apply_transition(conn, row["id"], t, event="withdrawn")
@@ -239,12 +255,14 @@ def auto_approve_clean(app: Simexit, limit: int = 500) -> list[str]:
     return done
 
 
-def show(app: Simexit, application_no: str) -> dict[str, Any]:
+def show(app: Simexit, application_no: str, *, scope: Scope | None = None) -> dict[str, Any]:
     number = normalize_application_number(application_no)
     if number is None:
         raise NotFound("APPLICATION_NOT_FOUND", "no such application")
     with app.db.read() as conn:
-        return _view(conn, repo.get_by_number(conn, number))
+        row = repo.get_by_number(conn, number)
+        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
+        return _view(conn, row)
 
 
 def _view(conn: Connection, row: Any) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
               db: Database | None = None, migrate: bool = False) -> Simexit:
     s = settings or get_settings()
     policies = load_policies(s.policy_dir)
-    database = db or Database(s.database_url)
+    database = db or Database(s.database_url, pool_size=s.db_pool_size)
     if migrate:
         from simexit.store.migrate import upgrade
 

@@ -8,10 +8,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from simexit.domain.access import Scope
 from simexit.domain.consequences import required_consequences
 from simexit.domain.eligibility import Finding, evaluate, has_blocker
+from simexit.domain.errors import NotFound
 from simexit.domain.facts import LineFacts
-from simexit.domain.identifiers import normalize_msisdn
+from simexit.domain.identifiers import mask_msisdn, normalize_msisdn
 from simexit.domain.policy import Policy
 from simexit.domain.quote import Quote, compute_quote
 from simexit.services.context import Simexit
@@ -56,7 +58,11 @@ def precheck_in(app: Simexit, conn: Connection, msisdn: str, *, now: datetime,
     return PrecheckResult(facts, policy, evaluate(facts, policy, quote, now), quote, now)
 
 
-def precheck(app: Simexit, msisdn: str, requested_effective: date | None = None) -> PrecheckResult:
+def precheck(app: Simexit, msisdn: str, requested_effective: date | None = None, *,
+             scope: Scope | None = None) -> PrecheckResult:
     number = resolve_msisdn(app, msisdn)
     with app.db.read() as conn:
-        return precheck_in(app, conn, number, now=app.clock.now(), requested_effective=requested_effective)
+        result = precheck_in(app, conn, number, now=app.clock.now(), requested_effective=requested_effective)
+    if scope is not None and not scope.permits(brand=result.facts.brand, customer_id=result.facts.customer_id):
+        raise NotFound("LINE_NOT_FOUND", f"no line with number {mask_msisdn(number)}")
+    return result

@@ -8,8 +8,9 @@ while another connection writes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -47,6 +48,9 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
+        # SQLite has one write lock per file: threads of this process queue here, in order, instead of
+        # colliding in SQLite's busy handler (see PERFORMANCE.md). PostgreSQL needs no such queue.
+        self._write_queue = threading.RLock() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -54,7 +58,7 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with self._write_queue or nullcontext(), self.engine.connect() as conn:
             conn = conn.execution_options(simexit_write=True)
             with conn.begin():
                 yield conn

@@ -5,6 +5,7 @@ Add one import line here for each new ``tables_<area>.py`` (migrations and tests
 
 from simexit.store import (  # noqa: F401
     tables,
+    tables_api,
     tables_audit,
     tables_auth,
     tables_messaging,

@@ -33,10 +33,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        if request.url.path.startswith("/api/"):
-            from fastapi.exception_handlers import http_exception_handler
+        path = request.url.path
+        if path.startswith(("/api/", "/gsma/")) or path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
+            from simexit.api.problems import http_problem
 
-            return await http_exception_handler(request, exc)
+            return http_problem(request, exc)  # the API answers in application/problem+json
         if exc.status_code in (303, 302) and exc.headers:
             return Response(status_code=exc.status_code, headers=exc.headers)
         return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))

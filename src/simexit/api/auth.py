@@ -1,0 +1,88 @@
+"""Who is calling: customer and staff sessions (cookie for browsers, bearer token for apps), partner keys.
+
+Dependencies only read the credentials from the request; the session is looked up inside the worker
+thread that runs the use case (one thread hop per request).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from simexit.domain.errors import DomainError
+from simexit.services import customer_auth, partner_keys, staff_auth
+from simexit.services.context import Simexit
+from simexit.services.customer_auth import CustomerSession
+from simexit.services.partner_keys import Partner
+from simexit.services.staff_auth import StaffIdentity
+
+CUSTOMER_COOKIE = "simexit_session"
+STAFF_COOKIE = "simexit_staff"
+
+_bearer = HTTPBearer(auto_error=False, description="a session token from sign-in")
+_customer_cookie = APIKeyCookie(name=CUSTOMER_COOKIE, auto_error=False, description="customer session (browser)")
+_staff_cookie = APIKeyCookie(name=STAFF_COOKIE, auto_error=False, description="staff session (browser)")
+_partner_key = APIKeyHeader(name="X-Api-Key", auto_error=False, description="a partner API key")
+
+
+class Unauthenticated(DomainError):
+    status = 401
+
+
+def _missing() -> Unauthenticated:
+    return Unauthenticated("UNAUTHENTICATED", "sign in first (session cookie or bearer token)")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    token: str | None
+    client: str
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def customer_credentials(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                         cookie: str | None = Depends(_customer_cookie)) -> Credentials:
+    return Credentials(bearer.credentials if bearer else cookie, _client(request))
+
+
+def staff_credentials(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                      cookie: str | None = Depends(_staff_cookie)) -> Credentials:
+    return Credentials(bearer.credentials if bearer else cookie, _client(request))
+
+
+def partner_credentials(request: Request, key: str | None = Depends(_partner_key)) -> Credentials:
+    return Credentials(key, _client(request))
+
+
+def client_of(request: Request) -> Credentials:
+    return Credentials(None, _client(request))
+
+
+def customer(app: Simexit, creds: Credentials) -> CustomerSession:
+    """Inside the worker thread: the customer session, or 401."""
+    if creds.token and len(creds.token) <= 128:
+        session = customer_auth.session_from_token(app, creds.token)
+        if session is not None:
+            return session
+    raise _missing()
+
+
+def staff(app: Simexit, creds: Credentials) -> StaffIdentity:
+    if creds.token and len(creds.token) <= 128:
+        who = staff_auth.session_from_token(app, creds.token)
+        if who is not None:
+            return who
+    raise _missing()
+
+
+def partner(app: Simexit, creds: Credentials, scope: str) -> Partner:
+    found = partner_keys.authenticate(app, creds.token, scope) if creds.token and len(creds.token) <= 128 else None
+    if found is None:
+        raise Unauthenticated("API_KEY_INVALID", f"a valid partner key with the {scope} scope is required "
+                              "(X-Api-Key header)")
+    return found

@@ -1,0 +1,98 @@
+"""One ASGI middleware for every request: request id, body size limit, security headers, metrics, logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from simexit.api.context import request_id_var
+from simexit.api.observability import LATENCY, REQUESTS
+
+log = logging.getLogger("simexit.http")
+_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+DEFAULT_CSP = ("default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; "
+               "form-action 'self'")
+
+
+class ApiMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body: int, log_requests: bool) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.log_requests = log_requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = given if _ID.match(given) else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        status_box = [500]
+        https = scope.get("scheme") == "https"
+
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await self._too_large(scope, send, rid)
+            request_id_var.reset(token)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise HTTPException(413, "the request body is too large")
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_box[0] = message["status"]
+                raw = list(message.get("headers", []))
+                present = {k.lower() for k, _ in raw}
+                extra = [(b"x-request-id", rid.encode()), (b"x-content-type-options", b"nosniff"),
+                         (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
+                if b"content-security-policy" not in present:
+                    extra.append((b"content-security-policy", DEFAULT_CSP.encode()))
+                if b"cache-control" not in present and scope["path"].startswith(("/api/", "/gsma/")):
+                    extra.append((b"cache-control", b"no-store"))
+                if https:
+                    extra.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+                message["headers"] = raw + [(k, v) for k, v in extra if k not in present]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            REQUESTS.labels(scope["method"], route, str(status_box[0])).inc()
+            LATENCY.labels(scope["method"], route).observe(elapsed)
+            if self.log_requests or status_box[0] >= 500:
+                log.log(logging.ERROR if status_box[0] >= 500 else logging.INFO, "request",
+                        extra={"method": scope["method"], "route": route, "status": status_box[0],
+                               "duration_ms": round(elapsed * 1000, 2)})
+            request_id_var.reset(token)
+
+    async def _too_large(self, scope: Scope, send: Send, rid: str) -> None:
+        body: dict[str, Any] = {"type": "urn:simexit:problem:body_too_large", "title": "Body too large",
+                                "status": 413, "detail": f"request bodies are at most {self.max_body} bytes",
+                                "code": "BODY_TOO_LARGE", "request_id": rid}
+        data = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/problem+json"),
+                                (b"content-length", str(len(data)).encode()), (b"x-request-id", rid.encode()),
+                                (b"x-content-type-options", b"nosniff"), (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": data})
+        REQUESTS.labels(scope["method"], "unmatched", "413").inc()

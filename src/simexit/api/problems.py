@@ -1,0 +1,95 @@
+"""Errors as ``application/problem+json`` (RFC 9457) with the stable codes of simexit.domain.errors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from simexit.api.context import request_id_var
+from simexit.domain.errors import DomainError
+
+log = logging.getLogger("simexit.api")
+PROBLEM = "application/problem+json"
+_RESERVED = {"type", "title", "status", "detail", "code", "instance", "request_id"}
+_HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+               405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 413: "BODY_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+               429: "RATE_LIMITED"}
+
+
+class Problem(BaseModel):
+    """An error. ``code`` is stable (see the README); other members (e.g. ``findings``) depend on it."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="urn:simexit:problem:<code>")
+    title: str
+    status: int
+    detail: str
+    code: str
+    request_id: str | None = None
+
+
+def problem(status: int, code: str, detail: str, headers: dict[str, str] | None = None,
+            **data: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": f"urn:simexit:problem:{code.lower()}", "title": code.replace("_", " ").capitalize(),
+                            "status": status, "detail": detail, "code": code, "request_id": request_id_var.get()}
+    body.update({k: v for k, v in data.items() if k not in _RESERVED})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def from_domain(e: DomainError) -> JSONResponse:
+    headers = {"Retry-After": str(e.data["retry_after"])} if "retry_after" in e.data else None
+    if e.status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return problem(e.status, e.code, e.message, headers, **e.data)
+
+
+def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    if any(err.get("type") == "json_invalid" for err in errors):
+        return problem(400, "MALFORMED_JSON", "the request body is not valid JSON")
+    # Never echo the input back: it may hold phone or ID numbers.
+    cleaned = [{"loc": [str(x) for x in err.get("loc", ())], "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", ""))} for err in errors]
+    return problem(422, "VALIDATION_FAILED", "the request is not valid", errors=cleaned)
+
+
+def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = _HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
+    detail = exc.detail if isinstance(exc.detail, str) else code
+    return problem(exc.status_code, code, detail, dict(exc.headers) if exc.headers else None)
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", exc_info=exc)
+    return problem(500, "INTERNAL_ERROR", "something went wrong on our side; the request id identifies it")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, lambda r, e: from_domain(e))  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _content() -> dict[str, Any]:
+    return {PROBLEM: {"schema": Problem.model_json_schema()}}
+
+
+_DESCRIPTIONS = {400: "Malformed JSON (MALFORMED_JSON) or request", 401: "Not signed in, or sign-in failed",
+                 403: "Signed in, but the role or session may not do this (e.g. SECOND_FACTOR_REQUIRED)",
+                 404: "Not found, or not yours (the same answer)", 409: "Conflicts with the current state",
+                 413: "Request body too large", 422: "Validation failed or the request was refused (stable code)",
+                 429: "Too many attempts (Retry-After)", 503: "Not ready (NOT_READY)"}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {c: {"description": _DESCRIPTIONS[c], "content": _content()} for c in codes}
+
+
+COMMON = responses(400, 401, 403, 404, 409, 413, 422, 429)

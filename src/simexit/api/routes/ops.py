@@ -1,0 +1,39 @@
+"""Operations: liveness, readiness (the database answers) and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from simexit.api.models import Health
+from simexit.api.problems import problem, responses
+from simexit.api.routes.common import answer, wiring
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=Health, summary="The process is alive")
+async def healthz():
+    return answer({"status": "ok"})
+
+
+@router.get("/readyz", response_model=Health, responses=responses(503), summary="The database answers")
+async def readyz(request: Request):
+    app, run = wiring(request)
+
+    def ping() -> None:
+        with app.db.read() as conn:
+            conn.execute(text("SELECT 1"))
+
+    try:
+        await run(ping)
+    except Exception:
+        return problem(503, "NOT_READY", "the database does not answer")
+    return answer({"status": "ok"})
+
+
+@router.get("/metrics", response_class=Response, summary="Prometheus metrics",
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+async def metrics():
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

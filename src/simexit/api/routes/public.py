@@ -1,0 +1,63 @@
+"""Routes without sign-in: the public cancellation entry and the application status look-up."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from simexit.api import auth, idempotency
+from simexit.api.auth import Credentials
+from simexit.api.idempotency import IdempotencyKey
+from simexit.api.models import (
+    CancellationConfirm,
+    CancellationIn,
+    CancellationOutcome,
+    ReceiptOut,
+    StatusLookup,
+    StatusOut,
+)
+from simexit.api.problems import COMMON
+from simexit.api.routes.common import answer, wiring
+from simexit.services import application_queries, public_cancellation
+
+router = APIRouter(prefix="/api/v1/public", tags=["public"], responses=COMMON)
+
+
+@router.post("/cancellations", status_code=201, response_model=ReceiptOut,
+             summary="Cancel a contract without signing in: an immediate receipt with the date and time")
+async def cancel(request: Request, body: CancellationIn, creds: Credentials = Depends(auth.client_of),
+                 idempotency_key: str | None = IdempotencyKey):
+    app, run = wiring(request)
+
+    def work():
+        def action():
+            receipt = public_cancellation.submit(
+                app, kind=body.kind, reason=body.reason, customer_name=body.customer_name, msisdn=body.msisdn,
+                end_date_wanted=body.end_date_wanted, email=body.email, locale=body.locale,
+                client_address=creds.client)
+            return 201, receipt.to_dict()
+
+        who = hmac.new(app.secret_key.encode(), f"anon:{creds.client}".encode(), hashlib.sha256).hexdigest()[:32]
+        return idempotency.run(app, principal=f"a:{who}", key=idempotency_key,
+                               route="POST /api/v1/public/cancellations", body=body, action=action)
+
+    status, payload, replayed = await run(work)
+    return answer(payload, status, replayed)
+
+
+@router.post("/cancellations/{request_no}/confirm", response_model=CancellationOutcome,
+             summary="Confirm with the code sent by SMS to the line: the request becomes an application")
+async def confirm(request: Request, body: CancellationConfirm,
+                  request_no: str = Path(min_length=1, max_length=20, description="KR-XXXX-XXXX-C")):
+    app, run = wiring(request)
+    return answer(await run(public_cancellation.confirm, app, request_no, body.code))
+
+
+@router.post("/application-status", response_model=StatusOut,
+             summary="An application's status from its number and the last 4 digits of the line (no sign-in)")
+async def application_status(request: Request, body: StatusLookup, creds: Credentials = Depends(auth.client_of)):
+    app, run = wiring(request)
+    return answer(await run(application_queries.lookup_status, app, body.application_no, body.line_last4,
+                            creds.client))
