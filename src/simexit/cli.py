@@ -329,5 +329,7 @@ def withdraw(application_no: str, staff: str | None, note: str | None, as_json: 
     _out(run(_app(), application_no, actor, note), as_json, _print_application)
 
 
+from simexit.cli_bulk import register; register(main)  # noqa: E402, E702, I001
+
 if __name__ == "__main__":
     main()

@@ -3,6 +3,7 @@
 Add one import line here for each new ``tables_<area>.py`` (migrations and tests use this module).
 """
 
+import simexit.store.tables_bulk  # noqa: F401
 from simexit.store import tables  # noqa: F401
 from simexit.store.tables import metadata
 
