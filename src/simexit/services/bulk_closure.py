@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -302,11 +302,28 @@ def _event(t: Transition, event: str) -> dict[str, Any]:
                 note=t.note, data=None)
 
 
-def _calendar(app: Simexit, conn: Connection, policy: Policy, cache: dict[str, BusinessCalendar]
-              ) -> BusinessCalendar:
+class _RememberingCalendar:
+    """A brand's business calendar for one run, remembering its answers: in a batch most lines ask the same
+    question (the n-th business day after today, after the same end date)."""
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self._calendar = calendar
+        self._added: dict[tuple[date, int], date] = {}
+
+    def add_business_days(self, start: date, n: int) -> date:
+        key = (start, n)
+        if key not in self._added:
+            self._added[key] = self._calendar.add_business_days(start, n)
+        return self._added[key]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._calendar, name)
+
+
+def _calendar(app: Simexit, conn: Connection, policy: Policy, cache: dict[str, Any]) -> BusinessCalendar:
     code = policy.brand.code
     if code not in cache:
-        cache[code] = app.calendar(conn, policy)
+        cache[code] = _RememberingCalendar(app.calendar(conn, policy))
     return cache[code]
 
 
