@@ -15,7 +15,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Timer, backend, database_url, latency_summary, parse_args, quiet_calendar_warnings, report
+from bench.common import (
+    Timer,
+    backend,
+    database_url,
+    latency_summary,
+    parse_args,
+    quiet_calendar_warnings,
+    report,
+    time_each,
+)
 from bench.fleet_data import load_fleet, msisdn
 
 SIZES = {"small": {"lines": 10_000, "samples": 1_000}, "large": {"lines": 1_000_000, "samples": 20_000}}
@@ -41,13 +50,7 @@ def main() -> None:
 
         for m in numbers[:200]:  # warm-up: pool, statement caches, holiday calendars
             precheck(app, m)
-        seconds = []
-        import time
-        for m in numbers:
-            t0 = time.perf_counter()
-            precheck(app, m)
-            seconds.append(time.perf_counter() - t0)
-        figures = latency_summary(seconds)
+        figures = latency_summary(time_each(lambda m: precheck(app, m), numbers))
 
         raw = app.db.engine.raw_connection()
         try:
@@ -55,15 +58,18 @@ def main() -> None:
             sql = "SELECT id FROM lines WHERE msisdn = " + ("%s" if backend(url) == "postgresql" else "?")
             for m in numbers[:200]:
                 cur.execute(sql, (m,)).fetchone()
-            base_s = []
-            for m in numbers:
-                t0 = time.perf_counter()
-                cur.execute(sql, (m,)).fetchone()
-                base_s.append(time.perf_counter() - t0)
+            base_s = time_each(lambda m: cur.execute(sql, (m,)).fetchone(), numbers)
             raw.driver_connection.rollback()
         finally:
             raw.close()
         baseline = latency_summary(base_s)
+
+        def empty(_: object) -> None:
+            with app.db.read():
+                pass
+
+        # Not a floor, a yardstick of the machine's noise: an empty read transaction through the same pool.
+        baseline["empty_read_tx"] = latency_summary(time_each(empty, numbers))
         app.db.dispose()
 
     ratios = {"median_x_baseline": round(figures["median_ms"] / baseline["median_ms"], 1),

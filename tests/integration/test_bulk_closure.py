@@ -221,3 +221,20 @@ def test_bulk_outcomes_agree_with_the_single_precheck(app, tmp_path):
         blockers = [x.code for x in pc.findings if x.severity == "blocker"]
         assert (r["outcome"] == "applied") == pc.eligible
         assert r["codes"] == blockers
+
+
+def test_batch_confirmations_and_refund_choices_apply_to_every_line(app, fleet, tmp_path):
+    f = tmp_path / "two.csv"
+    f.write_text(f"{fleet['de_clean']}\n{fleet['cn_clean']}\n", encoding="utf-8")
+    partial = BulkOptions(channel="store", identity_method="id_document_inspected", staff_ref="clerk1",
+                          confirm=["NO_REACTIVATION", "DATA_ERASURE"])
+    res = close_file(app, f, partial)
+    assert [r["codes"] for r in batch_results(app, res["batch_id"])] == [["CONSEQUENCES_NOT_CONFIRMED"]] * 2
+
+    g = tmp_path / "two-again.csv"
+    g.write_text(f"{fleet['de_clean']}\n", encoding="utf-8")
+    bank = BulkOptions(channel="store", identity_method="id_document_inspected", staff_ref="clerk1",
+                       refund_method="bank_transfer", refund_destination={"holder": "ACME GmbH"})
+    res = close_file(app, g, bank)
+    assert batch_results(app, res["batch_id"])[0]["codes"] == ["REFUND_DESTINATION_INCOMPLETE"]
+    assert count(app, applications) == 0

@@ -342,8 +342,8 @@ def _decide(app: Simexit, conn: Connection, batch_id: str, opts: BulkOptions, me
         codes = [x.code for x in findings if x.severity == Severity.BLOCKER]
         raise DomainError("PRECHECK_BLOCKED", " ".join(x.message["en"] for x in findings
                                                        if x.severity == Severity.BLOCKER), blockers=codes)
-    confirmed = list(required_consequences(quote)) if opts.confirm is None else opts.confirm
-    consequences = check_confirmed(quote, confirmed)
+    # confirm=None: the batch confirmed every consequence shown, so nothing is left to check.
+    consequences = required_consequences(quote) if opts.confirm is None else check_confirmed(quote, opts.confirm)
     refund_method = opts.refund_method
     if refund_method is None and quote.refund_minor > 0:
         refund_method = next((m for m in policy.refund.methods if m not in DESTINATION_FIELDS), None)
