@@ -109,6 +109,18 @@ def bulk_status(batch_id: str, as_json: bool) -> None:
     _out(batch_progress(_app(), batch_id), as_json, _print_batch)
 
 
+@bulk.command("results")
+@click.argument("batch_id")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="result file (.csv, or .jsonl for JSON Lines)")
+def bulk_results(batch_id: str, out: Path) -> None:
+    """Write a batch's result file again (one row per input row)."""
+    from simexit.services.bulk_closure import write_results
+
+    n = write_results(_app(), batch_id, out)
+    click.echo(f"{n} row(s) written to {out}")
+
+
 @bulk.command("approve")
 @click.argument("batch_id")
 @click.option("--staff", required=True, help="reviewer's user name")

@@ -63,18 +63,21 @@ def test_csv_of_msisdns_and_iccids(app, fleet, tmp_path):
         f"{fleet['cn_arrears']},,,,\n"
         f"{fleet['online_only']},,,,\n"
         "+8613900009999,,,,\n"
+        "+1234567,,,,\n"
         "not a number,,,,\n"
         f"{fleet['cn_clean2']},,yesterday,,\n"
         f"{fleet['cn_clean2']},,,why_not,\n"
         f"{fleet['de_clean']},,,,\n", encoding="utf-8")
     out = tmp_path / "result.csv"
     res = close_file(app, f, STORE, out=out, chunk_size=4)
-    assert res["state"] == "done" and res["total"] == res["done"] == 11
-    assert res["counts"] == {"applied": 3, "blocked": 2, "refused": 2, "invalid": 3, "already_open": 1}
+    assert res["state"] == "done" and res["total"] == res["done"] == 12
+    assert res["counts"] == {"applied": 3, "blocked": 2, "refused": 2, "invalid": 4, "already_open": 1}
 
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert [int(r["row"]) for r in rows] == list(range(2, 13))
+    assert [int(r["row"]) for r in rows] == list(range(2, 14))
     r = {(x["row"]): x for x in rows}
+    assert (r["9"]["outcome"], r["9"]["codes"]) == ("invalid", "MSISDN_INVALID")
+    r = {str(int(x["row"]) - (1 if int(x["row"]) > 9 else 0)): x for x in rows if x["row"] != "9"}
     assert r["2"]["outcome"] == "applied" and r["2"]["status"] == "approved"
     assert r["3"]["outcome"] == "applied" and r["3"]["line"] == de2_iccid
     assert (r["4"]["outcome"], r["4"]["codes"]) == ("blocked", "PORT_OUT_PENDING")
@@ -152,6 +155,12 @@ def test_a_crash_mid_file_then_a_rerun_does_nothing_twice(app, fleet, tmp_path, 
     assert count(app, applications) == 2  # the second chunk's applications were rolled back with it
 
     monkeypatch.setattr(bulk_repo, "insert_items", real)
+    original = f.read_text(encoding="utf-8")
+    f.write_text(original.replace(fleet["de_port"], fleet["de_clean"]), encoding="utf-8")
+    with pytest.raises(DomainError) as e:
+        run_batch(app, batch["batch_id"], f)
+    assert e.value.code == "BATCH_FILE_CHANGED"
+    f.write_text(original, encoding="utf-8")
     seen = []
     again = close_file(app, f, STORE, progress=lambda d, t: seen.append((d, t)))
     assert (again["state"], again["done"], again["batch_id"]) == ("done", 6, batch["batch_id"])
