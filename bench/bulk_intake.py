@@ -2,7 +2,7 @@
 
 Baseline (the storage floor): a raw ``executemany`` insert of as many rows of the same width as an
 application (27 columns, the same JSON sizes) with the database driver, in one transaction, into a
-table with only a primary key. Goals: at least 0.03x the floor; peak memory under 300 MB.
+table with only a primary key; the best of three runs. Goals: at least 0.03x the floor; peak memory under 300 MB.
 
 The bulk run happens in a child process, so that its peak memory (VmHWM) is its own and not the
 loader's.
@@ -91,6 +91,8 @@ def floor(url: str, n: int, tmp: Path) -> float:
         return n / t.seconds
     import sqlite3
 
+    for old in tmp.glob("floor.db*"):
+        old.unlink()
     conn = sqlite3.connect(tmp / "floor.db", isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -131,12 +133,13 @@ def main() -> None:
         if p.returncode != 0:
             sys.exit(f"bulk run failed:\n{p.stderr}")
         run = json.loads(p.stdout.strip().splitlines()[-1])
-        floor_rate = floor(url, n, tmp)
+        # The floor is what the machine can do: the best of three runs (these machines are noisy).
+        floor_rate = max(floor(url, n, tmp) for _ in range(3))
 
     rate = run["rows"] / run["seconds"]
     figures = {"lines": run["rows"], "seconds": round(run["seconds"], 2), "lines_per_s": round(rate),
                "outcomes": run["counts"], "peak_rss_mb": run["peak_rss_mb"]}
-    baseline = {"executemany_rows_per_s": round(floor_rate), "rows": n}
+    baseline = {"executemany_rows_per_s": round(floor_rate), "rows": n, "runs": "best of 3"}
     ratios = {"lines_per_s_x_floor": round(rate / floor_rate, 4)}
     goals = {"ratio_at_least": 0.03, "peak_rss_mb_below": 300,
              "met": ratios["lines_per_s_x_floor"] >= 0.03 and run["peak_rss_mb"] < 300}
