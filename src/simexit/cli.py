@@ -383,6 +383,7 @@ from simexit.cli_worker import register as _register_worker; _register_worker(ma
 from simexit.cli_messaging import register as _messaging; _messaging(main)  # noqa: E402, E702, I001
 from simexit.cli_audit import register as register_audit; register_audit(main)  # noqa: E402, E702, I001
 from simexit.cli_api import register as _register_api; _register_api(main)  # noqa: E402, E702, I001
+from simexit.cli_bulk import register; register(main)  # noqa: E402, E702, I001
 
 if __name__ == "__main__":
     main()

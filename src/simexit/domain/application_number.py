@@ -16,6 +16,7 @@ PREFIX = "SX"
 _DECODE = {c: i for i, c in enumerate(ALPHABET)}
 # Crockford's decoding of look-alikes when a customer types the number back.
 _ALIASES = {"O": "0", "I": "1", "L": "1"}
+_RANDOM = secrets.SystemRandom()
 
 
 def _check_char(body: str) -> str:
@@ -30,8 +31,9 @@ def _check_char(body: str) -> str:
 
 
 def new_application_number(rand: secrets.SystemRandom | None = None) -> str:
-    r = rand or secrets.SystemRandom()
-    body = "".join(r.choice(ALPHABET) for _ in range(8))
+    # 40 random bits in one draw, eight base32 characters of 5 bits each.
+    bits = (rand or _RANDOM).getrandbits(40)
+    body = "".join(ALPHABET[(bits >> shift) & 31] for shift in range(35, -1, -5))
     return f"{PREFIX}-{body[:4]}-{body[4:]}-{_check_char(body)}"
 
 

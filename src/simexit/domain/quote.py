@@ -5,7 +5,7 @@ All amounts are integers in the brand currency's minor units; all dates are in t
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -43,14 +43,18 @@ class Quote:
     kept_records: tuple[KeptRecord, ...]
 
     def to_dict(self) -> dict[str, object]:
-        d = asdict(self)
-        for k, v in list(d.items()):
-            if isinstance(v, datetime | date):
-                d[k] = v.isoformat()
+        # Field by field rather than dataclasses.asdict, whose deep copy cost more than the quote itself.
+        d: dict[str, object] = {}
+        for f in _QUOTE_FIELDS:
+            v = getattr(self, f)
+            d[f] = v.isoformat() if isinstance(v, datetime | date) else v
         d["kept_records"] = [
             {"record_set": k.record_set, "until": k.until.isoformat(), "law": k.law} for k in self.kept_records
         ]
         return d
+
+
+_QUOTE_FIELDS = tuple(f.name for f in fields(Quote))
 
 
 def local_today(policy: Policy, now: datetime) -> date:

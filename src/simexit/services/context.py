@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from simexit.clock import Clock, SystemClock
 from simexit.config import Settings, get_settings
@@ -19,6 +19,10 @@ from simexit.domain.policy import Policy, load_policies
 from simexit.store.database import Database
 from simexit.store.facts_source import SqlFactsSource
 from simexit.store.tables import brands, calendar_overrides
+
+# Built once: building the statement cost more than running it (the pre-check reads it every time).
+_OVERRIDES = (select(calendar_overrides.c.day, calendar_overrides.c.is_business_day)
+              .where(calendar_overrides.c.jurisdiction.in_(bindparam("jurisdictions", expanding=True))))
 
 
 @dataclass
@@ -48,10 +52,7 @@ class Simexit:
 
     def calendar(self, conn: Connection, policy: Policy) -> BusinessCalendar:
         jur = policy.brand.jurisdiction + (f"-{policy.brand.subdivision}" if policy.brand.subdivision else "")
-        rows = conn.execute(
-            select(calendar_overrides.c.day, calendar_overrides.c.is_business_day)
-            .where(calendar_overrides.c.jurisdiction.in_([policy.brand.jurisdiction, jur]))
-        ).all()
+        rows = conn.execute(_OVERRIDES, {"jurisdictions": [policy.brand.jurisdiction, jur]}).all()
         overrides: dict[date, bool] = {r.day: r.is_business_day for r in rows}
         return policy.calendar(overrides)
 

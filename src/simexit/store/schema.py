@@ -8,6 +8,7 @@ from simexit.store import (  # noqa: F401
     tables_api,
     tables_audit,
     tables_auth,
+    tables_bulk,
     tables_messaging,
     tables_public,
     tables_worker,

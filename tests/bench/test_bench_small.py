@@ -1,0 +1,30 @@
+"""Each benchmark's small size runs and ends with one JSON line of figures, baseline and ratios (not timed)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.mark.parametrize(("script", "figure"), [("precheck_latency.py", "p99_ms"), ("bulk_intake.py", "lines_per_s")])
+def test_small_size_prints_a_json_last_line(script, figure):
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--size", "small"], capture_output=True,
+                       text=True, timeout=300, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    last = json.loads(p.stdout.strip().splitlines()[-1])
+    assert last["size"] == "small" and last["db"] == "sqlite"
+    assert last["figures"][figure] > 0 and last["baseline"] and last["ratios"]
+    assert all(isinstance(v, int | float) for v in last["ratios"].values())
+
+
+def test_percentiles():
+    sys.path.insert(0, str(ROOT))
+    from bench.common import latency_summary, percentile
+
+    values = list(range(1, 101))
+    assert percentile(values, 50) == 50 and percentile(values, 99) == 99 and percentile(values, 100) == 100
+    assert latency_summary([0.001, 0.002, 0.003])["median_ms"] == 2.0
