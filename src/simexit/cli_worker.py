@@ -29,7 +29,8 @@ def register(main: click.Group) -> None:
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
         s = get_settings()
-        w = Worker(_app(), integrations_from_settings(s), WorkerOptions.from_settings(s))
+        app = _app()
+        w = Worker(app, integrations_from_settings(s, app), WorkerOptions.from_settings(s))
         if once:
             click.echo(f"did {w.run_until_idle()} item(s)")
             return
