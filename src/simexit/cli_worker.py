@@ -23,14 +23,12 @@ def register(main: click.Group) -> None:
     @refusals
     def worker(once: bool, verbose: bool) -> None:
         """Run due saga steps, outbox messages and timers (several workers may run at once)."""
-        from simexit.integrations.wiring import integrations_from_settings
-        from simexit.worker.runner import Worker, WorkerOptions
+        from simexit.worker.assembly import worker_from_settings
 
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
         s = get_settings()
-        app = _app()
-        w = Worker(app, integrations_from_settings(s, app), WorkerOptions.from_settings(s))
+        w = worker_from_settings(_app(), s)
         if once:
             click.echo(f"did {w.run_until_idle()} item(s)")
             return
@@ -111,10 +109,22 @@ def register(main: click.Group) -> None:
         _serve(["smdp"], port, {"smdp": {"lenient": lenient}})
 
     @sim.command("all")
-    @click.option("--port", default=0, show_default=True, help="first port; the others follow (0 = free ports)")
-    def sim_all(port: int) -> None:
-        """Every registered simulator at once (prints a JSON map name → URL)."""
-        from simexit.simulators import hss, smdp  # noqa: F401
-        from simexit.simulators.http_server import SIMULATORS
+    @click.option("--free-ports", is_flag=True, help="free ports instead of those in the settings")
+    def sim_all(free_ports: bool) -> None:
+        """HSS, SM-DP+, SMS gateway, payment system and mail sink at once, on the ports the settings point
+        simexit to (SIMEXIT_PYHSS_URL, _SMDP_URL, _SMS_GATEWAY_URL, _PAYMENTS_URL, _SMTP_PORT; the mail page on
+        8026); prints a JSON map name → URL."""
+        from simexit.simulators.all_simulators import start_all
 
-        _serve(sorted(SIMULATORS), port, {"smdp": {"lenient": True}})
+        running = start_all(get_settings(), free_ports=free_ports)
+        click.echo(json.dumps(running.urls), nl=True)
+        sys.stdout.flush()
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(1):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            running.stop()

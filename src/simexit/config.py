@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     worker_max_attempts: int = Field(default=8, ge=1, description="then needs_attention (steps) or dead (messages)")
     worker_backoff_seconds: float = Field(default=5, gt=0, description="first retry delay; doubles each time")
     worker_backoff_max_seconds: float = Field(default=3600, gt=0)
+    embedded_worker: bool = Field(default=True, description="`simexit serve` runs a worker in the same process")
     worker_sweep_seconds: float = Field(default=60, gt=0, description="SLA escalation and auto-approval sweeps")
     supervisor_email: str = Field(default="supervisors@example.invalid")
     # Network: pyhss | open5gs | http (a generic JSON provisioning hook).

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from simexit.domain.erasure_schedule import line_stage
 from simexit.domain.policy import brand_display_name
 from simexit.domain.saga import DELETE_PENDING, ON_DEVICE_STATES, idempotency_key, local_midnight
 from simexit.domain.state_machine import Action, ActorType, Status, transition
@@ -227,7 +228,9 @@ def _finish(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, A
     case, policy = run.case, run.app.policy(run.case.brand)
     tz = policy.brand.time_zone
     release = repo.applications_date(case.quote["number_release_date"])
-    erasure = repo.applications_date(case.quote["erasure_date"])
+    # The same rule the erasure service applies (services/erasure.py): the line's closing day in the brand's
+    # time zone + retention.erase_after_days. The timer re-arms itself for record sets a law keeps longer.
+    erasure = line_stage(policy, repo.line_closed_at(conn, case.line_id) or run.now).due_on
     repo.quarantine_number(conn, case.msisdn, release, run.now)
     subject = str(case.application_id)
     add_timer(conn, kind="quarantine_end", subject=subject, due_at=local_midnight(release, tz), now=run.now,
