@@ -108,12 +108,27 @@ def register(main: click.Group) -> None:
         """An ES2+ SM-DP+ server."""
         _serve(["smdp"], port, {"smdp": {"lenient": lenient}})
 
+    @sim.command("seed")
+    @refusals
+    def sim_seed() -> None:
+        """Load simexit's open lines into the HSS and SM-DP+ simulators (SIMEXIT_PYHSS_URL, SIMEXIT_SMDP_URL)."""
+        import httpx
+
+        from simexit.services.simulator_seed import simulator_records
+
+        s = get_settings()
+        hss, smdp = simulator_records(_app())
+        with httpx.Client(timeout=10) as c:
+            c.post(f"{s.pyhss_url.rstrip('/')}/_sim/seed", json=hss).raise_for_status()
+            c.post(f"{s.smdp_url.rstrip('/')}/_sim/seed", json=smdp).raise_for_status()
+        click.echo(f"seeded {len(hss)} subscriber(s) into the HSS and {len(smdp)} profile(s) into the SM-DP+")
+
     @sim.command("all")
     @click.option("--free-ports", is_flag=True, help="free ports instead of those in the settings")
     def sim_all(free_ports: bool) -> None:
         """HSS, SM-DP+, SMS gateway, payment system and mail sink at once, on the ports the settings point
-        simexit to (SIMEXIT_PYHSS_URL, _SMDP_URL, _SMS_GATEWAY_URL, _PAYMENTS_URL, _SMTP_PORT; the mail page on
-        8026); prints a JSON map name → URL."""
+        simexit to (SIMEXIT_PYHSS_URL, _SMDP_URL, _SMS_GATEWAY_URL, _PAYMENTS_URL, _SMTP_PORT, _MAIL_SINK_PAGE_PORT);
+        prints a JSON map name → URL."""
         from simexit.simulators.all_simulators import start_all
 
         running = start_all(get_settings(), free_ports=free_ports)

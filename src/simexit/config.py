@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "simexit <no-reply@simexit.localhost>"
     smtp_timeout_s: float = 10.0
+    mail_sink_page_port: int = Field(default=8026, description="`simexit sim all`: the mail sink's web page")
     sms_gateway_url: str = "http://127.0.0.1:8031"
     sms_api_key: str = "demo-sms-key"
     sms_sender: str = "simexit"

@@ -16,8 +16,6 @@ from simexit.simulators.payment_system import PaymentSystemSimulator
 from simexit.simulators.smdp import SmdpSimulator
 from simexit.simulators.sms_gateway import SmsGatewaySimulator
 
-MAIL_PAGE_PORT = 8026
-
 
 def _port(url: str) -> int:
     parts = urlsplit(url)
@@ -50,7 +48,7 @@ def start_all(s: Settings, *, free_ports: bool = False) -> RunningSimulators:
         running.servers.append(sms)
         pay = PaymentSystemSimulator(port=port(_port(s.payments_url)), secret=s.payments_secret).start()
         running.servers.append(pay)
-        mail = MailSink(port=port(MAIL_PAGE_PORT), smtp_port=None if free_ports else s.smtp_port).start()
+        mail = MailSink(port=port(s.mail_sink_page_port), smtp_port=None if free_ports else s.smtp_port).start()
         running.servers.append(mail)
     except BaseException:
         running.stop()
