@@ -3,9 +3,10 @@ record what they were asked to do. Like the real systems they are idempotent per
 
 The defaults are the real SMTP/SMS senders, refund webhook and relying-party webhooks
 (integrations/wiring.py); the worker tests swap these doubles in, directly (tests/simulated_world.py) or by
-factory path in the settings (the crash test), to count exactly what the saga asked for. With ``SIMEXIT_TEST_RECORD_FILE`` set (the crash test's worker subprocess) every call is also
-appended to that JSON Lines file, one ``os.write`` per line, so that the test can count the calls made by
-workers that were killed."""
+factory path in the settings (the crash test), to count exactly what the saga asked for.
+With ``SIMEXIT_TEST_RECORD_FILE`` set (the crash test's worker subprocess) every call is also appended to
+that JSON Lines file, one ``os.write`` per line, so that the test can count the calls made by workers that
+were killed."""
 
 from __future__ import annotations
 
