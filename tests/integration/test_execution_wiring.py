@@ -111,7 +111,8 @@ def _enqueued_template_names() -> set[str]:
     return names
 
 
-def test_every_enqueued_template_renders_from_the_payload_the_code_builds(app, clock, sims):
+def test_every_enqueued_template_renders_from_the_payload_the_code_builds(app, clock, sims, tmp_path):
+    app.export_dir = tmp_path
     # Each producer, for real: sign-in code, public cancellation (receipt + SMS code), SLA escalation,
     # closure confirmation (SMS + e-mail), export ready.
     owner = make_line(app, "hansanet", kind="esim")
