@@ -1,10 +1,12 @@
 """TEST DOUBLES (not production code): a MessageSender, a RefundGateway and a DisconnectNotifier that only
 record what they were asked to do. Like the real systems they are idempotent per idempotency key.
 
-They stand in for the messaging helper's SMTP/SMS senders, refund gateway and webhook notifier until the lead
-swaps those in. With ``SIMEXIT_TEST_RECORD_FILE`` set (the crash test's worker subprocess) every call is also
-appended to that JSON Lines file, one ``os.write`` per line, so that the test can count the calls made by
-workers that were killed."""
+The defaults are the real SMTP/SMS senders, refund webhook and relying-party webhooks
+(integrations/wiring.py); the worker tests swap these doubles in, directly (tests/simulated_world.py) or by
+factory path in the settings (the crash test), to count exactly what the saga asked for.
+With ``SIMEXIT_TEST_RECORD_FILE`` set (the crash test's worker subprocess) every call is also appended to
+that JSON Lines file, one ``os.write`` per line, so that the test can count the calls made by workers that
+were killed."""
 
 from __future__ import annotations
 

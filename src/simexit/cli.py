@@ -333,16 +333,29 @@ def withdraw(application_no: str, staff: str | None, note: str | None, as_json: 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes")
+@click.option("--worker/--no-worker", "embedded", default=None,
+              help="run the durable-execution worker in this process (default: SIMEXIT_EMBEDDED_WORKER, true)")
 @refusals
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve the REST API, the portal and the console."""
+def serve(host: str, port: int, workers: int, embedded: bool | None) -> None:
+    """Serve the REST API, the portal and the console (and, by default, the worker in a background thread)."""
     import uvicorn
 
     from simexit.store.migrate import upgrade
 
-    upgrade(get_settings().database_url)
-    uvicorn.run("simexit.asgi:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_level="warning")
+    settings = get_settings()
+    upgrade(settings.database_url)
+    background = None
+    if settings.embedded_worker if embedded is None else embedded:
+        from simexit.worker.assembly import EmbeddedWorker
+
+        background = EmbeddedWorker(_app(), settings).start()
+        click.echo("simexit: embedded worker started (switch off with --no-worker)", err=True)
+    try:
+        uvicorn.run("simexit.asgi:create_app", factory=True, host=host, port=port, workers=workers,
+                    access_log=False, log_level="warning")
+    finally:
+        if background is not None and not background.stop():
+            click.echo("simexit: the embedded worker did not stop in time", err=True)
 
 
 @main.group("staff")

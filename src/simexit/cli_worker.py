@@ -23,13 +23,12 @@ def register(main: click.Group) -> None:
     @refusals
     def worker(once: bool, verbose: bool) -> None:
         """Run due saga steps, outbox messages and timers (several workers may run at once)."""
-        from simexit.integrations.wiring import integrations_from_settings
-        from simexit.worker.runner import Worker, WorkerOptions
+        from simexit.worker.assembly import worker_from_settings
 
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
         s = get_settings()
-        w = Worker(_app(), integrations_from_settings(s), WorkerOptions.from_settings(s))
+        w = worker_from_settings(_app(), s)
         if once:
             click.echo(f"did {w.run_until_idle()} item(s)")
             return
@@ -109,11 +108,38 @@ def register(main: click.Group) -> None:
         """An ES2+ SM-DP+ server."""
         _serve(["smdp"], port, {"smdp": {"lenient": lenient}})
 
-    @sim.command("all")
-    @click.option("--port", default=0, show_default=True, help="first port; the others follow (0 = free ports)")
-    def sim_all(port: int) -> None:
-        """Every registered simulator at once (prints a JSON map name → URL)."""
-        from simexit.simulators import hss, smdp  # noqa: F401
-        from simexit.simulators.http_server import SIMULATORS
+    @sim.command("seed")
+    @refusals
+    def sim_seed() -> None:
+        """Load simexit's open lines into the HSS and SM-DP+ simulators (SIMEXIT_PYHSS_URL, SIMEXIT_SMDP_URL)."""
+        import httpx
 
-        _serve(sorted(SIMULATORS), port, {"smdp": {"lenient": True}})
+        from simexit.services.simulator_seed import simulator_records
+
+        s = get_settings()
+        hss, smdp = simulator_records(_app())
+        with httpx.Client(timeout=10) as c:
+            c.post(f"{s.pyhss_url.rstrip('/')}/_sim/seed", json=hss).raise_for_status()
+            c.post(f"{s.smdp_url.rstrip('/')}/_sim/seed", json=smdp).raise_for_status()
+        click.echo(f"seeded {len(hss)} subscriber(s) into the HSS and {len(smdp)} profile(s) into the SM-DP+")
+
+    @sim.command("all")
+    @click.option("--free-ports", is_flag=True, help="free ports instead of those in the settings")
+    def sim_all(free_ports: bool) -> None:
+        """HSS, SM-DP+, SMS gateway, payment system and mail sink at once, on the ports the settings point
+        simexit to (SIMEXIT_PYHSS_URL, _SMDP_URL, _SMS_GATEWAY_URL, _PAYMENTS_URL, _SMTP_PORT, _MAIL_SINK_PAGE_PORT);
+        prints a JSON map name → URL."""
+        from simexit.simulators.all_simulators import start_all
+
+        running = start_all(get_settings(), free_ports=free_ports)
+        click.echo(json.dumps(running.urls), nl=True)
+        sys.stdout.flush()
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(1):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            running.stop()

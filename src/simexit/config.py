@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_from: str = "simexit <no-reply@simexit.localhost>"
     smtp_timeout_s: float = 10.0
+    mail_sink_page_port: int = Field(default=8026, description="`simexit sim all`: the mail sink's web page")
     sms_gateway_url: str = "http://127.0.0.1:8031"
     sms_api_key: str = "demo-sms-key"
     sms_sender: str = "simexit"
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     worker_max_attempts: int = Field(default=8, ge=1, description="then needs_attention (steps) or dead (messages)")
     worker_backoff_seconds: float = Field(default=5, gt=0, description="first retry delay; doubles each time")
     worker_backoff_max_seconds: float = Field(default=3600, gt=0)
+    embedded_worker: bool = Field(default=True, description="`simexit serve` runs a worker in the same process")
     worker_sweep_seconds: float = Field(default=60, gt=0, description="SLA escalation and auto-approval sweeps")
     supervisor_email: str = Field(default="supervisors@example.invalid")
     # Network: pyhss | open5gs | http (a generic JSON provisioning hook).

@@ -102,7 +102,7 @@ def test_sla_escalation_tells_supervisors_once(app, clock, sims):
     worker.sweep(force=True)
     worker.sweep(force=True)
     worker.run_until_idle()
-    sent = [c for c in sims.recorder.calls if c.get("template") == "review_sla_breached"]
+    sent = [c for c in sims.recorder.calls if c.get("template") == "sla_escalation"]
     assert [(c["recipient"], c["payload"]["application_no"]) for c in sent] == [("sup@example.com", number)]
     with app.db.read() as conn:
         flags = conn.execute(select(application_events.c.event)

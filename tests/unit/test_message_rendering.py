@@ -27,6 +27,11 @@ SAMPLES = {
                              "receipt_url": "https://simexit.example/receipts/SX-0000-0000-0?t=abc"},
     "sla_escalation": {"brand_name": "畅流量", "application_no": "SX-0000-0000-0", "status": "pending_review",
                        "review_due_at": "2026-11-25T10:00:00+00:00", "time_zone": "Asia/Shanghai"},
+    "cancellation_received": {"brand_name": "hansanet", "request_no": "KR-0000-0000-0", "kind": "ordinary",
+                              "received_at": "2026-11-23T09:15:00+00:00",
+                              "received_at_local": "2026-11-23 10:15:00 CET", "end_date_wanted": "2026-12-31",
+                              "email": "a***@example.com", "msisdn": "+49176****5001"},
+    "cancellation_code": {"brand_name": "hansanet", "code": "482913", "request_no": "KR-0000-0000-0"},
     "export_ready": {"export_name": "closures-2026-11.csv", "download_url": "https://simexit.example/x",
                      "expires_at": "2026-11-30T00:00:00+00:00"},
 }

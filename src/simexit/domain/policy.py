@@ -203,3 +203,10 @@ def load_policies(directory: Path) -> dict[str, Policy]:
     if not policies:
         raise PolicyError(directory, "(directory)", "no *.toml policy files found")
     return policies
+
+
+def brand_display_name(policy: Policy, locale: str | None) -> str:
+    """The brand's name for a message in ``locale``: the Chinese name for zh* when the policy has one."""
+    if policy.brand.name_zh and (locale or "").lower().startswith("zh"):
+        return policy.brand.name_zh
+    return policy.brand.name

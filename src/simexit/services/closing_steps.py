@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from simexit.domain.erasure_schedule import line_stage
+from simexit.domain.policy import brand_display_name
 from simexit.domain.saga import DELETE_PENDING, ON_DEVICE_STATES, idempotency_key, local_midnight
 from simexit.domain.state_machine import Action, ActorType, Status, transition
 from simexit.integrations.network.base import Subscriber
@@ -19,6 +21,8 @@ from simexit.integrations.payments.base import RefundOrder
 from simexit.integrations.wiring import Integrations
 from simexit.services import outbox
 from simexit.services.context import Simexit
+from simexit.services.receipts import receipt_url
+from simexit.services.refunds import mark_refund_paid, record_refund
 from simexit.store import applications_repo
 from simexit.store import closing_repo as repo
 from simexit.store.closing_repo import ClosingCase
@@ -169,6 +173,13 @@ def _refund_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict
         kind, ref = ("refund", str(data["reference"])) if data["pay"] else \
             ("adjustment", f"{case.application_no}:below_payout_minimum")
         repo.add_ledger_entry(conn, case.account_id, -data["payable_minor"], case.currency, kind, ref, run.now)
+        if data["pay"]:
+            # The payout file for finance reads this record (one per application), written with the ledger.
+            record_refund(conn, application_id=case.application_id, application_no=case.application_no,
+                          amount_minor=data["payable_minor"], currency=case.currency,
+                          method=case.refund_method or "original_payment", destination=case.refund_destination,
+                          reference=run.key, now=run.now)
+            mark_refund_paid(conn, case.application_no, str(data["reference"]), run.now)
     return data
 
 
@@ -183,7 +194,14 @@ def _account_close(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict
 
 def _confirmation(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
     case, q = run.case, run.case.quote
+    policy = run.app.policy(case.brand)
+    fees = sum(int(q.get(k) or 0) for k in ("cancellation_fee_minor", "early_termination_fee_minor",
+                                             "refund_fee_minor"))
+    brand_name = brand_display_name(policy, case.locale)
     payload = {"application_no": case.application_no, "msisdn": case.msisdn, "brand": case.brand,
+               "brand_name": brand_name, "closed_at": run.now.isoformat(), "time_zone": policy.brand.time_zone,
+               "balance_minor": int(q.get("balance_minor") or 0), "fees_minor": fees,
+               "receipt_url": receipt_url(run.app, run.app.public_base_url, case.application_no),
                "effective_date": case.effective_date.isoformat(), "currency": q.get("currency"),
                "refund_minor": q.get("refund_minor"), "refund_by": q.get("refund_by"),
                "cancellation_fee_minor": q.get("cancellation_fee_minor"),
@@ -210,7 +228,9 @@ def _finish(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, A
     case, policy = run.case, run.app.policy(run.case.brand)
     tz = policy.brand.time_zone
     release = repo.applications_date(case.quote["number_release_date"])
-    erasure = repo.applications_date(case.quote["erasure_date"])
+    # The same rule the erasure service applies (services/erasure.py): the line's closing day in the brand's
+    # time zone + retention.erase_after_days. The timer re-arms itself for record sets a law keeps longer.
+    erasure = line_stage(policy, repo.line_closed_at(conn, case.line_id) or run.now).due_on
     repo.quarantine_number(conn, case.msisdn, release, run.now)
     subject = str(case.application_id)
     add_timer(conn, kind="quarantine_end", subject=subject, due_at=local_midnight(release, tz), now=run.now,

@@ -36,6 +36,7 @@ class Simexit:
     fast_password_hash: bool = False  # cheapest argon2 parameters: tests only
     export_dir: Path = Path("exports")
     export_ttl_hours: int = 72
+    public_base_url: str = "http://127.0.0.1:8000"  # links in messages (receipts, downloads) start with this
 
     def policy(self, brand: str) -> Policy:
         try:
@@ -82,6 +83,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
 
         upgrade(database.url)
     app = Simexit(db=database, policies=policies, clock=clock or SystemClock(), secret_key=s.secret_key,
-                  export_dir=s.export_dir, export_ttl_hours=s.export_ttl_hours)
+                  export_dir=s.export_dir, export_ttl_hours=s.export_ttl_hours, public_base_url=s.public_base_url)
     app.sync_brands()
     return app

@@ -19,11 +19,12 @@ from sqlalchemy import Connection, insert, select, update
 
 from simexit.domain.errors import DomainError
 from simexit.domain.identity import id_tail_matches
+from simexit.domain.policy import brand_display_name
 from simexit.services import audit, throttle
 from simexit.services.context import Simexit
 from simexit.services.outbox import enqueue
 from simexit.services.precheck import resolve_msisdn
-from simexit.store.tables import accounts, customers, lines
+from simexit.store.tables import accounts, brands, customers, lines
 from simexit.store.tables_auth import customer_sessions, otp_challenges
 
 CODE_TTL = timedelta(minutes=5)
@@ -55,13 +56,14 @@ def _h(app: Simexit, kind: str, value: str) -> str:
     return hmac.new(app.secret_key.encode(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def _owner(conn: Connection, msisdn: str) -> tuple[int, str] | None:
+def _owner(conn: Connection, msisdn: str) -> tuple[int, str, str] | None:
     row = conn.execute(
-        select(accounts.c.customer_id, customers.c.locale)
+        select(accounts.c.customer_id, customers.c.locale, brands.c.code)
         .join(lines, lines.c.account_id == accounts.c.id).join(customers, customers.c.id == accounts.c.customer_id)
+        .join(brands, brands.c.id == lines.c.brand_id)
         .where(lines.c.msisdn == msisdn, lines.c.status != "closed")
     ).first()
-    return (row.customer_id, row.locale) if row else None
+    return (row.customer_id, row.locale, row.code) if row else None
 
 
 def start_sign_in(app: Simexit, msisdn: str, client_address: str, *, purpose: str = "sign_in") -> None:
@@ -85,7 +87,8 @@ def start_sign_in(app: Simexit, msisdn: str, client_address: str, *, purpose: st
         owner = _owner(conn, number)
         if owner is not None:
             enqueue(conn, kind="sms", recipient=number, template="otp_code", locale=owner[1],
-                    payload={"code": code, "minutes": int(CODE_TTL.total_seconds() // 60)},
+                    payload={"code": code, "minutes_valid": int(CODE_TTL.total_seconds() // 60),
+                             "brand_name": brand_display_name(app.policy(owner[2]), owner[1])},
                     idempotency_key=f"otp:{cid}", now=now)
 
 

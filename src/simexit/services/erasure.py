@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from simexit.domain.erasure_schedule import KEEPABLE, Stage, customer_stages, line_stage, local_date
+from simexit.domain.saga import local_midnight
 from simexit.services import audit
 from simexit.services.context import Simexit
 from simexit.store import erasure_repo as repo
@@ -45,17 +46,21 @@ class ErasureReport:
 
 def plan(app: Simexit) -> list[PlannedErasure]:
     """Every stage not yet carried out, with its due date (the reports list the due ones)."""
-    out: list[PlannedErasure] = []
     with app.db.read() as conn:
-        for r in repo.closed_lines(conn):
-            brand = app.brand_code(r.brand_id)
-            out.append(PlannedErasure("line", r.id, brand, line_stage(app.policy(brand), r.closed_at)))
-        done = repo.done_sets(conn, "customer")
-        for r in repo.terminated_customers(conn):
-            brand = app.brand_code(r.brand_id)
-            for s in customer_stages(app.policy(brand), r.terminated_at):
-                if s.record_set not in done.get(r.customer_id, set()):
-                    out.append(PlannedErasure("customer", r.customer_id, brand, s))
+        return _plan(app, conn)
+
+
+def _plan(app: Simexit, conn: Connection) -> list[PlannedErasure]:
+    out: list[PlannedErasure] = []
+    for r in repo.closed_lines(conn):
+        brand = app.brand_code(r.brand_id)
+        out.append(PlannedErasure("line", r.id, brand, line_stage(app.policy(brand), r.closed_at)))
+    done = repo.done_sets(conn, "customer")
+    for r in repo.terminated_customers(conn):
+        brand = app.brand_code(r.brand_id)
+        for s in customer_stages(app.policy(brand), r.terminated_at):
+            if s.record_set not in done.get(r.customer_id, set()):
+                out.append(PlannedErasure("customer", r.customer_id, brand, s))
     return out
 
 
@@ -86,26 +91,40 @@ def erase_due(app: Simexit) -> ErasureReport:
         if not p.stage.due(local_date(policy, now)):
             report.still_kept += 1
             continue
-        kept = {k.record_set for k in policy.retention.keep}
         with app.db.write() as conn:
-            if repo.is_done(conn, p.subject_type, p.subject_id, p.stage.record_set):
-                continue  # another run did it meanwhile
-            counts = _erase(conn, p, kept, now)
-            repo.record(conn, at=now, brand_id=app.brand_id(p.brand), subject_type=p.subject_type,
-                        subject_id=p.subject_id, record_set=p.stage.record_set, rule=p.stage.rule,
-                        due_on=p.stage.due_on, counts=counts)
-            audit.record(conn, at=now, actor="simexit", role="system", action="erasure.done",
-                         subject_type=p.subject_type, subject_ref=p.subject_id,
-                         data={"record_set": p.stage.record_set, "due_on": p.stage.due_on.isoformat(),
-                               **{f"{t}.{a}": n for t, (a, n) in counts.items()}})
-        report.done.append({**p.to_dict(), "tables": {t: {"action": a, "rows": n} for t, (a, n) in counts.items()}})
+            _carry_out(app, conn, p, now, report)
     return report
 
 
-def handle_erasure_due(app: Simexit, *_args: Any, **_kwargs: Any) -> dict[str, Any]:
-    """Handler for the worker's "erasure_due" timer: register it with the worker's handler registry, e.g.
-    ``registry["erasure_due"] = handle_erasure_due`` (it ignores the timer's payload and runs what is due)."""
-    return erase_due(app).to_dict()
+def _carry_out(app: Simexit, conn: Connection, p: PlannedErasure, now: datetime, report: ErasureReport) -> None:
+    if repo.is_done(conn, p.subject_type, p.subject_id, p.stage.record_set):
+        return  # another run did it meanwhile
+    kept = {k.record_set for k in app.policy(p.brand).retention.keep}
+    counts = _erase(conn, p, kept, now)
+    repo.record(conn, at=now, brand_id=app.brand_id(p.brand), subject_type=p.subject_type,
+                subject_id=p.subject_id, record_set=p.stage.record_set, rule=p.stage.rule,
+                due_on=p.stage.due_on, counts=counts)
+    audit.record(conn, at=now, actor="simexit", role="system", action="erasure.done",
+                 subject_type=p.subject_type, subject_ref=p.subject_id,
+                 data={"record_set": p.stage.record_set, "due_on": p.stage.due_on.isoformat(),
+                       **{f"{t}.{a}": n for t, (a, n) in counts.items()}})
+    report.done.append({**p.to_dict(), "tables": {t: {"action": a, "rows": n} for t, (a, n) in counts.items()}})
+
+
+def handle_erasure_due(app: Simexit, conn: Connection, timer: Any, now: datetime) -> datetime | None:
+    """The worker's ``erasure_due`` timer handler (``worker.timers.register_erasure_handler``), run in the
+    timer's transaction: carries out every stage due today, then keeps the timer pending until the next stage
+    of this application's line or customer (a record set a law keeps longer), or ends it when none is left."""
+    report = ErasureReport()
+    line_id, customer_id = repo.subjects_of_application(conn, int(timer["subject"]))
+    later: list[datetime] = []
+    for p in _plan(app, conn):
+        policy = app.policy(p.brand)
+        if p.stage.due(local_date(policy, now)):
+            _carry_out(app, conn, p, now, report)
+        elif (p.subject_type, p.subject_id) in (("line", line_id), ("customer", customer_id)):
+            later.append(local_midnight(p.stage.due_on, policy.brand.time_zone))
+    return min(later) if later else None
 
 
 def erasure_due_on(app: Simexit, day: date) -> list[PlannedErasure]:

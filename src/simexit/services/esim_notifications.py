@@ -11,7 +11,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from simexit.domain.errors import InvalidInput
 from simexit.domain.esim_notifications import STATUSES, new_state, normalize_iccid
+from simexit.domain.saga import DELETE_PENDING
 from simexit.services.context import Simexit
+from simexit.services.execution import profile_deleted
 from simexit.services.partner_keys import Partner
 from simexit.store.tables import esim_profiles
 from simexit.store.tables_api import esim_notifications
@@ -41,7 +43,11 @@ def record_download_progress(app: Simexit, partner: Partner, *, requester: str, 
             .returning(esim_notifications.c.id)).scalar()
         if new_id is None:  # a retry of a notification already recorded
             return False
-        if profile is not None and state is not None:
-            conn.execute(update(esim_profiles).where(esim_profiles.c.id == profile)
+        if profile is not None and state == "Deleted":
+            profile_deleted(conn, number, now)  # the saga's own path: the ICCID becomes reusable
+        elif profile is not None and state is not None:
+            # A profile the closing saga is waiting to see deleted keeps that state until the delete arrives.
+            conn.execute(update(esim_profiles).where(esim_profiles.c.id == profile,
+                                                     esim_profiles.c.state != DELETE_PENDING)
                          .values(state=state, updated_at=now))
     return True

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, select
 
 from simexit.domain.errors import Conflict, InvalidInput
-from simexit.domain.saga import DELETE_PENDING, STEPS, backoff, execution_starts_at, idempotency_key, next_step
+from simexit.domain.saga import STEPS, backoff, execution_starts_at, idempotency_key, next_step
 from simexit.domain.state_machine import Action, ActorType, Status, transition
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.wiring import Integrations
@@ -125,11 +125,19 @@ def retry_application(app: Simexit, application_no: str, staff: str, note: str |
 def record_profile_deleted(app: Simexit, iccid: str) -> None:
     """The device deleted the profile (SM-DP+ delete notification, #3): its ICCID may be reused again."""
     with app.db.write() as conn:
-        state = conn.execute(select(esim_profiles.c.state).where(esim_profiles.c.iccid == iccid)).scalar()
-        if state is None:
-            raise InvalidInput("ICCID_UNKNOWN", "no eSIM profile with this ICCID")
-        if state == DELETE_PENDING:
-            closing_repo.set_profile_state(conn, iccid, "Deleted", app.clock.now())
+        profile_deleted(conn, iccid, app.clock.now())
+
+
+def profile_deleted(conn: Connection, iccid: str, now: datetime) -> bool:
+    """In the caller's transaction: the profile is gone from the device, so its ICCID leaves DeletePending
+    (the one path for both the CLI/worker side and the ES2+ callback). Returns whether the state changed."""
+    state = conn.execute(select(esim_profiles.c.state).where(esim_profiles.c.iccid == iccid)).scalar()
+    if state is None:
+        raise InvalidInput("ICCID_UNKNOWN", "no eSIM profile with this ICCID")
+    if state == "Deleted":
+        return False
+    closing_repo.set_profile_state(conn, iccid, "Deleted", now)
+    return True
 
 
 def execution_view(app: Simexit, application_no: str) -> list[dict[str, Any]]:

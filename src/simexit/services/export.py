@@ -116,7 +116,9 @@ def build_export(app: Simexit, export_id: int) -> ExportView:
             kind, recipient = "sms", conn.execute(lines.select().where(lines.c.id == line_ids[0])).mappings().one()[
                 "msisdn"]
         enqueue(conn, kind=kind, recipient=recipient, template="export_ready", locale=cust["locale"],
-                payload={"export_id": export_id, "download_token": token, "expires_at": expires_at.isoformat()},
+                payload={"export_id": export_id, "export_name": f"simexit-export-{export_id}.zip",
+                         "download_url": f"{app.public_base_url.rstrip('/')}/exports/download?t={token}",
+                         "download_token": token, "expires_at": expires_at.isoformat()},
                 idempotency_key=f"export_ready:{export_id}", now=built_at)
         audit.record(conn, at=built_at, actor="simexit", role="system", action="export.built",
                      subject_type="customer", subject_ref=customer_id,

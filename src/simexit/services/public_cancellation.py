@@ -24,6 +24,7 @@ from simexit.domain.application_number import new_application_number, normalize_
 from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import DomainError, InvalidInput, NotFound
 from simexit.domain.identifiers import mask_email, mask_msisdn
+from simexit.domain.policy import brand_display_name
 from simexit.services import throttle
 from simexit.services.applications import ApplyRequest, apply
 from simexit.services.context import Simexit
@@ -80,6 +81,7 @@ def submit(app: Simexit, *, kind: str, reason: str | None, customer_name: str, m
         row = conn.execute(select(lines.c.id, brands.c.code).join(brands, brands.c.id == lines.c.brand_id)
                            .where(lines.c.msisdn == number, lines.c.status != "closed")).first()
         tz = app.policy(row.code).brand.time_zone if row else "UTC"
+        brand_name = brand_display_name(app.policy(row.code), locale) if row else "simexit"
         conn.execute(insert(cancellation_requests).values(
             request_no=request_no, received_at=now, kind=kind, reason=(reason or "").strip() or None,
             customer_name=customer_name.strip(), msisdn=number,
@@ -89,10 +91,12 @@ def submit(app: Simexit, *, kind: str, reason: str | None, customer_name: str, m
         receipt = CancellationReceipt(request_no, now, local, kind, end_date_wanted, mask_email(mail),
                                       mask_msisdn(number))
         enqueue(conn, kind="email", recipient=mail, template="cancellation_received", locale=locale,
-                payload=receipt.to_dict(), idempotency_key=f"cancel-receipt:{request_no}", now=now)
+                payload={**receipt.to_dict(), "brand_name": brand_name},
+                idempotency_key=f"cancel-receipt:{request_no}", now=now)
         if row is not None:
             enqueue(conn, kind="sms", recipient=number, template="cancellation_code", locale=locale,
-                    payload={"code": code, "request_no": request_no}, idempotency_key=f"cancel-code:{request_no}",
+                    payload={"code": code, "request_no": request_no, "brand_name": brand_name},
+                    idempotency_key=f"cancel-code:{request_no}",
                     now=now)
     return receipt
 

@@ -120,6 +120,10 @@ def set_line_status(conn: Connection, line_id: int, status: str, at: datetime | 
     conn.execute(update(lines).where(lines.c.id == line_id).values(**values))
 
 
+def line_closed_at(conn: Connection, line_id: int) -> datetime | None:
+    return conn.execute(select(lines.c.closed_at).where(lines.c.id == line_id)).scalar()
+
+
 def close_account(conn: Connection, account_id: int, at: datetime) -> None:
     conn.execute(update(accounts).where(accounts.c.id == account_id, accounts.c.status == "open")
                  .values(status="closed", closed_at=at))

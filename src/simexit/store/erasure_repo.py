@@ -30,6 +30,14 @@ from simexit.store.tables_audit import erasures, exports
 Counts = dict[str, tuple[str, int]]
 
 
+def subjects_of_application(conn: Connection, application_id: int) -> tuple[int | None, int | None]:
+    """The line and the customer an application closed."""
+    r = conn.execute(select(lines.c.id, accounts.c.customer_id).join(accounts, accounts.c.id == lines.c.account_id)
+                     .join(applications, applications.c.line_id == lines.c.id)
+                     .where(applications.c.id == application_id)).first()
+    return (r.id, r.customer_id) if r else (None, None)
+
+
 def closed_lines(conn: Connection) -> list[Any]:
     """Closed lines whose line data is not erased yet."""
     done = select(erasures.c.subject_id).where(erasures.c.subject_type == "line",

@@ -20,7 +20,7 @@ from simexit.store.tables import outbox
 from simexit.store.work_queue import LeaseLost, finish
 
 log = logging.getLogger("simexit.outbox")
-SCRUBBED_TEMPLATES = {"otp_code": ("code", "otp")}
+SCRUBBED_TEMPLATES = {"otp_code": ("code", "otp"), "cancellation_code": ("code",)}
 
 
 def scrubbed(template: str, payload: dict[str, Any]) -> dict[str, Any]:

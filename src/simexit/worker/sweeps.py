@@ -10,7 +10,7 @@ from simexit.services.context import Simexit
 from simexit.store import applications_repo
 from simexit.store.tables import application_events, applications, brands
 
-ESCALATION_TEMPLATE = "review_sla_breached"
+ESCALATION_TEMPLATE = "sla_escalation"
 
 
 def escalate_overdue(app: Simexit, supervisor_email: str, limit: int = 200) -> list[str]:
@@ -29,8 +29,10 @@ def escalate_overdue(app: Simexit, supervisor_email: str, limit: int = 200) -> l
         if conn.dialect.name == "postgresql":
             q = q.with_for_update(of=applications, skip_locked=True)
         for r in conn.execute(q).all():
+            brand = app.policy(r.brand).brand
             outbox.enqueue(conn, kind="email", recipient=supervisor_email, template=ESCALATION_TEMPLATE,
-                           payload={"application_no": r.application_no, "brand": r.brand,
+                           payload={"application_no": r.application_no, "brand": r.brand, "brand_name": brand.name,
+                                    "status": "pending_review", "time_zone": brand.time_zone,
                                     "review_due_at": r.review_due_at.isoformat()},
                            idempotency_key=f"{r.application_no}:sla_escalation", now=now, application_id=r.id)
             applications_repo.append_event(conn, r.id, event="sla_escalated", at=now, actor_type="system",

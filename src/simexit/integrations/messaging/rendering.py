@@ -20,7 +20,7 @@ from simexit.integrations.errors import IntegrationError
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES = ("otp_code", "application_received", "application_approved", "application_rejected",
-             "closure_confirmation", "sla_escalation", "export_ready")
+             "closure_confirmation", "sla_escalation", "export_ready", "cancellation_received", "cancellation_code")
 
 
 @dataclass(frozen=True, slots=True)
