@@ -220,3 +220,10 @@ def expire_exports(app: Simexit) -> int:
                 Path(r["file_path"]).unlink(missing_ok=True)
             repo.set_state(conn, r["id"], expect=("ready",), state="expired", file_path=None, download_token=None)
         return len(rows)
+
+
+def latest_for_customer(app: Simexit, customer_id: int) -> ExportView | None:
+    """The customer's newest export (the portal's "download my data" page)."""
+    with app.db.read() as conn:
+        rows = repo.for_customer(conn, customer_id)
+    return _view(max(rows, key=lambda r: r["id"])) if rows else None
