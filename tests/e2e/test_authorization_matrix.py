@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from simexit.services import applications
+from simexit.services import applications, export
 from simexit.services.applications import ApplyRequest
 from simexit.services.precheck import precheck
 from simexit.store.tables import applications as applications_table
@@ -24,7 +24,7 @@ PUBLIC = {202, 401, 404, 422, 429}
 
 def _routes(api) -> set[tuple[str, str]]:
     return {(m.upper(), path) for path, ops in api.openapi()["paths"].items() for m in ops
-            if path.startswith(("/api/", "/gsma/"))}
+            if path.startswith(("/api/", "/gsma/", "/receipts/"))}
 
 
 def test_no_route_leaks_another_customers_data(client, app, api):
@@ -44,6 +44,7 @@ def test_no_route_leaks_another_customers_data(client, app, api):
     request_no = r.json()["request_no"]
     with app.db.read() as c:
         status_before = c.execute(select(applications_table.c.status)).scalar_one()
+    export_b = export.request_export(app, mb)
 
     callers: dict[str, dict[str, str]] = {"anonymous": {}, "customer A": bearer(customer_token(client, app, a["msisdn"],
                                                                                            a["id_number"]))}
@@ -99,21 +100,35 @@ def test_no_route_leaks_another_customers_data(client, app, api):
             {"application_no": nb, "line_last4": f"{(int(mb[-4:]) + 1) % 10000:04d}"}, PUBLIC),
         ("POST", "/gsma/rsp2/es2plus/handleDownloadProgressInfo"): (
             "/gsma/rsp2/es2plus/handleDownloadProgressInfo", es2, {401}),
+        ("POST", "/api/v1/partner/disconnect-subscriptions"): (
+            "/api/v1/partner/disconnect-subscriptions", {"label": "x", "url": "https://rp.example/h"}, {401}),
+        ("GET", "/api/v1/partner/disconnect-subscriptions"): ("/api/v1/partner/disconnect-subscriptions", None, {401}),
+        ("DELETE", "/api/v1/partner/disconnect-subscriptions/{label}"): (
+            "/api/v1/partner/disconnect-subscriptions/x", None, {401}),
+        ("POST", "/api/v1/partner/disconnects/query"): (
+            "/api/v1/partner/disconnects/query", {"msisdn": mb, "since": "2026-01-01"}, {401}),
+        ("POST", "/api/v1/me/exports"): ("/api/v1/me/exports", {"msisdn": mb}, DENIED),
+        ("GET", "/api/v1/me/exports/{export_id}"): (f"/api/v1/me/exports/{export_b}", None, DENIED),
+        ("POST", "/api/v1/staff/exports"): ("/api/v1/staff/exports", {"msisdn": mb}, DENIED),
+        ("GET", "/api/v1/staff/exports/{export_id}"): (f"/api/v1/staff/exports/{export_b}", None, DENIED),
+        ("GET", "/api/v1/exports/download"): (f"/api/v1/exports/download?t={export_b}.9999999999.{'0' * 64}", None,
+                                              {404}),
+        ("GET", "/receipts/{application_no}"): (f"/receipts/{nb}?t={'0' * 20}", None, {404}),
     }
     assert set(cases) == _routes(api), "every API route needs a row in this matrix"
 
     checked = 0
     for who, headers in callers.items():
         for (method, _route), (path, body, allowed) in cases.items():
-            if who == "partner" and path.startswith("/gsma/"):
-                continue  # the partner's own API: tested in test_staff_public_partner_api
+            if who == "partner" and path.startswith(("/gsma/", "/api/v1/partner/")):
+                continue  # the partner's own API: tested in test_staff_public_partner_api, test_partner_export_…
             r = client.request(method, path, json=body, headers=headers)
             assert r.status_code in allowed, (who, method, path, r.status_code, r.text)
             assert nb not in r.text and mb not in r.text and mb[1:] not in r.text, (who, method, path, r.text)
             if r.status_code == 200 and "items" in r.json():
                 assert all(i.get("msisdn") != mb for i in r.json()["items"])
             checked += 1
-    assert checked == len(callers) * len(cases) - 1
+    assert checked == len(callers) * len(cases) - 5
     with app.db.read() as c:
         assert c.execute(select(applications_table.c.status)).scalar_one() == status_before  # nothing changed
         assert c.execute(select(esim_profiles.c.state)).scalar_one() == "Installed"

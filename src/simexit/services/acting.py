@@ -12,7 +12,7 @@ import dataclasses
 from typing import Any
 
 from simexit.domain.access import Scope
-from simexit.domain.errors import Forbidden, InvalidInput
+from simexit.domain.errors import Forbidden, InvalidInput, NotFound
 from simexit.domain.identity import SELF_SERVICE_METHODS, IdentityMethod
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
 from simexit.domain.state_machine import ActorType
@@ -103,3 +103,24 @@ def withdraw_on_behalf(app: Simexit, who: StaffIdentity, application_no: str, ch
 def staff_scope(who: StaffIdentity) -> Scope:
     require(who, Permission.VIEW_APPLICATIONS)
     return Scope.staff(who.brands)
+
+
+def request_export_as_customer(app: Simexit, session: CustomerSession, msisdn: str | None = None) -> int:
+    """A customer asks for an export of their data (needs the second factor); the worker builds it."""
+    from simexit.services import customer_auth, export
+
+    _second_factor(app, session)
+    numbers = customer_auth.customer_lines(app, session.customer_id)
+    if msisdn is None and numbers:
+        msisdn = numbers[0]
+    if not msisdn:
+        raise NotFound("LINE_NOT_FOUND", "you have no line")
+    return export.request_export(app, msisdn, scope=Scope.customer(session.customer_id))
+
+
+def request_export_on_behalf(app: Simexit, who: StaffIdentity, msisdn: str) -> int:
+    """An agent (or clerk, supervisor, admin) asks for a customer's export, within their brands."""
+    from simexit.services import export
+
+    require(who, Permission.APPLY_ON_BEHALF)
+    return export.request_export(app, msisdn, requested_by=who.username, scope=Scope.staff(who.brands))

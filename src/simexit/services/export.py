@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, RowMapping
+
+from simexit.domain.access import Scope
 from simexit.domain.errors import Conflict, DomainError, NotFound
 from simexit.services import audit
 from simexit.services.context import Simexit
@@ -23,6 +27,13 @@ from simexit.services.outbox import enqueue
 from simexit.store import customer_records as records
 from simexit.store import exports_repo as repo
 from simexit.store.tables import lines
+from simexit.store.work_queue import add_timer
+
+log = logging.getLogger("simexit.export")
+BUILD_TIMER = "export_build"  # the worker builds a requested export (handle_export_build)
+
+# Where the signed download link of a ready export points (served by the API).
+DOWNLOAD_PATH = "/api/v1/exports/download"
 
 
 @dataclass(frozen=True)
@@ -55,12 +66,16 @@ def make_download_token(secret_key: str, export_id: int, expires_at: datetime) -
     return f"{export_id}.{exp}.{_sign(secret_key, export_id, exp)}"
 
 
-def request_export(app: Simexit, msisdn: str, requested_by: str | None = None) -> int:
+def request_export(app: Simexit, msisdn: str, requested_by: str | None = None, *, scope: Scope | None = None) -> int:
     """Ask for an export of everything held about the customer of ``msisdn``; an export already waiting
-    to be built is returned instead of a second one. ``requested_by``: a staff user (default: the customer)."""
+    to be built is returned instead of a second one. ``requested_by``: a staff user (default: the customer).
+    ``scope``: the caller's reach (a customer outside it is reported as LINE_NOT_FOUND). The worker builds it
+    (timer ``export_build``)."""
     with app.db.write() as conn:
         customer_id = records.customer_for_msisdn(conn, msisdn)
         cust = records.customer(conn, customer_id)
+        if scope is not None and not scope.permits(brand=cust["brand"], customer_id=customer_id):
+            raise NotFound("LINE_NOT_FOUND", "no line with that number")
         if cust["erased_at"] is not None:
             raise Conflict("CUSTOMER_ERASED", "this customer's personal data was erased; nothing to export")
         existing = repo.open_for_customer(conn, customer_id)
@@ -72,7 +87,53 @@ def request_export(app: Simexit, msisdn: str, requested_by: str | None = None) -
                                                   state="requested"))
         audit.record(conn, at=now, actor=who, role="staff" if requested_by else "customer", action="export.requested",
                      subject_type="customer", subject_ref=customer_id, data={"export_id": export_id})
+        add_timer(conn, kind=BUILD_TIMER, subject=str(export_id), due_at=now, now=now)
         return export_id
+
+
+def _write_file(app: Simexit, export_id: int, customer_id: int, built_at: datetime) -> tuple[Path, dict[str, int], str]:
+    """Stream the ZIP into the export directory (reading on its own connection); (path, counts, sha256)."""
+    out_dir = Path(app.export_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"export-{export_id}-{secrets.token_hex(8)}.zip"
+    tmp = path.with_suffix(".part")
+    try:
+        with app.db.read() as conn:
+            counts = write_archive(conn, customer_id, tmp, built_at)
+        digest = hashlib.sha256()
+        with tmp.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path, counts, digest.hexdigest()
+
+
+def _mark_ready(app: Simexit, conn: Connection, export_id: int, customer_id: int, path: Path,
+                counts: dict[str, int], sha256: str, built_at: datetime) -> None:
+    expires_at = built_at + timedelta(hours=app.export_ttl_hours)
+    token = make_download_token(app.secret_key, export_id, expires_at)
+    repo.set_state(conn, export_id, expect=("building",), state="ready", file_path=str(path),
+                   size_bytes=path.stat().st_size, sha256=sha256, counts=counts, built_at=built_at,
+                   expires_at=expires_at, download_token=token, error=None)
+    cust = records.customer(conn, customer_id)
+    if cust["email"]:
+        kind, recipient = "email", cust["email"]
+    else:
+        line_ids = records.line_ids(conn, customer_id)
+        kind, recipient = "sms", conn.execute(lines.select().where(lines.c.id == line_ids[0])).mappings().one()[
+            "msisdn"]
+    enqueue(conn, kind=kind, recipient=recipient, template="export_ready", locale=cust["locale"],
+            payload={"export_id": export_id, "export_name": f"simexit-export-{export_id}.zip",
+                     "download_url": f"{app.public_base_url.rstrip('/')}{DOWNLOAD_PATH}?t={token}",
+                     "download_token": token, "expires_at": expires_at.isoformat()},
+            idempotency_key=f"export_ready:{export_id}", now=built_at)
+    audit.record(conn, at=built_at, actor="simexit", role="system", action="export.built",
+                 subject_type="customer", subject_ref=customer_id,
+                 data={"export_id": export_id, "size_bytes": path.stat().st_size,
+                       "usage_records": counts.get("usage_records.csv", 0)})
 
 
 def build_export(app: Simexit, export_id: int) -> ExportView:
@@ -84,47 +145,49 @@ def build_export(app: Simexit, export_id: int) -> ExportView:
         if not repo.set_state(conn, export_id, expect=("requested", "building", "failed"), state="building"):
             raise Conflict("EXPORT_NOT_BUILDABLE", f"export {export_id} is {row['state']}")
         customer_id = row["customer_id"]
-    out_dir = Path(app.export_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"export-{export_id}-{secrets.token_hex(8)}.zip"
-    tmp = path.with_suffix(".part")
     built_at = app.clock.now()
     try:
-        with app.db.read() as conn:
-            counts = write_archive(conn, customer_id, tmp, built_at)
-        digest = hashlib.sha256()
-        with tmp.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        tmp.replace(path)
+        path, counts, sha256 = _write_file(app, export_id, customer_id, built_at)
     except Exception as exc:
-        tmp.unlink(missing_ok=True)
         with app.db.write() as conn:
             repo.set_state(conn, export_id, expect=("building",), state="failed", error=type(exc).__name__)
         raise
-    expires_at = built_at + timedelta(hours=app.export_ttl_hours)
-    token = make_download_token(app.secret_key, export_id, expires_at)
     with app.db.write() as conn:
-        repo.set_state(conn, export_id, expect=("building",), state="ready", file_path=str(path),
-                       size_bytes=path.stat().st_size, sha256=digest.hexdigest(), counts=counts, built_at=built_at,
-                       expires_at=expires_at, download_token=token, error=None)
-        cust = records.customer(conn, customer_id)
-        if cust["email"]:
-            kind, recipient = "email", cust["email"]
-        else:
-            line_ids = records.line_ids(conn, customer_id)
-            kind, recipient = "sms", conn.execute(lines.select().where(lines.c.id == line_ids[0])).mappings().one()[
-                "msisdn"]
-        enqueue(conn, kind=kind, recipient=recipient, template="export_ready", locale=cust["locale"],
-                payload={"export_id": export_id, "export_name": f"simexit-export-{export_id}.zip",
-                         "download_url": f"{app.public_base_url.rstrip('/')}/exports/download?t={token}",
-                         "download_token": token, "expires_at": expires_at.isoformat()},
-                idempotency_key=f"export_ready:{export_id}", now=built_at)
-        audit.record(conn, at=built_at, actor="simexit", role="system", action="export.built",
-                     subject_type="customer", subject_ref=customer_id,
-                     data={"export_id": export_id, "size_bytes": path.stat().st_size,
-                           "usage_records": counts.get("usage_records.csv", 0)})
+        _mark_ready(app, conn, export_id, customer_id, path, counts, sha256, built_at)
         return _view(repo.get(conn, export_id))
+
+
+def handle_export_build(app: Simexit, conn: Connection, timer: RowMapping, now: datetime) -> datetime | None:
+    """Timer handler (kind ``export_build``), run in the transaction that marks the timer done.
+
+    The archive is read on a separate connection (committed data only), so the timer's transaction holds
+    only the state changes. A failed build marks the export ``failed`` (the customer may ask again)."""
+    export_id = int(timer["subject"])
+    try:
+        row = repo.get(conn, export_id, for_update=True)
+    except NotFound:
+        return None
+    if row["state"] not in ("requested", "building"):
+        return None  # built meanwhile (e.g. ``simexit export build``), expired or failed
+    repo.set_state(conn, export_id, expect=("requested", "building"), state="building")
+    try:
+        path, counts, sha256 = _write_file(app, export_id, row["customer_id"], now)
+    except Exception as exc:
+        log.warning("export %s failed: %s", export_id, type(exc).__name__)
+        repo.set_state(conn, export_id, expect=("building",), state="failed", error=type(exc).__name__)
+        return None
+    _mark_ready(app, conn, export_id, row["customer_id"], path, counts, sha256, now)
+    return None
+
+
+def export_for(app: Simexit, export_id: int, scope: Scope) -> ExportView:
+    """An export within the caller's reach (otherwise EXPORT_NOT_FOUND, as if it did not exist)."""
+    with app.db.read() as conn:
+        row = repo.get(conn, export_id)
+        cust = records.customer(conn, row["customer_id"])
+    if not scope.permits(brand=cust["brand"], customer_id=row["customer_id"]):
+        raise NotFound("EXPORT_NOT_FOUND", f"no export {export_id}")
+    return _view(row)
 
 
 def verify_download_token(app: Simexit, token: str) -> ExportView:
@@ -133,7 +196,7 @@ def verify_download_token(app: Simexit, token: str) -> ExportView:
     if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
         raise DomainError("EXPORT_TOKEN_INVALID", "this download link is not valid")
     export_id, exp = int(parts[0]), int(parts[1])
-    if not hmac.compare_digest(_sign(app.secret_key, export_id, exp), parts[2]):
+    if not hmac.compare_digest(_sign(app.secret_key, export_id, exp).encode(), parts[2].encode()):
         raise DomainError("EXPORT_TOKEN_INVALID", "this download link is not valid")
     if app.clock.now().timestamp() >= exp:
         raise DomainError("EXPORT_EXPIRED", "this download link has expired; request a new export")
@@ -162,3 +225,10 @@ def expire_exports(app: Simexit) -> int:
                 Path(r["file_path"]).unlink(missing_ok=True)
             repo.set_state(conn, r["id"], expect=("ready",), state="expired", file_path=None, download_token=None)
         return len(rows)
+
+
+def latest_for_customer(app: Simexit, customer_id: int) -> ExportView | None:
+    """The customer's newest export (the portal's "download my data" page)."""
+    with app.db.read() as conn:
+        rows = repo.for_customer(conn, customer_id)
+    return _view(max(rows, key=lambda r: r["id"])) if rows else None

@@ -49,7 +49,7 @@ def receipt_token(app: Simexit, application_no: str) -> str:
 
 
 def check_receipt_token(app: Simexit, application_no: str, token: str) -> bool:
-    return hmac.compare_digest(receipt_token(app, application_no), token or "")
+    return hmac.compare_digest(receipt_token(app, application_no).encode(), (token or "").encode())
 
 
 def receipt_url(app: Simexit, base_url: str, application_no: str) -> str:

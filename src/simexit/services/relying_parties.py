@@ -68,3 +68,29 @@ def active_subscriptions(app: Simexit) -> list[Subscription]:
         rows = conn.execute(select(relying_parties.c.name, relying_parties.c.url, relying_parties.c.secret)
                             .where(relying_parties.c.active.is_(True)).order_by(relying_parties.c.name)).all()
     return [Subscription(r.name, r.url, r.secret) for r in rows]
+
+
+# --- Per partner (API): a partner key with the relying_party scope manages only its own subscriptions, named
+# "<partner name>/<label>"; the partner never sees another partner's subscriptions.
+
+def _owned(partner_name: str, label: str) -> str:
+    return f"{partner_name}/{label}"
+
+
+def add_for_partner(app: Simexit, partner_name: str, label: str, url: str) -> dict[str, Any]:
+    view = add_relying_party(app, _owned(partner_name, label), url)
+    return {**view, "label": label}
+
+
+def list_for_partner(app: Simexit, partner_name: str) -> list[dict[str, Any]]:
+    prefix = f"{partner_name}/"
+    return [{**v, "label": v["name"][len(prefix):]} for v in list_relying_parties(app)
+            if v["name"].startswith(prefix)]
+
+
+def remove_for_partner(app: Simexit, partner_name: str, label: str) -> dict[str, Any]:
+    try:
+        view = remove_relying_party(app, _owned(partner_name, label))
+    except NotFound:
+        raise NotFound("RELYING_PARTY_NOT_FOUND", f"no active subscription {label!r}") from None
+    return {**view, "label": label}

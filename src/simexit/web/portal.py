@@ -10,13 +10,15 @@ from fastapi import APIRouter, HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from simexit.api.routes.exports import download_url
 from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import DomainError
 from simexit.domain.identifiers import mask_msisdn
-from simexit.services import customer_auth
+from simexit.services import acting, customer_auth, export
 from simexit.services.applications import DESTINATION_FIELDS, REASON_CODES, ApplyRequest, apply, show
 from simexit.services.customer_auth import CustomerSession
 from simexit.services.precheck import PrecheckResult, precheck
+from simexit.services.receipts import receipt_url
 from simexit.web.i18n import _
 from simexit.web.rendering import as_list, client_address, finish, form_with_csrf, render, simexit
 
@@ -227,12 +229,32 @@ def receipt(request: Request, application_no: str) -> Response:
 @router.get("/applications/{application_no}")
 def my_application(request: Request, application_no: str) -> Response:
     view = _own_application(request, application_no)
-    return render(request, "portal/status.html", view=view, brand=view["brand"],
+    receipt_link = receipt_url(simexit(request), "", application_no) if view["status"] == "completed" else None
+    return render(request, "portal/status.html", view=view, brand=view["brand"], receipt_link=receipt_link,
                   p=simexit(request).policy(view["brand"]), msisdn=mask_msisdn(view["msisdn"]))
 
 
 @router.get("/my-data")
 def my_data(request: Request) -> Response:
-    _require(request)
-    return render(request, "portal/my_data.html")
+    """Download my data: ask for an export (second factor), the worker builds it, then the signed link."""
+    s = _require(request)
+    latest = export.latest_for_customer(simexit(request), s.customer_id)
+    link = download_url(latest.download_token) if latest and latest.state == "ready" and latest.download_token \
+        else None
+    return render(request, "portal/my_data.html", export=latest, link=link)
 
+
+@router.post("/my-data")
+async def request_my_data(request: Request) -> Response:
+    s = _require(request)
+    form = await form_with_csrf(request)
+    app = simexit(request)
+    try:
+        s = customer_auth.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
+        acting.request_export_as_customer(app, s)
+    except DomainError as e:
+        msg = _("Too many wrong answers. Please wait 15 minutes.") if e.status == 429 else \
+            _("Those are not the last 6 characters of your ID number.")
+        return render(request, "portal/my_data.html", export=export.latest_for_customer(app, s.customer_id),
+                      link=None, error=msg, status_code=400)
+    return _redirect(request, "/my-data")

@@ -103,36 +103,3 @@ def help_page(request: Request) -> Response:
 
 
 INVALID_LINK = "此链接无效。 This link is not valid."
-
-
-@router.get("/receipts/{application_no}")
-def public_receipt(request: Request, application_no: str, t: str = "") -> Response:
-    """The certificate of cancellation linked from the confirmation message (the keyed token opens it)."""
-    from starlette.responses import HTMLResponse
-
-    from simexit.services.receipts import check_receipt_token, render_receipt
-
-    app = simexit(request)
-    number = application_no.upper()
-    if not check_receipt_token(app, number, t):
-        return Response(INVALID_LINK, status_code=404, media_type="text/plain; charset=utf-8")
-    try:
-        page = render_receipt(app, number, current_locale.get())
-    except DomainError:
-        return Response(INVALID_LINK, status_code=404, media_type="text/plain; charset=utf-8")
-    return HTMLResponse(page)
-
-
-@router.get("/exports/download")
-def export_download(request: Request, t: str = "") -> Response:
-    """A data export, behind the signed link of the ``export_ready`` message."""
-    from starlette.responses import FileResponse
-
-    from simexit.services.export import verify_download_token
-
-    try:
-        view = verify_download_token(simexit(request), t)
-    except DomainError as e:
-        return Response(e.message, status_code=410 if e.code in ("EXPORT_EXPIRED", "EXPORT_GONE") else 404,
-                        media_type="text/plain; charset=utf-8")
-    return FileResponse(view.file_path, media_type="application/zip", filename=f"simexit-export-{view.export_id}.zip")

@@ -16,12 +16,13 @@ from sqlalchemy import Connection, RowMapping, select
 
 from simexit.services.context import Simexit
 from simexit.services.execution import start_saga
+from simexit.services.export import BUILD_TIMER, handle_export_build
 from simexit.store import closing_repo
 from simexit.store.tables import applications
 from simexit.store.tables_worker import saga_steps
 
 TimerHandler = Callable[[Simexit, Connection, RowMapping, datetime], datetime | None]
-TIMER_HANDLERS: dict[str, TimerHandler] = {}
+TIMER_HANDLERS: dict[str, TimerHandler] = {BUILD_TIMER: handle_export_build}  # export_build: services/export.py
 _ERASURE: list[TimerHandler] = []
 RECHECK = timedelta(days=1)
 

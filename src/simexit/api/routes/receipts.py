@@ -1,0 +1,52 @@
+"""The certificate of cancellation at the link of the confirmation message
+(``services.receipts.receipt_url``: ``/receipts/SX-…?t=<token>``): printable HTML for a completed
+application with a valid token; a 404 problem otherwise (a wrong token and an unknown number look alike)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from simexit.api.problems import problem, responses
+from simexit.api.routes.common import ApplicationNo, wiring
+from simexit.domain.errors import DomainError
+from simexit.services import receipts
+
+router = APIRouter(tags=["receipts"], responses=responses(404, 422, 429))
+_PRINT = base64.b64encode(hashlib.sha256(b"window.print()").digest()).decode()
+RECEIPT_CSP = (f"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-hashes' 'sha256-{_PRINT}'; "
+               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def _locale(request: Request, lang: str | None) -> str:
+    if lang:
+        return lang
+    return "zh-CN" if "zh" in request.headers.get("accept-language", "").lower()[:20] else "en"
+
+
+@router.get("/receipts/{application_no}", response_class=HTMLResponse,
+            responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
+                             "description": "the printable certificate of cancellation"}},
+            summary="Certificate of cancellation of a completed application (the link of the confirmation message)")
+async def receipt(request: Request, application_no: str = ApplicationNo,
+                  t: str = Query(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$",
+                                 description="the receipt token of the link"),
+                  lang: str | None = Query(None, pattern=r"^(en|zh-CN)$", description="default: Accept-Language")):
+    app, run = wiring(request)
+
+    def work() -> str | None:
+        if not receipts.check_receipt_token(app, application_no, t):
+            return None
+        try:
+            return receipts.render_receipt(app, application_no, _locale(request, lang))
+        except DomainError:
+            return None
+
+    html = await run(work)
+    if html is None:
+        return problem(404, "RECEIPT_NOT_FOUND", "no certificate of cancellation at this link (it exists once the "
+                       "closure is completed)")
+    return HTMLResponse(html, headers={"Content-Security-Policy": RECEIPT_CSP, "Cache-Control": "private, no-store"})
