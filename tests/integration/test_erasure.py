@@ -33,6 +33,45 @@ def find_person(app, needles: list[str]) -> set[tuple[str, str]]:
     return hits
 
 
+def _traces_in_later_tables(app, clock, c, customer_id):
+    """The person also appears in what the API, the public entry, refunds and bulk runs store."""
+    from simexit.services.public_cancellation import submit
+    from simexit.store.tables import applications, lines
+    from simexit.store.tables_api import api_idempotency, esim_notifications, partner_api_keys
+    from simexit.store.tables_auth import customer_sessions
+    from simexit.store.tables_bulk import bulk_batches, bulk_items
+    from simexit.store.tables_messaging import refunds
+
+    now = clock.now()
+    submit(app, kind="ordinary", reason="moving", customer_name=NAME, msisdn=c["msisdn"], end_date_wanted=None,
+           email=EMAIL)
+    with app.db.write() as conn:
+        line = conn.execute(select(lines).where(lines.c.id == c["line_id"])).mappings().one()
+        app_id = conn.execute(select(applications.c.id).where(
+            applications.c.application_no == c["application_no"])).scalar_one()
+        conn.execute(insert(customer_sessions).values(token_hash="0" * 64, customer_id=customer_id,
+                                                      msisdn=c["msisdn"], created_at=now, expires_at=now))
+        conn.execute(insert(api_idempotency).values(principal=f"c:{customer_id}", idem_key="k", request_hash="0",
+                                                    status_code=201, response={"msisdn": c["msisdn"]},
+                                                    created_at=now, expires_at=now))
+        conn.execute(insert(refunds).values(application_id=app_id, application_no=c["application_no"],
+                                            amount_minor=100, currency="CNY", method="bank_transfer",
+                                            destination={"holder": NAME}, destination_masked="****0001",
+                                            reference="r1", recorded_at=now))
+        conn.execute(insert(bulk_batches).values(id="B-1", file_sha256="0" * 64, file_name="f.csv", file_format="csv",
+                                                 options={}, state="done", total_rows=1, counts={},
+                                                 created_at=now, updated_at=now))
+        conn.execute(insert(bulk_items).values(batch_id="B-1", row_no=1, line_ref=c["msisdn"],
+                                               line_id=c["line_id"], outcome="applied"))
+        key = conn.execute(insert(partner_api_keys).values(name="smdp", prefix="p1", key_hash="0" * 64,
+                                                           scopes=["smdp"], created_at=now)
+                           .returning(partner_api_keys.c.id)).scalar_one()
+        conn.execute(insert(esim_notifications).values(
+            partner_key_id=key, requester="smdp", function_call_id="f1", iccid=line["iccid"],
+            notification_point_id=4, status="Executed-Success", event_at=now, matched=True,
+            payload={"iccid": line["iccid"], "msisdn": c["msisdn"]}, received_at=now))
+
+
 def _person(c):
     return [NAME, EMAIL, PHONE, c["msisdn"], c["id_number"]]
 
@@ -48,12 +87,16 @@ def test_cn_customer_is_erased_on_schedule_except_what_the_law_keeps_until_its_o
                                           due_date=clock.now().date()))
     view = build_export(app, request_export(app, c["msisdn"]))
     assert Path(view.file_path).exists()
+    _traces_in_later_tables(app, clock, c, acc)
     closed_at = clock.now()
     with app.db.write() as conn:
         mark_line_closed_stand_in(conn, c["msisdn"], closed_at)
     assert find_person(app, _person(c)) >= {("customers", "name"), ("customers", "email"), ("lines", "msisdn"),
                                             ("application_events", "note"), ("applications", "refund_destination"),
-                                            ("outbox", "recipient")}
+                                            ("outbox", "recipient"), ("cancellation_requests", "customer_name"),
+                                            ("cancellation_requests", "email"), ("refunds", "destination"),
+                                            ("bulk_items", "line_ref"), ("customer_sessions", "msisdn"),
+                                            ("api_idempotency", "response"), ("esim_notifications", "payload")}
 
     # huaxin: erase after 180 days; the real-name record 730 days, billing 1825 days.
     clock.advance(days=179)

@@ -25,7 +25,12 @@ from simexit.store.tables import (
     service_bindings,
     usage_records,
 )
+from simexit.store.tables_api import api_idempotency, esim_notifications
 from simexit.store.tables_audit import erasures, exports
+from simexit.store.tables_auth import customer_sessions
+from simexit.store.tables_bulk import bulk_items
+from simexit.store.tables_messaging import refunds
+from simexit.store.tables_public import cancellation_requests
 
 Counts = dict[str, tuple[str, int]]
 
@@ -95,6 +100,10 @@ def _application_ids(conn: Connection, customer_id: int) -> list[int]:
 
 def erase_line_data(conn: Connection, line_id: int) -> Counts:
     counts: Counts = {}
+    iccids = [*conn.execute(select(esim_profiles.c.iccid).where(esim_profiles.c.line_id == line_id)).scalars(),
+              *conn.execute(select(lines.c.iccid).where(lines.c.id == line_id)).scalars()]
+    counts[esim_notifications.name] = ("deleted", conn.execute(
+        delete(esim_notifications).where(esim_notifications.c.iccid.in_(iccids))).rowcount)
     for t in (usage_records, devices, service_bindings, esim_profiles):
         counts[t.name] = ("deleted", conn.execute(delete(t).where(t.c.line_id == line_id)).rowcount)
     n = conn.execute(update(lines).where(lines.c.id == line_id, lines.c.imsi.is_not(None)).values(imsi=None)).rowcount
@@ -116,6 +125,20 @@ def erase_contact(conn: Connection, customer_id: int, now: datetime) -> Counts:
     counts["outbox"] = ("masked", conn.execute(update(outbox).where(or_(
         outbox.c.application_id.in_(app_ids), outbox.c.recipient.in_(recipients))).values(
         recipient="erased", payload={}, last_error=None)).rowcount)
+    counts["customer_sessions"] = ("deleted", conn.execute(
+        delete(customer_sessions).where(customer_sessions.c.customer_id == customer_id)).rowcount)
+    counts["api_idempotency"] = ("deleted", conn.execute(
+        delete(api_idempotency).where(api_idempotency.c.principal == f"c:{customer_id}")).rowcount)
+    requests = conn.execute(select(cancellation_requests.c.id)
+                            .where(cancellation_requests.c.msisdn.in_(msisdns))).scalars().all()
+    for rid in requests:
+        conn.execute(update(cancellation_requests).where(cancellation_requests.c.id == rid).values(
+            customer_name="erased", email="erased", msisdn=f"x{rid}", reason=None))
+    counts["cancellation_requests"] = ("masked", len(requests))
+    counts["refunds"] = ("masked", conn.execute(update(refunds).where(refunds.c.application_id.in_(app_ids)).values(
+        destination=None, destination_masked="erased")).rowcount)
+    counts["bulk_items"] = ("masked", conn.execute(update(bulk_items).where(bulk_items.c.line_id.in_(line_ids)).values(
+        line_ref=None, message=None)).rowcount)
     files = conn.execute(select(exports.c.id, exports.c.file_path).where(exports.c.customer_id == customer_id)).all()
     for f in files:
         if f.file_path:
@@ -129,7 +152,7 @@ def erase_real_name(conn: Connection, customer_id: int) -> Counts:
     """The real-name record: name, ID hash and last 4, and the numbers held (masked, unique placeholders)."""
     line_ids = _line_ids(conn, customer_id)
     n_c = conn.execute(update(customers).where(customers.c.id == customer_id).values(
-        name=None, id_hash=None, id_last4=None)).rowcount
+        name=None, id_hash=None, id_last4=None, id_tail_hash=None)).rowcount
     n_l = 0
     for lid in line_ids:
         n_l += conn.execute(update(lines).where(lines.c.id == lid).values(msisdn=f"x{lid}", iccid=f"x{lid}")).rowcount
