@@ -83,3 +83,41 @@ def test_language_from_header_cookie_and_switch(client):
 def test_htmx_is_served_from_the_package(client):
     r = client.get("/static/vendor/htmx-2.0.11.min.js")
     assert r.status_code == 200 and len(r.content) == 52182
+
+
+def test_console_shows_audit_entries_and_reports_scoped_to_brands(site, live_server):
+    """An application's page lists its audit entries; the reports page charts and exports only own brands."""
+    import httpx
+
+    from simexit.services.applications import ApplyRequest, apply
+    from simexit.services.precheck import precheck
+    from simexit.services.staff_auth import create_staff
+    from tests.factories import make_line
+
+    lines = {b: make_line(site, b)["msisdn"] for b in ("liuliang", "roamly")}
+    numbers = {}
+    for b, m in lines.items():
+        pc = precheck(site, m)
+        refund = next(x for x in pc.policy.refund.methods if x in ("original_payment", "account_credit"))
+        numbers[b] = apply(site, ApplyRequest(msisdn=m, channel="online", identity_method="otp",
+                                              consequences_confirmed=list(pc.to_dict()["consequences"]),
+                                              refund_method=refund)).application_no
+    create_staff(site, "sup", STAFF_PASSWORD, "supervisor", ["liuliang"])
+    with httpx.Client(base_url=live_server) as c:
+        page = c.get("/console/sign-in")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        r = c.post("/console/sign-in", data={"username": "sup", "password": STAFF_PASSWORD, "csrf": csrf})
+        assert r.status_code in (200, 303)
+        page = c.get(f"/console/applications/{numbers['liuliang']}")
+        assert page.status_code == 200 and 'id="audit"' in page.text
+        assert "application.submitted" in page.text or "application." in page.text
+        report = c.get("/console/reports", params={"name": "applications", "start": "2026-11-01",
+                                                   "end": "2026-11-30"})
+        assert report.status_code == 200 and "<svg" in report.text
+        assert "liuliang" in report.text and "roamly" not in report.text
+        csv = c.get("/console/reports.csv", params={"name": "applications", "start": "2026-11-01",
+                                                    "end": "2026-11-30"})
+        assert csv.headers["content-type"].startswith("text/csv")
+        assert "liuliang" in csv.text and "roamly" not in csv.text
+        assert c.get("/console/reports", params={"name": "nope"}).status_code == 404
+        assert c.get(f"/console/applications/{numbers['roamly']}").status_code == 404

@@ -68,3 +68,30 @@ def sla_chart(rows: list[dict[str, Any]], width: int = 640) -> Markup:
         parts.append(f'<text x="{left + span + 8}" y="{y + 18}" font-size="13">{label}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def report_chart(report: dict[str, Any], width: int = 640) -> Markup:
+    """Horizontal bars of a report's last numeric column, summed per value of its first column (the brand)."""
+    idx = next((i for i in range(len(report["columns"]) - 1, 0, -1)
+                if any(isinstance(r[i], int | float) and not isinstance(r[i], bool) for r in report["rows"])), None)
+    totals: dict[str, float] = {}
+    if idx is not None:
+        for r in report["rows"]:
+            if isinstance(r[idx], int | float):
+                totals[str(r[0])] = totals.get(str(r[0]), 0) + r[idx]
+    row_h, left = 30, 110
+    height = row_h * max(len(totals), 1) + 10
+    label = report["columns"][idx] if idx is not None else ""
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-labelledby="chart-report-title" class="chart"><title id="chart-report-title">'
+             f'{escape(label)}</title>']
+    peak = max([*totals.values(), 1])
+    span = width - left - 70
+    for i, (key, value) in enumerate(sorted(totals.items())):
+        y = 5 + i * row_h
+        w = span * value / peak
+        parts.append(f'<text x="{left - 8}" y="{y + 19}" text-anchor="end" font-size="12">{escape(key)}</text>'
+                     f'<rect x="{left}" y="{y + 4}" width="{w:.1f}" height="{row_h - 10}" fill="#0072B2"/>'
+                     f'<text x="{left + w + 6:.1f}" y="{y + 19}" font-size="12">{value:g}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

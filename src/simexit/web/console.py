@@ -3,6 +3,7 @@ approve/reject, intake for the staff channels, and the dashboard. Staff see only
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
@@ -17,10 +18,12 @@ from simexit.domain.roles import INTAKE_CHANNELS, Permission
 from simexit.domain.state_machine import REJECTION_REASONS, ActorType
 from simexit.services import staff_auth
 from simexit.services.applications import DESTINATION_FIELDS, REASON_CODES, Actor, ApplyRequest, apply, approve, reject
+from simexit.services.audit import application_entries
 from simexit.services.precheck import precheck
+from simexit.services.reports import REPORTS, build_report, to_csv
 from simexit.services.review_queue import application_for_staff, dashboard, review_queue
 from simexit.services.staff_auth import StaffIdentity
-from simexit.web.charts import STATE_COLOURS, per_day_chart, sla_chart
+from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
 from simexit.web.i18n import _
 from simexit.web.rendering import as_list, finish, form_with_csrf, render, simexit
 
@@ -105,7 +108,8 @@ def application_page(request: Request, application_no: str) -> Response:
     who = _who(request)
     view = _application(request, who, application_no)
     return _page(request, "console/application.html", who, view=view, reasons=REJECTION_REASONS,
-                 p=simexit(request).policy(view["brand"]))
+                 p=simexit(request).policy(view["brand"]),
+                 audit=application_entries(simexit(request), view["application_no"]))
 
 
 def _actor(who: StaffIdentity) -> Actor:
@@ -177,6 +181,38 @@ async def intake(request: Request) -> Response:
     except DomainError as e:
         return _page(request, "console/intake.html", who, step="details", error=e.message, status_code=400, **ctx)
     return _redirect(request, f"/console/applications/{result.application_no}")
+
+
+def _report(request: Request, who: StaffIdentity, name: str, start: str, end: str) -> dict[str, Any]:
+    if not who.can(Permission.VIEW_REPORTS):
+        raise HTTPException(status_code=403, detail=_("Your role may not see reports."))
+    if name not in REPORTS:
+        raise HTTPException(status_code=404, detail=_("No such report."))
+    today = simexit(request).clock.now().date()
+    try:
+        lo = date.fromisoformat(start) if start else today - timedelta(days=30)
+        hi = date.fromisoformat(end) if end else today
+    except ValueError:
+        raise HTTPException(status_code=400, detail=_("Dates are written YYYY-MM-DD.")) from None
+    report = build_report(simexit(request), name, lo, hi)
+    # Every report's first column is the brand: staff see only their brands' rows.
+    report["rows"] = [r for r in report["rows"] if report["columns"][0] != "brand" or who.sees_brand(r[0])]
+    return report
+
+
+@router.get("/reports")
+def reports_page(request: Request, name: str = "applications", start: str = "", end: str = "") -> Response:
+    who = _who(request)
+    report = _report(request, who, name, start, end)
+    return _page(request, "console/reports.html", who, report=report, names=REPORTS,
+                 chart=report_chart(report))
+
+
+@router.get("/reports.csv")
+def reports_csv(request: Request, name: str = "applications", start: str = "", end: str = "") -> Response:
+    report = _report(request, _who(request), name, start, end)
+    return Response(to_csv(report), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="simexit-{name}-{report["from"]}-{report["to"]}.csv"'})
 
 
 @router.get("/dashboard")
