@@ -23,7 +23,7 @@ def test_small_size_prints_a_json_last_line(script, figure):
 
 def test_percentiles():
     sys.path.insert(0, str(ROOT))
-    from bench.common import latency_summary, percentile
+    from bench.measure import latency_summary, percentile
 
     values = list(range(1, 101))
     assert percentile(values, 50) == 50 and percentile(values, 99) == 99 and percentile(values, 100) == 100
