@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.fleet_data import load_fleet, msisdn
 from bench.measure import ROOT, backend, database_url, load_average, parse_args, quiet_calendar_warnings, report
 
-SIZES = {"small": {"lines": 1_500, "seconds": 3}, "large": {"lines": 40_000, "seconds": 20}}
+SIZES = {"small": {"lines": 1_000, "seconds": 3}, "large": {"lines": 40_000, "seconds": 20}}
 BRANDS = ["baohao", "globetalk", "hansanet", "liuliang", "roamly"]
 CONNECTIONS, THREADS = 32, 2
 PASSWORD = "bench-password-2026"
@@ -91,12 +91,12 @@ def wait_ready(proc: subprocess.Popen, port: int, timeout: float = 60) -> None:
     raise SystemExit("the server did not start")
 
 
-def clean_bodies(app, n: int) -> list[str]:  # type: ignore[no-untyped-def]
+def clean_bodies(app, n: int, fleet: int) -> list[str]:  # type: ignore[no-untyped-def]
     """Apply bodies of ``n`` lines that a pre-check finds eligible, with the consequences confirmed."""
     from simexit.services.precheck import precheck
 
     out: list[str] = []
-    for i in range(1, 10 * n):
+    for i in range(1, fleet + 1):
         if len(out) >= n:
             break
         b = app.policy(BRANDS[i % len(BRANDS)]).brand
@@ -158,8 +158,8 @@ def main() -> None:
 
     with database_url(args.db) as url, tempfile.TemporaryDirectory(prefix="simexit-http-") as tmp:
         app = bootstrap(Settings(database_url=url))
-        load_fleet(app, int(n * 1.4) + 100, BRANDS)
-        bodies = clean_bodies(app, n)
+        load_fleet(app, 3 * n, BRANDS)
+        bodies = clean_bodies(app, n, 3 * n)
         staff_auth.create_staff(app, "bench", PASSWORD, "supervisor", ["*"])
         token, _who = staff_auth.sign_in(app, "bench", PASSWORD)
         app.db.engine.dispose()

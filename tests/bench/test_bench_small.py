@@ -1,6 +1,7 @@
 """Each benchmark's small size runs and ends with one JSON line of figures, baseline and ratios (not timed)."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,19 @@ def test_small_size_prints_a_json_last_line(script, figure):
     assert last["size"] == "small" and last["db"] == "sqlite"
     assert last["figures"][figure] > 0 and last["baseline"] and last["ratios"]
     assert all(isinstance(v, int | float) for v in last["ratios"].values())
+
+
+def test_http_apply_small_size_prints_a_json_last_line():
+    if not shutil.which("wrk"):
+        pytest.fail("wrk is missing: apt-get install -y wrk", pytrace=False)
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "http_apply.py"), "--size", "small"],
+                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    last = json.loads(p.stdout.strip().splitlines()[-1])
+    assert last["benchmark"] == "http_apply" and last["db"] == "sqlite"
+    assert last["figures"]["req_per_s"] > 0 and last["baseline"]["req_per_s"] > 0
+    assert last["figures"]["not_201"] == 0 and last["baseline"]["not_201"] == 0
+    assert set(last["ratios"]) == {"throughput", "p99"}
 
 
 def test_percentiles():
