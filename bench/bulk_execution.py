@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.fleet_data import load_fleet, msisdn
 from bench.measure import Timer, backend, database_url, load_average, parse_args, quiet_calendar_warnings, report
 
-SIZES = {"small": {"lines": 300}, "large": {"lines": 10_000}}
+SIZES = {"small": {"lines": 60}, "large": {"lines": 10_000}}
 BRANDS = ["baohao", "globetalk", "hansanet", "liuliang", "roamly"]
 KEY, SMS_KEY, PAY_SECRET = "bench-provisioning-key", "bench-sms-key", "bench-payments-secret-2026"
 
@@ -133,9 +133,11 @@ def execute(url: str, sims: Simulators) -> dict[str, Any]:
     from simexit.integrations.messaging.senders import message_senders
     from simexit.integrations.network.pyhss import PyHssProvisioner
     from simexit.integrations.payments.webhook import WebhookRefundGateway
+    from simexit.integrations.relying_parties.webhooks import WebhookDisconnectNotifier
     from simexit.integrations.wiring import Integrations
     from simexit.services.context import bootstrap
     from simexit.store.tables import applications
+    from simexit.store.tables_worker import saga_steps
     from simexit.worker.runner import Worker, WorkerOptions
 
     u = sims.urls
@@ -144,14 +146,18 @@ def execute(url: str, sims: Simulators) -> dict[str, Any]:
     app = bootstrap(s, clock=ShiftedClock(timedelta(days=120)))
     integrations = Integrations(network=PyHssProvisioner(u["hss"], KEY), smdp=Es2PlusClient(u["smdp"], "bench"),
                                 senders=message_senders(s), refunds=WebhookRefundGateway(u["payments"], PAY_SECRET),
-                                notifier=None)
+                                notifier=WebhookDisconnectNotifier(lambda: []))  # no relying party subscribed
     worker = Worker(app, integrations, WorkerOptions(batch=100, max_attempts=3, backoff_seconds=1))
     with Timer() as t:
         rounds = worker.run_until_idle(max_rounds=100_000)
     with app.db.read() as conn:
         counts = dict(conn.execute(select(applications.c.status, func.count()).group_by(applications.c.status)).all())
+        failed = conn.execute(select(saga_steps.c.step, func.substr(saga_steps.c.last_error, 1, 160), func.count())
+                              .where(saga_steps.c.state != "done")
+                              .group_by(saga_steps.c.step, func.substr(saga_steps.c.last_error, 1, 160))).all()
     app.db.engine.dispose()
-    return {"seconds": t.seconds, "items": rounds, "statuses": counts}
+    return {"seconds": t.seconds, "items": rounds, "statuses": counts,
+            "steps_not_done": [{"step": f[0], "error": f[1], "count": f[2]} for f in failed]}
 
 
 def replay(sims: Simulators, subscribers: list[dict], profiles: list[dict]) -> dict[str, Any]:
@@ -211,7 +217,8 @@ def main() -> None:
     finally:
         sims.stop()
     done = real["statuses"].get("completed", 0)
-    figures = {"applications_completed": done, "statuses": real["statuses"], "seconds": round(real["seconds"], 2),
+    figures = {"applications_completed": done, "statuses": real["statuses"],
+               "steps_not_done": real["steps_not_done"], "seconds": round(real["seconds"], 2),
                "applications_per_s": round(done / real["seconds"], 1), "load_average": load_average()}
     baseline = {"simulator_calls": floor["calls"], "emails": floor["emails"], "seconds": round(floor["seconds"], 2),
                 "applications_per_s": round(done / floor["seconds"], 1) if floor["seconds"] else 0.0}
