@@ -35,6 +35,20 @@ def test_http_apply_small_size_prints_a_json_last_line():
     assert set(last["ratios"]) == {"throughput", "p99"}
 
 
+@pytest.mark.parametrize(("script", "figure"), [("bulk_execution.py", "applications_completed"),
+                                                ("worker_throughput.py", "two_workers_per_s")])
+def test_execution_benchmarks_small_size_print_a_json_last_line(script, figure):
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--size", "small"], capture_output=True,
+                       text=True, timeout=300, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    last = json.loads(p.stdout.strip().splitlines()[-1])
+    assert last["size"] == "small" and last["db"] == "sqlite"
+    assert last["figures"][figure] > 0 and last["baseline"] and last["ratios"]
+    assert all(isinstance(v, int | float) for v in last["ratios"].values())
+    if script == "bulk_execution.py":  # every approved application of the batch was closed
+        assert last["figures"]["statuses"] == {"completed": last["figures"]["applications_completed"]}
+
+
 def test_percentiles():
     sys.path.insert(0, str(ROOT))
     from bench.measure import latency_summary, percentile
