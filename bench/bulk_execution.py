@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.fleet_data import load_fleet, msisdn
 from bench.measure import Timer, backend, database_url, load_average, parse_args, quiet_calendar_warnings, report
 
-SIZES = {"small": {"lines": 60}, "large": {"lines": 10_000}}
+SIZES = {"small": {"lines": 60}, "medium": {"lines": 1_000}, "large": {"lines": 10_000}}
 BRANDS = ["baohao", "globetalk", "hansanet", "liuliang", "roamly"]
 KEY, SMS_KEY, PAY_SECRET = "bench-provisioning-key", "bench-sms-key", "bench-payments-secret-2026"
 

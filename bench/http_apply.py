@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.fleet_data import load_fleet, msisdn
 from bench.measure import ROOT, backend, database_url, load_average, parse_args, quiet_calendar_warnings, report
 
-SIZES = {"small": {"lines": 1_000, "seconds": 3}, "large": {"lines": 40_000, "seconds": 20}}
+SIZES = {"small": {"lines": 1_000, "seconds": 3}, "large": {"lines": 20_000, "seconds": 20}}
 BRANDS = ["baohao", "globetalk", "hansanet", "liuliang", "roamly"]
 CONNECTIONS, THREADS = 32, 2
 PASSWORD = "bench-password-2026"
