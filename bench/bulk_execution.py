@@ -16,6 +16,7 @@ import smtplib
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -152,12 +153,11 @@ def execute(url: str, sims: Simulators) -> dict[str, Any]:
         rounds = worker.run_until_idle(max_rounds=100_000)
     with app.db.read() as conn:
         counts = dict(conn.execute(select(applications.c.status, func.count()).group_by(applications.c.status)).all())
-        failed = conn.execute(select(saga_steps.c.step, func.substr(saga_steps.c.last_error, 1, 160), func.count())
-                              .where(saga_steps.c.state != "done")
-                              .group_by(saga_steps.c.step, func.substr(saga_steps.c.last_error, 1, 160))).all()
+        failed = Counter((r.step, (r.last_error or "")[:160]) for r in conn.execute(
+            select(saga_steps.c.step, saga_steps.c.last_error).where(saga_steps.c.state != "done")))
     app.db.engine.dispose()
     return {"seconds": t.seconds, "items": rounds, "statuses": counts,
-            "steps_not_done": [{"step": f[0], "error": f[1], "count": f[2]} for f in failed]}
+            "steps_not_done": [{"step": k[0], "error": k[1], "count": c} for k, c in failed.items()]}
 
 
 def replay(sims: Simulators, subscribers: list[dict], profiles: list[dict]) -> dict[str, Any]:
