@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Timer, backend, database_url, parse_args, peak_rss_mb, quiet_calendar_warnings, report
 from bench.fleet_data import iccid, load_fleet, msisdn
+from bench.measure import Timer, backend, database_url, parse_args, peak_rss_mb, quiet_calendar_warnings, report
 
 SIZES = {"small": {"lines": 5_000}, "large": {"lines": 100_000}}
 ONLINE_BRANDS = ["baohao", "globetalk", "hansanet", "liuliang", "roamly"]  # the brands that take online applications

@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (
+from bench.fleet_data import load_fleet, msisdn
+from bench.measure import (
     Timer,
     backend,
     database_url,
@@ -25,7 +26,6 @@ from bench.common import (
     report,
     time_each,
 )
-from bench.fleet_data import load_fleet, msisdn
 
 SIZES = {"small": {"lines": 10_000, "samples": 1_000}, "large": {"lines": 1_000_000, "samples": 20_000}}
 

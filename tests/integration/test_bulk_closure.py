@@ -247,3 +247,33 @@ def test_batch_confirmations_and_refund_choices_apply_to_every_line(app, fleet, 
     res = close_file(app, g, bank)
     assert batch_results(app, res["batch_id"])[0]["codes"] == ["REFUND_DESTINATION_INCOMPLETE"]
     assert count(app, applications) == 0
+
+
+def scheduled(app, numbers):
+    """Per application number: its closure timer's kind or its first saga step, as a single approval leaves."""
+    from simexit.store.tables_worker import saga_steps, timers
+
+    out = {}
+    with app.db.read() as c:
+        for n in numbers:
+            app_id = c.execute(select(applications.c.id).where(applications.c.application_no == n)).scalar_one()
+            kinds = list(c.execute(select(timers.c.kind).where(timers.c.subject == str(app_id))).scalars())
+            steps = list(c.execute(select(saga_steps.c.step).where(saga_steps.c.application_id == app_id)).scalars())
+            out[n] = kinds + steps
+    return out
+
+
+def test_approved_batch_applications_are_scheduled_for_execution(app, fleet, tmp_path):
+    """Approved in bulk (automatically, or by staff for the whole batch), an application is executed like any
+    other: the bulk paths schedule its closure timer (or first step) in the approving transaction."""
+    f = tmp_path / "fleet.csv"
+    f.write_text(f"line\n{fleet['de_clean']}\n{fleet['cn_clean']}\n{fleet['cn_clean2']}\n", encoding="utf-8")
+    res = close_file(app, f, STORE)
+    nos = {r["line"]: r["application_no"] for r in batch_results(app, res["batch_id"])}
+    auto, pending = nos[fleet["de_clean"]], [nos[fleet["cn_clean"]], nos[fleet["cn_clean2"]]]
+    assert show(app, auto)["status"] == "approved"
+    assert scheduled(app, [auto]) == {auto: ["closure_due"]}
+    assert scheduled(app, pending) == {n: [] for n in pending}
+
+    assert approve_batch(app, res["batch_id"], REVIEWER)["approved"] == 2
+    assert scheduled(app, pending) == {n: ["closure_due"] for n in pending}

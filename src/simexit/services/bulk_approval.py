@@ -14,6 +14,7 @@ from simexit.domain.errors import DomainError, InvalidInput
 from simexit.domain.state_machine import Action, Status, transition
 from simexit.services.applications import Actor
 from simexit.services.context import Simexit
+from simexit.services.execution import schedule_executions
 from simexit.store import bulk_repo as repo
 
 PAGE = 5000
@@ -77,6 +78,7 @@ def approve_batch(app: Simexit, batch_id: str, actor: Actor, *, only: Sequence[s
             if moved != len(page):
                 raise DomainError("APPLICATION_CHANGED", "applications of the batch changed meanwhile; try again")
             repo.insert_events(conn, [{**event, "application_id": i} for i in page])
+            schedule_executions(app, conn, page, now)  # as a single approval does, in the same transaction
             approved += moved
     if only is not None and not approved and refused and len(refused) == len(only):
         raise InvalidInput(refused[0]["code"], "nothing approved: " + "; ".join(

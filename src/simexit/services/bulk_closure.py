@@ -32,6 +32,7 @@ from simexit.services.applications import REASON_CODES
 from simexit.services.bulk_decision import BulkOptions, decide, steps_of_new_application
 from simexit.services.bulk_input import BulkRow, count_rows, detect_format, file_sha256, read_rows
 from simexit.services.context import Simexit
+from simexit.services.execution import schedule_executions
 from simexit.services.precheck import resolve_msisdn
 from simexit.store import bulk_repo as repo
 
@@ -232,6 +233,8 @@ def _process_chunk(app: Simexit, conn: Connection, batch_id: str, opts: BulkOpti
         for e in events:
             flat_events.append({**e, "application_id": app_id})
     repo.insert_events(conn, flat_events)
+    # the clean ones were approved automatically: their execution is scheduled in this transaction too
+    schedule_executions(app, conn, [i for i, a in zip(ids, out.apps, strict=True) if a["status"] == "approved"], now)
     repo.insert_items(conn, out.items)
     counts = dict(batch["counts"])
     for it in out.items:

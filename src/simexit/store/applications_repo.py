@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
 
 from simexit.domain.errors import Conflict, NotFound
 from simexit.domain.state_machine import Transition
@@ -13,9 +13,15 @@ from simexit.store import audit_repo
 from simexit.store.audit_data import code_only
 from simexit.store.tables import OPEN_STATUSES, application_events, applications, brands, lines
 
+# Built once: statements whose values come as parameters skip SQLAlchemy's per-call cache-key walk over literal
+# values (it was the largest CPU cost of an apply).
+_INSERT_APPLICATION = insert(applications).returning(applications.c.id)
+_INSERT_EVENT = insert(application_events)
+_NUMBER = select(applications.c.application_no).where(applications.c.id == bindparam("id"))
+
 
 def insert_application(conn: Connection, values: dict[str, Any]) -> int:
-    return conn.execute(insert(applications).values(**values).returning(applications.c.id)).scalar_one()
+    return conn.execute(_INSERT_APPLICATION, values).scalar_one()
 
 
 def append_event(conn: Connection, application_id: int, t: Transition | None = None, *, event: str,
@@ -29,11 +35,9 @@ def append_event(conn: Connection, application_id: int, t: Transition | None = N
     else:
         values = dict(at=at, from_status=None, to_status=None, actor_type=actor_type, actor_id=actor_id,
                       actor_role=actor_role, channel=channel, note=note)
-    conn.execute(insert(application_events).values(application_id=application_id, event=event, data=data,
-                                                   **values))
+    conn.execute(_INSERT_EVENT, {"application_id": application_id, "event": event, "data": data, **values})
     # Every transition and timeline event is audited in the same transaction (no personal data: codes only).
-    number = conn.execute(select(applications.c.application_no).where(applications.c.id == application_id)
-                          ).scalar_one()
+    number = conn.execute(_NUMBER, {"id": application_id}).scalar_one()
     audit_repo.append(conn, at=values["at"], actor=values["actor_id"] or values["actor_type"],
                       role=values["actor_role"] or values["actor_type"], action=f"application.{event}",
                       subject_type="application", subject_ref=number,

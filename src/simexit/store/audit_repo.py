@@ -6,23 +6,29 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from simexit.domain.audit_chain import GENESIS, entry_hash
 from simexit.store.tables_audit import audit_head, audit_log
 
+# Built once per dialect (no per-call statement building and cache-key walk over literal values).
+_ENSURE_HEAD = {name: ins(audit_head).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["id"])
+                for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+_HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+_INSERT_ENTRY = insert(audit_log).returning(audit_log.c.id)
+_MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("new_seq"),
+                                                                   hash=bindparam("new_hash"))
+
 
 def _lock_head(conn: Connection) -> tuple[int, str]:
     """Take the head row's lock (PostgreSQL: row lock; SQLite: the write transaction already holds the
     database's single write lock) and return (last seq, last hash)."""
-    ins = pg_insert(audit_head) if conn.dialect.name == "postgresql" else sqlite_insert(audit_head)
-    conn.execute(ins.values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing(index_elements=["id"]))
-    q = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update()
-    row = conn.execute(q).one()
+    pg = conn.dialect.name == "postgresql"
+    conn.execute(_ENSURE_HEAD["postgresql" if pg else "sqlite"])
+    row = conn.execute(_HEAD_FOR_UPDATE if pg else _HEAD).one()
     return int(row.seq), row.hash
 
 
@@ -33,8 +39,8 @@ def append(conn: Connection, *, at: datetime, actor: str, role: str, action: str
     entry = dict(seq=seq + 1, at=at, actor=actor[:80], role=role[:24], action=action[:48],
                  subject_type=subject_type, subject_ref=str(subject_ref)[:40], data=data or {}, prev_hash=prev)
     entry["hash"] = entry_hash(entry)
-    new_id = conn.execute(insert(audit_log).values(**entry).returning(audit_log.c.id)).scalar_one()
-    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=entry["seq"], hash=entry["hash"]))
+    new_id = conn.execute(_INSERT_ENTRY, entry).scalar_one()
+    conn.execute(_MOVE_HEAD, {"new_seq": entry["seq"], "new_hash": entry["hash"]})
     return new_id
 
 

@@ -158,3 +158,8 @@ def report(name: str, size: str, db: str, figures: dict[str, Any], baseline: dic
             print(f"    {k:<28} {v}")
     print(json.dumps({"benchmark": name, "size": size, "db": db, "figures": figures, "baseline": baseline,
                       "ratios": ratios, "goals": goals, "machine": machine()}, sort_keys=False), flush=True)
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15-minute load averages when the figure was taken (other jobs share these machines)."""
+    return [round(x, 2) for x in os.getloadavg()]
