@@ -59,6 +59,8 @@ def _empty(db: Database) -> None:
     names = [t.name for t in reversed(metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if db.dialect == "postgresql":
+            # A connection a test leaked with an open transaction would make TRUNCATE wait for ever: fail loudly.
+            conn.execute(text("SET LOCAL lock_timeout = '60s'"))
             conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
         else:
             for n in names:

@@ -116,8 +116,8 @@ def test_receipt_in_both_languages_with_exact_amounts(app):
         record_refund(conn, application_id=app_id, application_no=no, amount_minor=123450, currency="CNY",
                       method="bank_transfer", destination={"iban_or_account": "6222020200112233"},
                       reference=f"{no}:refund", now=T0)
-    quote = app.db.engine.connect().execute(
-        select(applications.c.quote).where(applications.c.id == app_id)).scalar_one()
+    with app.db.read() as conn:
+        quote = conn.execute(select(applications.c.quote).where(applications.c.id == app_id)).scalar_one()
     zh = render_receipt(app, no, "zh-CN")
     en = render_receipt(app, no, "en")
     assert no in zh and no in en
