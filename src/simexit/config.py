@@ -78,6 +78,11 @@ class Settings(BaseSettings):
 
     # REST API (issue #3)
     api_max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="larger request bodies get 413")
+    api_bulk_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024,
+                                    description="bulk closure uploads: most bytes (streamed to a temporary file)")
+    api_bulk_max_lines: int = Field(default=200_000, ge=1, description="bulk closure uploads: most lines")
+    bulk_upload_dir: Path | None = Field(default=None, description="where uploads wait while their batch runs "
+                                         "(default: the system's temporary directory)")
     api_threads: int = Field(default=16, ge=1, le=200, description="threads that run use cases for requests")
     db_pool_size: int = Field(default=16, ge=1, le=200, description="database connections per process")
     cookie_secure: bool = Field(default=True, description="Secure session cookies (False: plain-HTTP demos only)")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from simexit.services import applications, export
 from simexit.services.applications import ApplyRequest
+from simexit.services.bulk_closure import BulkOptions, close_file
 from simexit.services.precheck import precheck
 from simexit.store.tables import applications as applications_table
 from simexit.store.tables import esim_profiles
@@ -27,7 +28,7 @@ def _routes(api) -> set[tuple[str, str]]:
             if path.startswith(("/api/", "/gsma/", "/receipts/"))}
 
 
-def test_no_route_leaks_another_customers_data(client, app, api):
+def test_no_route_leaks_another_customers_data(client, app, api, tmp_path):
     a = make_line(app, "liuliang")
     b = make_line(app, "liuliang", esim_state="Installed")
     mb = b["msisdn"]
@@ -45,6 +46,11 @@ def test_no_route_leaks_another_customers_data(client, app, api):
     with app.db.read() as c:
         status_before = c.execute(select(applications_table.c.status)).scalar_one()
     export_b = export.request_export(app, mb)
+    bulk_file = tmp_path / "b.csv"
+    bulk_file.write_text(f"msisdn\n{mb}\n", encoding="utf-8")
+    batch_b = close_file(app, bulk_file, BulkOptions(channel="store", identity_method="id_document_inspected",
+                                                     staff_ref="setup", staff_role="store_clerk",
+                                                     brands=["liuliang"]))["batch_id"]
 
     callers: dict[str, dict[str, str]] = {"anonymous": {}, "customer A": bearer(customer_token(client, app, a["msisdn"],
                                                                                            a["id_number"]))}
@@ -90,6 +96,14 @@ def test_no_route_leaks_another_customers_data(client, app, api):
             f"/api/v1/staff/applications/{nb}/reject", {"reasons": ["DOCUMENTS_INCOMPLETE"]}, DENIED),
         ("POST", "/api/v1/staff/applications/{application_no}/withdraw"): (
             f"/api/v1/staff/applications/{nb}/withdraw", {"channel": "store"}, DENIED),
+        ("POST", "/api/v1/staff/bulk-closures"): (
+            "/api/v1/staff/bulk-closures?channel=store&identity_method=id_document_inspected", f"msisdn\n{mb}\n",
+            DENIED | {202}),
+        ("GET", "/api/v1/staff/bulk-closures/{batch_id}"): (f"/api/v1/staff/bulk-closures/{batch_b}", None, DENIED),
+        ("GET", "/api/v1/staff/bulk-closures/{batch_id}/results"): (
+            f"/api/v1/staff/bulk-closures/{batch_b}/results", None, DENIED),
+        ("POST", "/api/v1/staff/bulk-closures/{batch_id}/approve"): (
+            f"/api/v1/staff/bulk-closures/{batch_b}/approve", {}, DENIED),
         ("POST", "/api/v1/public/cancellations"): ("/api/v1/public/cancellations",
                                                    {"kind": "ordinary", "customer_name": "A", "msisdn": mb,
                                                     "email": "a@example.com"}, {201, 429}),
@@ -122,13 +136,17 @@ def test_no_route_leaks_another_customers_data(client, app, api):
         for (method, _route), (path, body, allowed) in cases.items():
             if who == "partner" and path.startswith(("/gsma/", "/api/v1/partner/")):
                 continue  # the partner's own API: tested in test_staff_public_partner_api, test_partner_export_…
-            r = client.request(method, path, json=body, headers=headers)
+            if isinstance(body, str):  # a file upload
+                r = client.request(method, path, content=body, headers={**headers, "content-type": "text/csv"})
+            else:
+                r = client.request(method, path, json=body, headers=headers)
             assert r.status_code in allowed, (who, method, path, r.status_code, r.text)
             assert nb not in r.text and mb not in r.text and mb[1:] not in r.text, (who, method, path, r.text)
             if r.status_code == 200 and "items" in r.json():
                 assert all(i.get("msisdn") != mb for i in r.json()["items"])
             checked += 1
     assert checked == len(callers) * len(cases) - 5
+    api.state.bulk_jobs.join()
     with app.db.read() as c:
         assert c.execute(select(applications_table.c.status)).scalar_one() == status_before  # nothing changed
         assert c.execute(select(esim_profiles.c.state)).scalar_one() == "Installed"

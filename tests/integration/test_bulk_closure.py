@@ -277,3 +277,18 @@ def test_approved_batch_applications_are_scheduled_for_execution(app, fleet, tmp
 
     assert approve_batch(app, res["batch_id"], REVIEWER)["approved"] == 2
     assert scheduled(app, pending) == {n: ["closure_due"] for n in pending}
+
+
+def test_a_batch_limited_to_brands_refuses_other_lines_as_not_found(app, fleet, tmp_path):
+    f = tmp_path / "mixed.csv"
+    f.write_text(f"msisdn\n{fleet['de_clean']}\n{fleet['cn_clean']}\n", encoding="utf-8")
+    opts = BulkOptions(channel="store", identity_method="id_document_inspected", staff_ref="clerk1",
+                       staff_role="store_clerk", brands=["huaxin"])
+    res = close_file(app, f, opts)
+    assert res["counts"] == {"refused": 1, "applied": 1}
+    rows = batch_results(app, res["batch_id"])
+    assert (rows[0]["outcome"], rows[0]["codes"], rows[0]["application_no"]) == ("refused", ["LINE_NOT_FOUND"], None)
+    # the same file, unscoped (the CLI) or by another staff member, is another batch
+    assert close_file(app, f, STORE)["batch_id"] != res["batch_id"]
+    other = close_file(app, f, BulkOptions(**{**opts.to_json(), "staff_ref": "clerk2"}))
+    assert other["batch_id"] not in (res["batch_id"],) and other["counts"] == {"refused": 1, "already_open": 1}

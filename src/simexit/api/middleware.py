@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import re
+import tempfile
 import time
 import uuid
 from typing import Any
@@ -16,16 +19,20 @@ from simexit.api.context import request_id_var
 from simexit.api.observability import LATENCY, REQUESTS
 
 log = logging.getLogger("simexit.http")
+UPLOAD_STATE = "upload_path"  # request.state member: the uploaded body, spooled to a temporary file
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 DEFAULT_CSP = ("default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; "
                "form-action 'self'")
 
 
 class ApiMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body: int, log_requests: bool) -> None:
+    def __init__(self, app: ASGIApp, *, max_body: int, log_requests: bool,
+                 uploads: dict[str, tuple[int, int]] | None = None, upload_dir: str | None = None) -> None:
         self.app = app
         self.max_body = max_body
         self.log_requests = log_requests
+        self.uploads = uploads or {}  # POST path -> (most bytes, most lines): the body goes to a file
+        self.upload_dir = upload_dir
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,11 +46,22 @@ class ApiMiddleware:
         status_box = [500]
         https = scope.get("scheme") == "https"
 
+        upload = self.uploads.get(scope["path"]) if scope["method"] == "POST" else None
+        max_body = upload[0] if upload else self.max_body
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await self._too_large(scope, send, rid)
+        if length is not None and (not length.isdigit() or int(length) > max_body):
+            await self._too_large(scope, send, rid, max_body)
             request_id_var.reset(token)
             return
+        spooled: str | None = None
+        if upload:
+            spooled = await self._spool(receive, *upload)
+            if spooled is None:
+                await self._too_large(scope, send, rid, upload[0], upload[1])
+                request_id_var.reset(token)
+                return
+            scope.setdefault("state", {})[UPLOAD_STATE] = spooled
+            receive = _empty_body
 
         received = 0
 
@@ -84,10 +102,40 @@ class ApiMiddleware:
                         extra={"method": scope["method"], "route": route, "status": status_box[0],
                                "duration_ms": round(elapsed * 1000, 2)})
             request_id_var.reset(token)
+            if spooled is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(spooled)  # a route that keeps the upload has renamed it
 
-    async def _too_large(self, scope: Scope, send: Send, rid: str) -> None:
+    async def _spool(self, receive: Receive, max_bytes: int, max_lines: int) -> str | None:
+        """Stream the body to a temporary file, never holding more than one chunk; None when too large."""
+        fd, name = tempfile.mkstemp(prefix="simexit-upload-", dir=self.upload_dir)
+        size = lines = 0
+        ok = False
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    lines += chunk.count(b"\n")
+                    if size > max_bytes or lines > max_lines + 1:  # + 1: a CSV's header line
+                        return None
+                    fh.write(chunk)
+                    if not message.get("more_body", False):
+                        break
+            ok = True
+            return name
+        finally:
+            if not ok:
+                os.unlink(name)
+
+    async def _too_large(self, scope: Scope, send: Send, rid: str, max_body: int,
+                         max_lines: int | None = None) -> None:
+        detail = f"request bodies are at most {max_body} bytes" + (f" and {max_lines} lines" if max_lines else "")
         body: dict[str, Any] = {"type": "urn:simexit:problem:body_too_large", "title": "Body too large",
-                                "status": 413, "detail": f"request bodies are at most {self.max_body} bytes",
+                                "status": 413, "detail": detail,
                                 "code": "BODY_TOO_LARGE", "request_id": rid}
         data = json.dumps(body).encode()
         await send({"type": "http.response.start", "status": 413,
@@ -96,3 +144,7 @@ class ApiMiddleware:
                                 (b"x-content-type-options", b"nosniff"), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": data})
         REQUESTS.labels(scope["method"], "unmatched", "413").inc()
+
+
+async def _empty_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}

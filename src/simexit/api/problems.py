@@ -84,7 +84,8 @@ def _content() -> dict[str, Any]:
 _DESCRIPTIONS = {400: "Malformed JSON (MALFORMED_JSON) or request", 401: "Not signed in, or sign-in failed",
                  403: "Signed in, but the role or session may not do this (e.g. SECOND_FACTOR_REQUIRED)",
                  404: "Not found, or not yours (the same answer)", 409: "Conflicts with the current state",
-                 413: "Request body too large", 422: "Validation failed or the request was refused (stable code)",
+                 413: "Request body too large", 415: "Unsupported media type (send text/csv or application/x-ndjson)",
+                 422: "Validation failed or the request was refused (stable code)",
                  429: "Too many attempts (Retry-After)", 503: "Not ready (NOT_READY)"}
 
 

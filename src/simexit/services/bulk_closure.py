@@ -12,6 +12,7 @@ the file's SHA-256), and a line that already has an open application gets that a
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
@@ -61,7 +62,7 @@ def start_batch(app: Simexit, path: Path, opts: BulkOptions, *, fmt: str | None 
     if not path.is_file():
         raise NotFound("BULK_FILE_NOT_FOUND", f"no file {path.name}")
     fmt = fmt or detect_format(path)
-    digest = file_sha256(path)
+    digest = _batch_key(file_sha256(path), opts)
     with app.db.read() as conn:
         existing = repo.find_batch_by_hash(conn, digest)
     if existing is not None:
@@ -84,6 +85,14 @@ def start_batch(app: Simexit, path: Path, opts: BulkOptions, *, fmt: str | None 
     return batch_progress(app, batch_id)
 
 
+def _batch_key(file_digest: str, opts: BulkOptions) -> str:
+    """The file's SHA-256; for a batch limited to a staff member's brands (the API), the hash of the uploader
+    and the file's: the same file uploaded by another staff member is another batch, invisible to the first."""
+    if opts.brands is None:
+        return file_digest
+    return hashlib.sha256(f"{opts.staff_ref}\n{file_digest}".encode()).hexdigest()
+
+
 def run_batch(app: Simexit, batch_id: str, path: Path, *, progress: Progress | None = None,
               chunk_size: int = DEFAULT_CHUNK) -> dict[str, Any]:
     """Apply for every row not yet done, chunk by chunk (one transaction each); resumable at any point."""
@@ -91,9 +100,9 @@ def run_batch(app: Simexit, batch_id: str, path: Path, *, progress: Progress | N
         batch = repo.get_batch(conn, batch_id)
     if batch["state"] == "done":
         return batch_progress(app, batch_id)
-    if file_sha256(path) != batch["file_sha256"]:
-        raise Conflict("BATCH_FILE_CHANGED", f"{path.name} is not the file batch {batch_id} was started with")
     opts = BulkOptions(**batch["options"])
+    if _batch_key(file_sha256(path), opts) != batch["file_sha256"]:
+        raise Conflict("BATCH_FILE_CHANGED", f"{path.name} is not the file batch {batch_id} was started with")
     method = _check_options(opts)
     calendars: dict[str, BusinessCalendar] = {}
     done = batch["rows_done"]
@@ -201,6 +210,8 @@ def _process_chunk(app: Simexit, conn: Connection, batch_id: str, opts: BulkOpti
             item.update(codes=err.code, message=err.message)
             continue
         f = facts.get(msisdn) if msisdn else None
+        if f is not None and not opts.permits(f.brand):
+            f = None  # outside the staff member's brands: the same answer as a line that does not exist
         if f is None:
             err = _invalid_number(app, row)
             if err is not None:

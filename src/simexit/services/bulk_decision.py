@@ -36,9 +36,16 @@ class BulkOptions:
     confirm: list[str] | None = None
     refund_method: str | None = None
     refund_destination: dict[str, str] | None = None
+    brands: list[str] | None = None  # staff's brands: a line of another brand is refused as not found
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if out["brands"] is None:
+            del out["brands"]  # batches started before brand scoping keep their options
+        return out
+
+    def permits(self, brand: str) -> bool:
+        return self.brands is None or "*" in self.brands or brand in self.brands
 
 
 def steps_of_new_application(now: datetime) -> dict[str, Transition]:
