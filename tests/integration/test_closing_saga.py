@@ -14,24 +14,9 @@ from simexit.store.closing_repo import ledger_sum
 from simexit.store.tables import accounts, bills, lines, numbers
 from simexit.store.tables_worker import saga_steps, timers
 from simexit.worker.runner import Worker, WorkerOptions
-from tests.simulated_world import BRANDS, apply_for, clean_line, start_world, stop_world
+from tests.simulated_world import BRANDS, apply_for, clean_line
 
 REVIEWER = Actor(ActorType.STAFF, "rita", "reviewer", "online")
-
-
-@pytest.fixture(scope="module")
-def world():
-    w = start_world()
-    yield w
-    stop_world(w)
-
-
-@pytest.fixture
-def sims(world):
-    world.post(world.hss, "reset", {})
-    world.post(world.smdp, "reset", {})
-    world.recorder.calls.clear()
-    return world
 
 
 def worker_for(app, world, **kw) -> Worker:

@@ -8,7 +8,6 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from simexit.config import Settings
@@ -35,24 +34,9 @@ from simexit.worker.assembly import EmbeddedWorker, worker_from_settings
 from simexit.worker.runner import Worker, WorkerOptions
 from simexit.worker.sweeps import escalate_overdue
 from tests.factories import make_line
-from tests.simulated_world import apply_for, clean_line, start_world, stop_world
+from tests.simulated_world import apply_for, clean_line
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "simexit"
-
-
-@pytest.fixture(scope="module")
-def world():
-    w = start_world()
-    yield w
-    stop_world(w)
-
-
-@pytest.fixture
-def sims(world):
-    world.post(world.hss, "reset", {})
-    world.post(world.smdp, "reset", {})
-    world.recorder.calls.clear()
-    return world
 
 
 def close(app, sims, brand="globetalk", **kw) -> str:

@@ -18,22 +18,7 @@ from simexit.store.tables import application_events
 from simexit.store.tables import outbox as outbox_table
 from simexit.store.tables_worker import saga_steps
 from simexit.worker.runner import Worker, WorkerOptions
-from tests.simulated_world import apply_for, clean_line, start_world, stop_world
-
-
-@pytest.fixture(scope="module")
-def world():
-    w = start_world()
-    yield w
-    stop_world(w)
-
-
-@pytest.fixture
-def sims(world):
-    world.post(world.hss, "reset", {})
-    world.post(world.smdp, "reset", {})
-    world.recorder.calls.clear()
-    return world
+from tests.simulated_world import apply_for, clean_line
 
 
 def test_outage_waits_retries_then_needs_attention_and_supervisor_retry_finishes(app, clock, sims):
