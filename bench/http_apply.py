@@ -179,7 +179,9 @@ def main() -> None:
             stop(proc)
         port = free_port()
         simexit = shutil.which("simexit", path=str(Path(sys.executable).parent)) or "simexit"
-        proc = serve([simexit, "serve", "--port", str(port), "--workers", "1"], {"SIMEXIT_DATABASE_URL": url}, port)
+        # The API alone: the worker runs as its own process in production (``simexit worker``).
+        proc = serve([simexit, "serve", "--port", str(port), "--workers", "1", "--no-worker"],
+                     {"SIMEXIT_DATABASE_URL": url}, port)
         try:
             results["simexit"] = run_wrk(port, scripts["simexit"], seconds)
         finally:

@@ -126,3 +126,34 @@ def test_concurrent_appends_never_fork_the_chain(app, clock):
         assert conn.execute(select(func.count(func.distinct(audit_log.c.prev_hash)))).scalar_one() == 40
     assert seqs == list(range(1, 41))
     assert audit.verify(app).intact
+
+
+def test_entries_of_a_rolled_back_transaction_are_never_written_nor_left_for_the_next_one(app, clock):
+    class Boom(Exception):
+        pass
+
+    try:
+        with app.db.write() as conn:
+            audit.record(conn, at=clock.now(), actor="x", role="system", action="test.rolled_back",
+                         subject_type="test", subject_ref="1")
+            raise Boom
+    except Boom:
+        pass
+    for _ in range(3):  # whichever pooled connection comes next starts clean
+        with app.db.write() as conn:
+            audit.record(conn, at=clock.now(), actor="x", role="system", action="test.kept", subject_type="test",
+                         subject_ref="2")
+    assert [e["action"] for e in _entries(app)] == ["test.kept"] * 3
+    assert audit.verify(app).intact
+
+
+def test_a_transactions_entries_are_chained_in_order_at_commit(app, clock):
+    with app.db.write() as conn:
+        for i in range(5):
+            audit.record(conn, at=clock.now(), actor="x", role="system", action=f"test.{i}", subject_type="test",
+                         subject_ref=str(i))
+        assert conn.execute(select(func.count()).select_from(audit_log)).scalar_one() == 0  # not yet: at commit
+    entries = _entries(app)
+    assert [e["action"] for e in entries] == [f"test.{i}" for i in range(5)]
+    assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
+    assert audit.verify(app).intact and audit.verify(app).head_seq == 5

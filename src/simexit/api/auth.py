@@ -1,7 +1,8 @@
 """Who is calling: customer and staff sessions (cookie for browsers, bearer token for apps), partner keys.
 
-Dependencies only read the credentials from the request; the session is looked up inside the worker
-thread that runs the use case (one thread hop per request).
+Dependencies only read the credentials from the request (``async def``: FastAPI would run a plain ``def`` in a
+thread of its own); the session is looked up inside the worker thread that runs the use case (one thread hop
+per request).
 """
 
 from __future__ import annotations
@@ -45,21 +46,21 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def customer_credentials(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+async def customer_credentials(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
                          cookie: str | None = Depends(_customer_cookie)) -> Credentials:
     return Credentials(bearer.credentials if bearer else cookie, _client(request))
 
 
-def staff_credentials(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+async def staff_credentials(request: Request, bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
                       cookie: str | None = Depends(_staff_cookie)) -> Credentials:
     return Credentials(bearer.credentials if bearer else cookie, _client(request))
 
 
-def partner_credentials(request: Request, key: str | None = Depends(_partner_key)) -> Credentials:
+async def partner_credentials(request: Request, key: str | None = Depends(_partner_key)) -> Credentials:
     return Credentials(key, _client(request))
 
 
-def client_of(request: Request) -> Credentials:
+async def client_of(request: Request) -> Credentials:
     return Credentials(None, _client(request))
 
 

@@ -151,13 +151,29 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
     person = needs_person(pc.findings) or method.value not in policy.review.auto_approve_identity_methods
     actor = Actor(ActorType.STAFF if req.staff_ref else ActorType.CUSTOMER,
                   req.staff_ref or f"customer:{facts.customer_id}", req.staff_role, req.channel)
+    # The whole intake is decided here, so the row is written once in its final status (no UPDATE per
+    # transition) and its timeline in one statement; each transition is still checked by the state machine.
+    queued = transition(Status.SUBMITTED, Action.QUEUE_FOR_REVIEW, actor_type=ActorType.SYSTEM, at=now,
+                        actor_id="simexit", actor_role="system", note="needs a person" if person else None)
+    events = [
+        repo.event_values(event="submitted", at=now, actor_type=actor.type.value, actor_id=actor.id,
+                          actor_role=actor.role, channel=req.channel, note=req.reason_text,
+                          data={"reason_code": req.reason_code} if req.reason_code else None),
+        repo.event_values(queued, event="queued_for_review"),
+    ]
+    status, decided = Status.PENDING_REVIEW, {}
+    if policy.review.auto_approve_clean and not person:
+        approved = _auto_approval(now)
+        events.append(repo.event_values(approved, event="approved"))
+        status, decided = approved.to_status, {"decided_at": now, "decided_by": "simexit"}
     number = new_application_number()
     evidence = {"method": method.value, **{k: v for k, v in req.identity_evidence.items() if k != "id_number"}}
     if req.id_number is not None:
         evidence["id_number_matched"] = True
+    brand_id = app.brand_id(facts.brand)
     app_id = repo.insert_application(conn, dict(
-        application_no=number, brand_id=app.brand_id(facts.brand), line_id=facts.line_id,
-        customer_id=facts.customer_id, status=Status.SUBMITTED.value, channel=req.channel,
+        application_no=number, brand_id=brand_id, line_id=facts.line_id,
+        customer_id=facts.customer_id, status=status.value, channel=req.channel,
         staff_ref=req.staff_ref, identity_method=method.value, identity_evidence=evidence,
         reason_code=req.reason_code, reason_text=req.reason_text,
         consequences={"confirmed": sorted(consequences), "shown": consequences},
@@ -165,25 +181,22 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
         requested_effective_date=req.requested_effective_date, effective_date=quote.effective_date,
         quote=quote.to_dict(), findings=[f.to_dict() for f in pc.findings], needs_person=person,
         review_due_at=quote.review_due_at, submitted_at=now, batch_id=req.batch_id, updated_at=now,
+        decided_at=decided.get("decided_at"), decided_by=decided.get("decided_by"),
     ))
-    repo.append_event(conn, app_id, event="submitted", at=now, actor_type=actor.type.value, actor_id=actor.id,
-                      actor_role=actor.role, channel=req.channel, note=req.reason_text,
-                      data={"reason_code": req.reason_code} if req.reason_code else None)
-    t = transition(Status.SUBMITTED, Action.QUEUE_FOR_REVIEW, actor_type=ActorType.SYSTEM, at=now,
-                   actor_id="simexit", actor_role="system",
-                   note="needs a person" if person else None)
-    repo.apply_transition(conn, app_id, t, event="queued_for_review")
-    status = Status.PENDING_REVIEW
-    if policy.review.auto_approve_clean and not person:
-        _auto_approve(app, conn, app_id, now)
-        status = Status.APPROVED
+    repo.insert_events(conn, app_id, events)
+    if status == Status.APPROVED:
+        schedule_execution(app, conn, app_id, now, known=(number, brand_id, quote.effective_date))
     return ApplyResult(number, status.value, False)
 
 
+def _auto_approval(now: Any) -> Any:
+    return transition(Status.PENDING_REVIEW, Action.AUTO_APPROVE, actor_type=ActorType.SYSTEM, at=now,
+                      actor_id="simexit", actor_role="system", note="clean application, approved automatically")
+
+
 def _auto_approve(app: Simexit, conn: Connection, app_id: int, now: Any) -> None:
-    t = transition(Status.PENDING_REVIEW, Action.AUTO_APPROVE, actor_type=ActorType.SYSTEM, at=now,
-                   actor_id="simexit", actor_role="system", note="clean application, approved automatically")
-    repo.apply_transition(conn, app_id, t, event="approved", extra={"decided_at": now, "decided_by": "simexit"})
+    repo.apply_transition(conn, app_id, _auto_approval(now), event="approved",
+                          extra={"decided_at": now, "decided_by": "simexit"})
     schedule_execution(app, conn, app_id, now)  # in the approval's transaction
 
 

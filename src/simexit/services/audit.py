@@ -22,18 +22,19 @@ from simexit.store.audit_data import code_only
 
 
 def record(conn: Connection, *, at: datetime, actor: str, role: str, action: str, subject_type: str,
-           subject_ref: str | int, data: dict[str, Any] | None = None) -> int:
-    """Append an entry in the caller's transaction. ``data`` keeps only codes, numbers and flags."""
-    return audit_repo.append(conn, at=at, actor=actor, role=role, action=action, subject_type=subject_type,
+           subject_ref: str | int, data: dict[str, Any] | None = None) -> None:
+    """Append an entry in the caller's transaction (written at its commit). ``data`` keeps only codes, numbers
+    and flags."""
+    audit_repo.append(conn, at=at, actor=actor, role=role, action=action, subject_type=subject_type,
                              subject_ref=str(subject_ref), data=code_only(data))
 
 
-def record_sign_in(app: Simexit, *, actor: str, role: str, method: str, success: bool = True) -> int:
+def record_sign_in(app: Simexit, *, actor: str, role: str, method: str, success: bool = True) -> None:
     """A sign-in to the portal or the console (the API and web call this)."""
     with app.db.write() as conn:
-        return record(conn, at=app.clock.now(), actor=actor, role=role,
-                      action="auth.sign_in" if success else "auth.sign_in_failed", subject_type="actor",
-                      subject_ref=actor, data={"method": method})
+        record(conn, at=app.clock.now(), actor=actor, role=role,
+               action="auth.sign_in" if success else "auth.sign_in_failed", subject_type="actor",
+               subject_ref=actor, data={"method": method})
 
 
 @dataclass

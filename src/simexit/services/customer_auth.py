@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from simexit.domain.errors import DomainError
 from simexit.domain.identity import id_tail_matches
@@ -143,12 +143,14 @@ def _record_failure(conn: Connection, key: str, now: datetime) -> DomainError:
     return AuthFailed("CODE_INVALID", "the code is wrong or has expired")
 
 
+_SESSION = select(customer_sessions).where(customer_sessions.c.token_hash == bindparam("token_hash"))  # built once
+
+
 def session_from_token(app: Simexit, token: str | None) -> CustomerSession | None:
     if not token:
         return None
     with app.db.read() as conn:
-        row = conn.execute(select(customer_sessions).where(
-            customer_sessions.c.token_hash == hashlib.sha256(token.encode()).hexdigest())).mappings().first()
+        row = conn.execute(_SESSION, {"token_hash": hashlib.sha256(token.encode()).hexdigest()}).mappings().first()
     now = app.clock.now()
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
         return None

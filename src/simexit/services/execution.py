@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select
@@ -25,9 +25,14 @@ from simexit.store.work_queue import LeaseLost, add_step, add_timer, failed_step
 log = logging.getLogger("simexit.execution")
 
 
-def schedule_execution(app: Simexit, conn: Connection, application_id: int, now: datetime) -> None:
-    """Called in the approval's transaction: the first step now, or a timer until the effective date ends."""
-    schedule_executions(app, conn, [application_id], now)
+def schedule_execution(app: Simexit, conn: Connection, application_id: int, now: datetime, *,
+                       known: tuple[str, int, date] | None = None) -> None:
+    """Called in the approval's transaction: the first step now, or a timer until the effective date ends.
+    ``known``: the application's (number, brand id, effective date) when the caller has them (no SELECT)."""
+    if known is None:
+        schedule_executions(app, conn, [application_id], now)
+    else:
+        _schedule(app, conn, application_id, *known, now)
 
 
 def schedule_executions(app: Simexit, conn: Connection, application_ids: Sequence[int], now: datetime) -> None:
@@ -38,13 +43,18 @@ def schedule_executions(app: Simexit, conn: Connection, application_ids: Sequenc
                                applications.c.effective_date)
                         .where(applications.c.id.in_(list(application_ids))).order_by(applications.c.id)).all()
     for row in rows:
-        policy = app.policy(app.brand_code(row.brand_id))
-        starts = execution_starts_at(policy.closure.effective, row.effective_date, policy.brand.time_zone, now)
-        if starts <= now:
-            start_saga(conn, row.id, row.application_no, now)
-        else:
-            add_timer(conn, kind="closure_due", subject=str(row.id), due_at=starts, now=now,
-                      data={"application_no": row.application_no})
+        _schedule(app, conn, row.id, row.application_no, row.brand_id, row.effective_date, now)
+
+
+def _schedule(app: Simexit, conn: Connection, application_id: int, application_no: str, brand_id: int,
+              effective_date: date, now: datetime) -> None:
+    policy = app.policy(app.brand_code(brand_id))
+    starts = execution_starts_at(policy.closure.effective, effective_date, policy.brand.time_zone, now)
+    if starts <= now:
+        start_saga(conn, application_id, application_no, now)
+    else:
+        add_timer(conn, kind="closure_due", subject=str(application_id), due_at=starts, now=now,
+                  data={"application_no": application_no})
 
 
 def start_saga(conn: Connection, application_id: int, application_no: str, now: datetime) -> None:

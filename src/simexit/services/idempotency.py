@@ -18,6 +18,10 @@ from simexit.store.tables_api import api_idempotency
 TTL = timedelta(hours=24)
 
 
+_INSERT_IGNORE = {name: ins(api_idempotency).on_conflict_do_nothing(index_elements=["principal", "idem_key"])
+                  for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}  # built once
+
+
 def request_hash(route: str, body: Any) -> str:
     canonical = json.dumps({"route": route, "body": body}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -42,10 +46,9 @@ def save(app: Simexit, principal: str, key: str, digest: str, status: int, respo
         conn.execute(delete(api_idempotency).where(api_idempotency.c.principal == principal,
                                                    api_idempotency.c.idem_key == key,
                                                    api_idempotency.c.expires_at <= now))
-        ins = pg_insert(api_idempotency) if conn.dialect.name == "postgresql" else sqlite_insert(api_idempotency)
-        conn.execute(ins.values(principal=principal, idem_key=key, request_hash=digest, status_code=status,
-                                response=response, created_at=now, expires_at=now + TTL)
-                     .on_conflict_do_nothing(index_elements=["principal", "idem_key"]))
+        conn.execute(_INSERT_IGNORE[conn.dialect.name], dict(
+            principal=principal, idem_key=key, request_hash=digest, status_code=status, response=response,
+            created_at=now, expires_at=now + TTL))
 
 
 def purge_expired(app: Simexit) -> int:

@@ -12,7 +12,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from simexit.domain.errors import Conflict, InvalidInput, NotFound
 from simexit.domain.roles import Permission, Role, allowed
@@ -129,15 +129,17 @@ def _identity(row) -> StaffIdentity:  # type: ignore[no-untyped-def]
     return StaffIdentity(row["id"], row["username"], row["display_name"], Role(row["role"]), tuple(row["brands"]))
 
 
+# Built once: every staff request looks its session up.
+_SESSION = (select(staff, staff_sessions.c.expires_at.label("s_expires"), staff_sessions.c.revoked_at)
+            .join(staff_sessions, staff_sessions.c.staff_id == staff.c.id)
+            .where(staff_sessions.c.token_hash == bindparam("token_hash")))
+
+
 def session_from_token(app: Simexit, token: str | None) -> StaffIdentity | None:
     if not token:
         return None
     with app.db.read() as conn:
-        row = conn.execute(
-            select(staff, staff_sessions.c.expires_at.label("s_expires"), staff_sessions.c.revoked_at)
-            .join(staff_sessions, staff_sessions.c.staff_id == staff.c.id)
-            .where(staff_sessions.c.token_hash == hashlib.sha256(token.encode()).hexdigest())
-        ).mappings().first()
+        row = conn.execute(_SESSION, {"token_hash": hashlib.sha256(token.encode()).hexdigest()}).mappings().first()
     if row is None or row["revoked_at"] is not None or row["s_expires"] <= app.clock.now() or not row["active"]:
         return None
     return _identity(row)

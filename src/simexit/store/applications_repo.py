@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, bindparam, event, insert, select, update
 
 from simexit.domain.errors import Conflict, NotFound
 from simexit.domain.state_machine import Transition
@@ -20,29 +20,78 @@ _INSERT_EVENT = insert(application_events)
 _NUMBER = select(applications.c.application_no).where(applications.c.id == bindparam("id"))
 
 
+# The numbers of the applications a transaction inserted or read are kept in the connection's info until it
+# ends, so that auditing their events needs no SELECT of the number. (Not longer: after a rollback SQLite may
+# give a rolled-back id to another application.)
+_NUMBERS = "simexit_application_numbers"
+
+
+def _forget(conn: Connection) -> None:
+    conn.info.pop(_NUMBERS, None)
+
+
+def _forget_on_checkin(_dbapi_conn: Any, record: Any) -> None:
+    record.info.pop(_NUMBERS, None)
+
+
+def install(engine: Engine) -> None:
+    """Forget the remembered numbers when a transaction of ``engine`` ends."""
+    event.listen(engine, "commit", _forget)
+    event.listen(engine, "rollback", _forget)
+    event.listen(engine.pool, "checkin", _forget_on_checkin)
+
+
+def _remember(conn: Connection, application_id: int, application_no: str) -> None:
+    conn.info.setdefault(_NUMBERS, {})[application_id] = application_no
+
+
+def _number_of(conn: Connection, application_id: int) -> str:
+    number = conn.info.get(_NUMBERS, {}).get(application_id)
+    if number is None:
+        number = conn.execute(_NUMBER, {"id": application_id}).scalar_one()
+        _remember(conn, application_id, number)
+    return number
+
+
 def insert_application(conn: Connection, values: dict[str, Any]) -> int:
-    return conn.execute(_INSERT_APPLICATION, values).scalar_one()
+    app_id = conn.execute(_INSERT_APPLICATION, values).scalar_one()
+    _remember(conn, app_id, values["application_no"])
+    return app_id
+
+
+def event_values(t: Transition | None = None, *, event: str, at: datetime | None = None,
+                 actor_type: str | None = None, actor_id: str | None = None, actor_role: str | None = None,
+                 channel: str | None = None, note: str | None = None,
+                 data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One timeline row: a transition's, or an event's that changes no status."""
+    if t is not None:
+        return dict(event=event, data=data, at=t.at, from_status=t.from_status.value, to_status=t.to_status.value,
+                    actor_type=t.actor_type.value, actor_id=t.actor_id, actor_role=t.actor_role, channel=t.channel,
+                    note=t.note)
+    return dict(event=event, data=data, at=at, from_status=None, to_status=None, actor_type=actor_type,
+                actor_id=actor_id, actor_role=actor_role, channel=channel, note=note)
+
+
+def insert_events(conn: Connection, application_id: int, events: list[dict[str, Any]]) -> None:
+    """Write timeline rows (``event_values``) in one statement, each audited in the same transaction (no
+    personal data: codes only)."""
+    number = _number_of(conn, application_id)
+    conn.execute(_INSERT_EVENT, [{"application_id": application_id, **v} for v in events])
+    for v in events:
+        audit_repo.append(conn, at=v["at"], actor=v["actor_id"] or v["actor_type"],
+                          role=v["actor_role"] or v["actor_type"], action=f"application.{v['event']}",
+                          subject_type="application", subject_ref=number,
+                          data={"from": v["from_status"], "to": v["to_status"], "channel": v["channel"],
+                                "note": v["note"] is not None, **code_only(v["data"])})
 
 
 def append_event(conn: Connection, application_id: int, t: Transition | None = None, *, event: str,
                  at: datetime | None = None, actor_type: str | None = None, actor_id: str | None = None,
                  actor_role: str | None = None, channel: str | None = None, note: str | None = None,
                  data: dict[str, Any] | None = None) -> None:
-    if t is not None:
-        values = dict(at=t.at, from_status=t.from_status.value, to_status=t.to_status.value,
-                      actor_type=t.actor_type.value, actor_id=t.actor_id, actor_role=t.actor_role,
-                      channel=t.channel, note=t.note)
-    else:
-        values = dict(at=at, from_status=None, to_status=None, actor_type=actor_type, actor_id=actor_id,
-                      actor_role=actor_role, channel=channel, note=note)
-    conn.execute(_INSERT_EVENT, {"application_id": application_id, "event": event, "data": data, **values})
-    # Every transition and timeline event is audited in the same transaction (no personal data: codes only).
-    number = conn.execute(_NUMBER, {"id": application_id}).scalar_one()
-    audit_repo.append(conn, at=values["at"], actor=values["actor_id"] or values["actor_type"],
-                      role=values["actor_role"] or values["actor_type"], action=f"application.{event}",
-                      subject_type="application", subject_ref=number,
-                      data={"from": values["from_status"], "to": values["to_status"], "channel": values["channel"],
-                            "note": values["note"] is not None, **code_only(data)})
+    insert_events(conn, application_id, [event_values(
+        t, event=event, at=at, actor_type=actor_type, actor_id=actor_id, actor_role=actor_role, channel=channel,
+        note=note, data=data)])
 
 
 def apply_transition(conn: Connection, application_id: int, t: Transition, *, event: str,
@@ -68,6 +117,7 @@ def get_by_number(conn: Connection, application_no: str, *, for_update: bool = F
     row = conn.execute(q).mappings().first()
     if row is None:
         raise NotFound("APPLICATION_NOT_FOUND", f"no application {application_no}")
+    _remember(conn, row["id"], row["application_no"])
     return row
 
 

@@ -1,4 +1,4 @@
-"""SQL of the audit log: the serialised append and the ordered read used by verification."""
+"""SQL of the audit log: the append (chained at commit) and the ordered read used by verification."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, event, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -18,7 +18,7 @@ _ENSURE_HEAD = {name: ins(audit_head).values(id=1, seq=0, hash=GENESIS).on_confl
                 for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 _HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
 _HEAD_FOR_UPDATE = _HEAD.with_for_update()
-_INSERT_ENTRY = insert(audit_log).returning(audit_log.c.id)
+_INSERT_ENTRY = insert(audit_log)
 _MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("new_seq"),
                                                                    hash=bindparam("new_hash"))
 
@@ -27,21 +27,55 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
     """Take the head row's lock (PostgreSQL: row lock; SQLite: the write transaction already holds the
     database's single write lock) and return (last seq, last hash)."""
     pg = conn.dialect.name == "postgresql"
-    conn.execute(_ENSURE_HEAD["postgresql" if pg else "sqlite"])
-    row = conn.execute(_HEAD_FOR_UPDATE if pg else _HEAD).one()
+    row = conn.execute(_HEAD_FOR_UPDATE if pg else _HEAD).first()
+    if row is None:  # the log's first entry: create the head row (concurrent creators wait on its key)
+        conn.execute(_ENSURE_HEAD["postgresql" if pg else "sqlite"])
+        row = conn.execute(_HEAD_FOR_UPDATE if pg else _HEAD).one()
     return int(row.seq), row.hash
 
 
+# Entries wait in the connection's info until the transaction commits: then they are chained and written
+# together, holding the head row's lock only for the last statements before COMMIT (instead of from a use
+# case's first entry to its end, which serialised whole transactions on PostgreSQL). A rollback drops them.
+_PENDING = "simexit_audit_pending"
+
+
 def append(conn: Connection, *, at: datetime, actor: str, role: str, action: str, subject_type: str,
-           subject_ref: str, data: dict[str, Any] | None = None) -> int:
-    """Append one entry in the caller's transaction; concurrent appends wait for each other."""
+           subject_ref: str, data: dict[str, Any] | None = None) -> None:
+    """Add one entry to the caller's transaction; it is chained and written when the transaction commits."""
+    conn.info.setdefault(_PENDING, []).append(dict(
+        at=at, actor=actor[:80], role=role[:24], action=action[:48], subject_type=subject_type,
+        subject_ref=str(subject_ref)[:40], data=data or {}))
+
+
+def flush(conn: Connection) -> int:
+    """Chain and write the transaction's pending entries now (commit does this by itself); returns how many."""
+    pending = conn.info.pop(_PENDING, None)
+    if not pending:
+        return 0
     seq, prev = _lock_head(conn)
-    entry = dict(seq=seq + 1, at=at, actor=actor[:80], role=role[:24], action=action[:48],
-                 subject_type=subject_type, subject_ref=str(subject_ref)[:40], data=data or {}, prev_hash=prev)
-    entry["hash"] = entry_hash(entry)
-    new_id = conn.execute(_INSERT_ENTRY, entry).scalar_one()
-    conn.execute(_MOVE_HEAD, {"new_seq": entry["seq"], "new_hash": entry["hash"]})
-    return new_id
+    for entry in pending:
+        seq += 1
+        entry["seq"], entry["prev_hash"] = seq, prev
+        entry["hash"] = prev = entry_hash(entry)
+    conn.execute(_INSERT_ENTRY, pending)
+    conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
+    return len(pending)
+
+
+def _discard(conn: Connection) -> None:
+    conn.info.pop(_PENDING, None)
+
+
+def _discard_on_checkin(_dbapi_conn: Any, record: Any) -> None:
+    record.info.pop(_PENDING, None)
+
+
+def install(engine: Engine) -> None:
+    """Write pending entries on every commit of ``engine``'s connections, drop them on rollback."""
+    event.listen(engine, "commit", flush)
+    event.listen(engine, "rollback", _discard)
+    event.listen(engine.pool, "checkin", _discard_on_checkin)
 
 
 def head(conn: Connection) -> tuple[int, str] | None:

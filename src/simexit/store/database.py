@@ -16,8 +16,17 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from simexit.store import applications_repo, audit_repo
+
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    engine = _make_engine(url, pool_size=pool_size)
+    audit_repo.install(engine)  # audit entries are chained and written at commit
+    applications_repo.install(engine)
+    return engine
+
+
+def _make_engine(url: str, *, pool_size: int) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":

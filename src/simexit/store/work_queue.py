@@ -45,22 +45,27 @@ def finish(conn: Connection, table: Table, item_id: int, worker_id: str, **value
         raise LeaseLost(f"{table.name} {item_id}")
 
 
-def _insert_ignore(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
-    ins = pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
-    conn.execute(ins.values(**values).on_conflict_do_nothing(index_elements=keys))
+# Built once per (dialect, table): an INSERT … ON CONFLICT DO NOTHING built per call was compiled per call (it
+# cost more than the rest of an apply).
+_INSERT_IGNORE = {(name, table.name): ins(table).on_conflict_do_nothing(index_elements=keys)
+                  for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+                  for table, keys in ((saga_steps, ["idempotency_key"]), (timers, ["kind", "subject"]))}
+
+
+def _insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> None:
+    conn.execute(_INSERT_IGNORE[(conn.dialect.name, table.name)], values)
 
 
 def add_step(conn: Connection, *, application_id: int, step: str, seq: int, key: str, due_at: datetime,
              now: datetime) -> None:
     _insert_ignore(conn, saga_steps, dict(application_id=application_id, step=step, seq=seq, idempotency_key=key,
-                                          state="pending", attempts=0, due_at=due_at, created_at=now),
-                   ["idempotency_key"])
+                                          state="pending", attempts=0, due_at=due_at, created_at=now))
 
 
 def add_timer(conn: Connection, *, kind: str, subject: str, due_at: datetime, now: datetime,
               data: dict[str, Any] | None = None) -> None:
     _insert_ignore(conn, timers, dict(kind=kind, subject=subject, due_at=due_at, state="pending", attempts=0,
-                                      data=data, created_at=now), ["kind", "subject"])
+                                      data=data, created_at=now))
 
 
 def failed_step(conn: Connection, application_id: int) -> RowMapping | None:

@@ -8,8 +8,28 @@ from fastapi import FastAPI, HTTPException
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simexit.web import i18n
+
+
+class _ChooseLocale:
+    """Sets the request's language for the templates and messages. A plain ASGI middleware: Starlette's
+    ``@app.middleware("http")`` wraps every request in a task group and memory streams, which cost more than
+    many a request's own work."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = i18n.current_locale.set(i18n.pick_locale(Request(scope)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            i18n.current_locale.reset(token)
 
 
 def install(app: FastAPI) -> None:
@@ -19,13 +39,7 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(packages=[("simexit.web", "static")]), name="static")
 
-    @app.middleware("http")
-    async def choose_locale(request: Request, call_next):  # type: ignore[no-untyped-def]
-        token = i18n.current_locale.set(i18n.pick_locale(request))
-        try:
-            return await call_next(request)
-        finally:
-            i18n.current_locale.reset(token)
+    app.add_middleware(_ChooseLocale)
 
     app.include_router(public.router)
     app.include_router(portal.router)
