@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -22,6 +22,7 @@ from simexit.domain.state_machine import (
     Action,
     ActorType,
     Status,
+    Transition,
     check_rejection_reasons,
     transition,
 )
@@ -189,7 +190,7 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
     return ApplyResult(number, status.value, False)
 
 
-def _auto_approval(now: Any) -> Any:
+def _auto_approval(now: datetime) -> Transition:
     return transition(Status.PENDING_REVIEW, Action.AUTO_APPROVE, actor_type=ActorType.SYSTEM, at=now,
                       actor_id="simexit", actor_role="system", note="clean application, approved automatically")
 
