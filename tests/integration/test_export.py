@@ -3,6 +3,7 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -73,10 +74,27 @@ def test_export_holds_every_record_type_and_opens_in_a_spreadsheet(exporting_app
         verify_download_token(app, view.download_token)
     assert e.value.code == "EXPORT_EXPIRED"
     assert expire_exports(app) == 1
-    assert not __import__("pathlib").Path(view.file_path).exists()
+    assert not Path(view.file_path).exists()
 
 
 def test_token_expiry_is_the_configured_time(exporting_app, clock):
     c = rich_customer(exporting_app, usage=0)
     view = build_export(exporting_app, request_export(exporting_app, c["msisdn"]))
     assert view.expires_at == clock.now() + timedelta(hours=exporting_app.export_ttl_hours)
+
+
+def test_the_workers_sweep_deletes_expired_export_files(exporting_app, clock, sims):
+    from simexit.worker.runner import Worker, WorkerOptions
+
+    app = exporting_app
+    c = rich_customer(app, usage=0)
+    view = build_export(app, request_export(app, c["msisdn"]))
+    worker = Worker(app, sims.integrations(), WorkerOptions())
+    worker.sweep(force=True)
+    assert Path(view.file_path).exists()  # not expired yet
+    clock.advance(hours=app.export_ttl_hours, seconds=1)
+    worker.sweep(force=True)
+    assert not Path(view.file_path).exists()
+    with pytest.raises(DomainError) as e:
+        verify_download_token(app, view.download_token)
+    assert e.value.code == "EXPORT_EXPIRED"

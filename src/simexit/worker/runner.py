@@ -18,6 +18,7 @@ from simexit.config import Settings
 from simexit.integrations.wiring import Integrations
 from simexit.services.context import Simexit
 from simexit.services.execution import run_step
+from simexit.services.export import expire_exports
 from simexit.store.tables import outbox
 from simexit.store.tables_worker import saga_steps, timers
 from simexit.store.work_queue import LeaseLost, claim, finish
@@ -107,7 +108,7 @@ class Worker:
             return 0
         self._last_sweep = time.monotonic()
         return len(sweeps.escalate_overdue(self.app, self.options.supervisor_email)) + \
-            len(sweeps.approve_clean(self.app))
+            len(sweeps.approve_clean(self.app)) + expire_exports(self.app)
 
     def run_once(self) -> int:
         return self.sweep() + self.run_timers() + self.run_steps() + self.run_outbox()

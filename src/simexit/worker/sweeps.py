@@ -1,4 +1,5 @@
-"""Periodic sweeps: SLA escalation of applications not reviewed in time, and automatic approval."""
+"""Periodic sweeps: SLA escalation of applications not reviewed in time, and automatic approval. (The worker's
+sweep also deletes the files of expired exports: ``services.export.expire_exports``.)"""
 
 from __future__ import annotations
 
