@@ -292,3 +292,21 @@ def test_a_batch_limited_to_brands_refuses_other_lines_as_not_found(app, fleet, 
     assert close_file(app, f, STORE)["batch_id"] != res["batch_id"]
     other = close_file(app, f, BulkOptions(**{**opts.to_json(), "staff_ref": "clerk2"}))
     assert other["batch_id"] not in (res["batch_id"],) and other["counts"] == {"refused": 1, "already_open": 1}
+
+
+def test_bulk_applications_and_approvals_are_audited_like_single_ones(app, fleet, tmp_path):
+    from simexit.services import audit
+
+    f = tmp_path / "fleet.csv"
+    f.write_text(f"line\n{fleet['de_clean']}\n{fleet['cn_clean']}\n", encoding="utf-8")
+    res = close_file(app, f, STORE)
+    nos = {r["line"]: r["application_no"] for r in batch_results(app, res["batch_id"])}
+    auto, pending = nos[fleet["de_clean"]], nos[fleet["cn_clean"]]
+    assert [e["action"] for e in audit.application_entries(app, auto)] == [
+        "application.submitted", "application.queued_for_review", "application.approved"]
+    assert [e["action"] for e in audit.application_entries(app, pending)] == [
+        "application.submitted", "application.queued_for_review"]
+    approve_batch(app, res["batch_id"], REVIEWER)
+    last = audit.application_entries(app, pending)[-1]
+    assert (last["action"], last["actor"], last["data"]["to"]) == ("application.approved", "rita", "approved")
+    assert audit.verify(app).intact

@@ -15,6 +15,7 @@ from simexit.domain.state_machine import Action, Status, transition
 from simexit.services.applications import Actor
 from simexit.services.context import Simexit
 from simexit.services.execution import schedule_executions
+from simexit.store import applications_repo
 from simexit.store import bulk_repo as repo
 
 PAGE = 5000
@@ -46,9 +47,11 @@ def approve_batch(app: Simexit, batch_id: str, actor: Actor, *, only: Sequence[s
         event = dict(at=now, event="approved", from_status=t.from_status.value, to_status=t.to_status.value,
                      actor_type=t.actor_type.value, actor_id=t.actor_id, actor_role=t.actor_role,
                      channel=t.channel, note=t.note, data={"batch_id": batch_id})
+        number_of: dict[int, str] = {}
         if numbers is not None:
             rows = repo.batch_applications(conn, batch_id, numbers=numbers) if numbers else []
             found = {r["application_no"]: r for r in rows}
+            number_of.update((r["id"], r["application_no"]) for r in rows)
             ids = []
             for n in dict.fromkeys(numbers):
                 r = found.get(n)
@@ -67,8 +70,9 @@ def approve_batch(app: Simexit, batch_id: str, actor: Actor, *, only: Sequence[s
             pages = None
         while True:
             if pages is None:
-                page = [r["id"] for r in repo.batch_applications(conn, batch_id, status=Status.PENDING_REVIEW.value,
-                                                                 limit=PAGE)]
+                rows = repo.batch_applications(conn, batch_id, status=Status.PENDING_REVIEW.value, limit=PAGE)
+                number_of.update((r["id"], r["application_no"]) for r in rows)
+                page = [r["id"] for r in rows]
             else:
                 page = pages.pop() if pages else []
             if not page:
@@ -78,6 +82,7 @@ def approve_batch(app: Simexit, batch_id: str, actor: Actor, *, only: Sequence[s
             if moved != len(page):
                 raise DomainError("APPLICATION_CHANGED", "applications of the batch changed meanwhile; try again")
             repo.insert_events(conn, [{**event, "application_id": i} for i in page])
+            applications_repo.audit_events(conn, ((number_of[i], event) for i in page))
             schedule_executions(app, conn, page, now)  # as a single approval does, in the same transaction
             approved += moved
     if only is not None and not approved and refused and len(refused) == len(only):

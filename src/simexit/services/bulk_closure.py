@@ -35,6 +35,7 @@ from simexit.services.bulk_input import BulkRow, count_rows, detect_format, file
 from simexit.services.context import Simexit
 from simexit.services.execution import schedule_executions
 from simexit.services.precheck import resolve_msisdn
+from simexit.store import applications_repo
 from simexit.store import bulk_repo as repo
 
 DEFAULT_CHUNK = 2000
@@ -244,6 +245,9 @@ def _process_chunk(app: Simexit, conn: Connection, batch_id: str, opts: BulkOpti
         for e in events:
             flat_events.append({**e, "application_id": app_id})
     repo.insert_events(conn, flat_events)
+    applications_repo.audit_events(conn, ((a["application_no"], e) for a, events in zip(out.apps, out.events,
+                                                                                          strict=True)
+                                          for e in events))
     # the clean ones were approved automatically: their execution is scheduled in this transaction too
     schedule_executions(app, conn, [i for i, a in zip(ids, out.apps, strict=True) if a["status"] == "approved"], now)
     repo.insert_items(conn, out.items)

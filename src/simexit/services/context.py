@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from time import monotonic
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -20,9 +21,13 @@ from simexit.store.database import Database
 from simexit.store.facts_source import SqlFactsSource
 from simexit.store.tables import brands, calendar_overrides
 
-# Built once: building the statement cost more than running it (the pre-check reads it every time).
+# Built once: building the statement cost more than running it.
 _OVERRIDES = (select(calendar_overrides.c.day, calendar_overrides.c.is_business_day)
               .where(calendar_overrides.c.jurisdiction.in_(bindparam("jurisdictions", expanding=True))))
+# Every pre-check needs its brand's calendar. Overrides change a few times a year (a new 调休 schedule), so each
+# process reads them again at most this often instead of on every pre-check (one query, on PostgreSQL one round
+# trip, less). An override added by operations staff is used everywhere within this time.
+CALENDAR_REFRESH_SECONDS = 30.0
 
 
 @dataclass
@@ -37,6 +42,8 @@ class Simexit:
     export_dir: Path = Path("exports")
     export_ttl_hours: int = 72
     public_base_url: str = "http://127.0.0.1:8000"  # links in messages (receipts, downloads) start with this
+    _calendars: dict[tuple[str, str | None], tuple[float, BusinessCalendar]] = field(default_factory=dict,
+                                                                                    repr=False)
 
     def policy(self, brand: str) -> Policy:
         try:
@@ -52,10 +59,17 @@ class Simexit:
         return next(code for code, i in self.brand_ids.items() if i == brand_id)
 
     def calendar(self, conn: Connection, policy: Policy) -> BusinessCalendar:
+        """The brand's business-day calendar with the overrides (read again every CALENDAR_REFRESH_SECONDS)."""
+        key = (policy.brand.jurisdiction, policy.brand.subdivision)
+        cached = self._calendars.get(key)
+        if cached is not None and cached[0] > monotonic():
+            return cached[1]
         jur = policy.brand.jurisdiction + (f"-{policy.brand.subdivision}" if policy.brand.subdivision else "")
         rows = conn.execute(_OVERRIDES, {"jurisdictions": [policy.brand.jurisdiction, jur]}).all()
         overrides: dict[date, bool] = {r.day: r.is_business_day for r in rows}
-        return policy.calendar(overrides)
+        calendar = policy.calendar(overrides)
+        self._calendars[key] = (monotonic() + CALENDAR_REFRESH_SECONDS, calendar)
+        return calendar
 
     def sync_brands(self) -> None:
         """Make the brands table mirror the loaded policies (run at start-up, after migrations)."""

@@ -149,7 +149,7 @@ _SESSION = select(customer_sessions).where(customer_sessions.c.token_hash == bin
 def session_from_token(app: Simexit, token: str | None) -> CustomerSession | None:
     if not token:
         return None
-    with app.db.read() as conn:
+    with app.db.lookup() as conn:
         row = conn.execute(_SESSION, {"token_hash": hashlib.sha256(token.encode()).hexdigest()}).mappings().first()
     now = app.clock.now()
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:

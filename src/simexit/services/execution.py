@@ -20,7 +20,17 @@ from simexit.services.context import Simexit
 from simexit.store import applications_repo, closing_repo
 from simexit.store.tables import applications, esim_profiles
 from simexit.store.tables_worker import saga_steps
-from simexit.store.work_queue import LeaseLost, add_step, add_timer, failed_step, finish, reopen_step
+from simexit.store.work_queue import (
+    LeaseLost,
+    add_step,
+    add_steps,
+    add_timers,
+    failed_step,
+    finish,
+    reopen_step,
+    step_values,
+    timer_values,
+)
 
 log = logging.getLogger("simexit.execution")
 
@@ -42,24 +52,44 @@ def schedule_executions(app: Simexit, conn: Connection, application_ids: Sequenc
     rows = conn.execute(select(applications.c.id, applications.c.application_no, applications.c.brand_id,
                                applications.c.effective_date)
                         .where(applications.c.id.in_(list(application_ids))).order_by(applications.c.id)).all()
+    steps: list[dict[str, Any]] = []
+    due: list[dict[str, Any]] = []
     for row in rows:
-        _schedule(app, conn, row.id, row.application_no, row.brand_id, row.effective_date, now)
+        starts = _starts(app, row.brand_id, row.effective_date, now)
+        if starts <= now:
+            steps.append(_first_step(row.id, row.application_no, now))
+        else:
+            due.append(_closure_timer(row.id, row.application_no, starts, now))
+    add_steps(conn, steps)  # one statement each for the whole page, not one per application
+    add_timers(conn, due)
+
+
+def _starts(app: Simexit, brand_id: int, effective_date: date, now: datetime) -> datetime:
+    policy = app.policy(app.brand_code(brand_id))
+    return execution_starts_at(policy.closure.effective, effective_date, policy.brand.time_zone, now)
+
+
+def _first_step(application_id: int, application_no: str, now: datetime) -> dict[str, Any]:
+    return step_values(application_id=application_id, step=STEPS[0], seq=0,
+                       key=idempotency_key(application_no, STEPS[0]), due_at=now, now=now)
+
+
+def _closure_timer(application_id: int, application_no: str, starts: datetime, now: datetime) -> dict[str, Any]:
+    return timer_values(kind="closure_due", subject=str(application_id), due_at=starts, now=now,
+                        data={"application_no": application_no})
 
 
 def _schedule(app: Simexit, conn: Connection, application_id: int, application_no: str, brand_id: int,
               effective_date: date, now: datetime) -> None:
-    policy = app.policy(app.brand_code(brand_id))
-    starts = execution_starts_at(policy.closure.effective, effective_date, policy.brand.time_zone, now)
+    starts = _starts(app, brand_id, effective_date, now)
     if starts <= now:
-        start_saga(conn, application_id, application_no, now)
+        add_steps(conn, [_first_step(application_id, application_no, now)])
     else:
-        add_timer(conn, kind="closure_due", subject=str(application_id), due_at=starts, now=now,
-                  data={"application_no": application_no})
+        add_timers(conn, [_closure_timer(application_id, application_no, starts, now)])
 
 
 def start_saga(conn: Connection, application_id: int, application_no: str, now: datetime) -> None:
-    add_step(conn, application_id=application_id, step=STEPS[0], seq=0,
-             key=idempotency_key(application_no, STEPS[0]), due_at=now, now=now)
+    add_steps(conn, [_first_step(application_id, application_no, now)])
 
 
 def run_step(app: Simexit, integrations: Integrations, step: RowMapping, worker_id: str, *,

@@ -61,7 +61,7 @@ def precheck_in(app: Simexit, conn: Connection, msisdn: str, *, now: datetime,
 def precheck(app: Simexit, msisdn: str, requested_effective: date | None = None, *,
              scope: Scope | None = None) -> PrecheckResult:
     number = resolve_msisdn(app, msisdn)
-    with app.db.read() as conn:
+    with app.db.lookup() as conn:
         result = precheck_in(app, conn, number, now=app.clock.now(), requested_effective=requested_effective)
     if scope is not None and not scope.permits(brand=result.facts.brand, customer_id=result.facts.customer_id):
         raise NotFound("LINE_NOT_FOUND", f"no line with number {mask_msisdn(number)}")

@@ -138,7 +138,7 @@ _SESSION = (select(staff, staff_sessions.c.expires_at.label("s_expires"), staff_
 def session_from_token(app: Simexit, token: str | None) -> StaffIdentity | None:
     if not token:
         return None
-    with app.db.read() as conn:
+    with app.db.lookup() as conn:
         row = conn.execute(_SESSION, {"token_hash": hashlib.sha256(token.encode()).hexdigest()}).mappings().first()
     if row is None or row["revoked_at"] is not None or row["s_expires"] <= app.clock.now() or not row["active"]:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -77,7 +78,13 @@ def insert_events(conn: Connection, application_id: int, events: list[dict[str, 
     personal data: codes only)."""
     number = _number_of(conn, application_id)
     conn.execute(_INSERT_EVENT, [{"application_id": application_id, **v} for v in events])
-    for v in events:
+    audit_events(conn, ((number, v) for v in events))
+
+
+def audit_events(conn: Connection, numbered: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    """Audit timeline rows (``event_values``) of the applications numbered, in the caller's transaction (written
+    at its commit, no personal data: codes only). Bulk closure writes its timelines itself and calls this."""
+    for number, v in numbered:
         audit_repo.append(conn, at=v["at"], actor=v["actor_id"] or v["actor_type"],
                           role=v["actor_role"] or v["actor_type"], action=f"application.{v['event']}",
                           subject_type="application", subject_ref=number,

@@ -77,5 +77,18 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    @contextmanager
+    def lookup(self) -> Iterator[Connection]:
+        """Reads on the hot path (pre-check, session lookups): on PostgreSQL in autocommit, which spares the
+        BEGIN and COMMIT round trips and sees what a READ COMMITTED transaction would (each statement its own
+        snapshot). Not for server-side cursors (``yield_per``), which need a transaction: use ``read``.
+        On SQLite the same as ``read`` (a read transaction is one snapshot, and costs no round trip)."""
+        if self._write_queue is not None:  # SQLite
+            with self.read() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
     def dispose(self) -> None:
         self.engine.dispose()

@@ -52,20 +52,41 @@ _INSERT_IGNORE = {(name, table.name): ins(table).on_conflict_do_nothing(index_el
                   for table, keys in ((saga_steps, ["idempotency_key"]), (timers, ["kind", "subject"]))}
 
 
-def _insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> None:
-    conn.execute(_INSERT_IGNORE[(conn.dialect.name, table.name)], values)
+def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(_INSERT_IGNORE[(conn.dialect.name, table.name)], rows)  # one executemany for many rows
+
+
+def step_values(*, application_id: int, step: str, seq: int, key: str, due_at: datetime,
+                now: datetime) -> dict[str, Any]:
+    return dict(application_id=application_id, step=step, seq=seq, idempotency_key=key, state="pending",
+                attempts=0, due_at=due_at, created_at=now)
+
+
+def timer_values(*, kind: str, subject: str, due_at: datetime, now: datetime,
+                 data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return dict(kind=kind, subject=subject, due_at=due_at, state="pending", attempts=0, data=data, created_at=now)
 
 
 def add_step(conn: Connection, *, application_id: int, step: str, seq: int, key: str, due_at: datetime,
              now: datetime) -> None:
-    _insert_ignore(conn, saga_steps, dict(application_id=application_id, step=step, seq=seq, idempotency_key=key,
-                                          state="pending", attempts=0, due_at=due_at, created_at=now))
+    add_steps(conn, [step_values(application_id=application_id, step=step, seq=seq, key=key, due_at=due_at,
+                                 now=now)])
+
+
+def add_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Saga steps (``step_values``); one already there with the same idempotency key is left as it is."""
+    _insert_ignore(conn, saga_steps, rows)
 
 
 def add_timer(conn: Connection, *, kind: str, subject: str, due_at: datetime, now: datetime,
               data: dict[str, Any] | None = None) -> None:
-    _insert_ignore(conn, timers, dict(kind=kind, subject=subject, due_at=due_at, state="pending", attempts=0,
-                                      data=data, created_at=now))
+    add_timers(conn, [timer_values(kind=kind, subject=subject, due_at=due_at, now=now, data=data)])
+
+
+def add_timers(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Timers (``timer_values``); one already there for the same kind and subject is left as it is."""
+    _insert_ignore(conn, timers, rows)
 
 
 def failed_step(conn: Connection, application_id: int) -> RowMapping | None:
