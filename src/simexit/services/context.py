@@ -38,6 +38,7 @@ class Simexit:
     secret_key: str
     facts_source: Callable[[Connection], FactsSource] = SqlFactsSource
     brand_ids: dict[str, int] = field(default_factory=dict)
+    _brand_codes: dict[int, str] = field(default_factory=dict, repr=False)
     fast_password_hash: bool = False  # cheapest argon2 parameters: tests only
     export_dir: Path = Path("exports")
     export_ttl_hours: int = 72
@@ -56,7 +57,11 @@ class Simexit:
         return self.brand_ids[brand]
 
     def brand_code(self, brand_id: int) -> str:
-        return next(code for code, i in self.brand_ids.items() if i == brand_id)
+        codes = self._brand_codes
+        if len(codes) != len(self.brand_ids):  # brand_ids was (re)loaded: build the reverse map again
+            codes.clear()
+            codes.update((i, code) for code, i in self.brand_ids.items())
+        return codes[brand_id]
 
     def calendar(self, conn: Connection, policy: Policy) -> BusinessCalendar:
         """The brand's business-day calendar with the overrides (read again every CALENDAR_REFRESH_SECONDS)."""
@@ -85,6 +90,7 @@ class Simexit:
                 elif existing[code].policy_sha256 != digest:
                     conn.execute(update(brands).where(brands.c.code == code).values(**values))
             self.brand_ids = {r.code: r.id for r in conn.execute(select(brands.c.code, brands.c.id)).all()}
+            self._brand_codes.clear()
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, event, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, event, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from simexit.domain.audit_chain import GENESIS, entry_hash
+from simexit.store.many_rows import insert_many
 from simexit.store.tables_audit import audit_head, audit_log
 
 # Built once per dialect (no per-call statement building and cache-key walk over literal values).
@@ -18,7 +19,6 @@ _ENSURE_HEAD = {name: ins(audit_head).values(id=1, seq=0, hash=GENESIS).on_confl
                 for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 _HEAD = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
 _HEAD_FOR_UPDATE = _HEAD.with_for_update()
-_INSERT_ENTRY = insert(audit_log)
 _MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("new_seq"),
                                                                    hash=bindparam("new_hash"))
 
@@ -58,7 +58,7 @@ def flush(conn: Connection) -> int:
         seq += 1
         entry["seq"], entry["prev_hash"] = seq, prev
         entry["hash"] = prev = entry_hash(entry)
-    conn.execute(_INSERT_ENTRY, pending)
+    insert_many(conn, audit_log, pending)  # a bulk closure's chunk writes thousands
     conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
     return len(pending)
 

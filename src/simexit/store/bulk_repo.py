@@ -1,17 +1,17 @@
-"""SQL of bulk closure: batches, their items, and applications written set-based (executemany per chunk)."""
+"""SQL of bulk closure: batches, their items, and applications written set-based (many rows per statement)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, RowMapping, Table, insert, select, update
+from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from simexit.domain.errors import NotFound
+from simexit.store.many_rows import insert_many
 from simexit.store.tables import application_events, applications, lines
 from simexit.store.tables_bulk import bulk_batches, bulk_items
-from simexit.store.types import UtcDateTime
 
 
 def get_batch(conn: Connection, batch_id: str, *, for_update: bool = False) -> RowMapping:
@@ -43,39 +43,6 @@ def line_ids_by_iccid(conn: Connection, iccids: Sequence[str]) -> dict[str, str]
     return dict(conn.execute(select(lines.c.iccid, lines.c.msisdn).where(lines.c.iccid.in_(list(iccids)))).all())
 
 
-def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """``executemany`` through the driver, with each column's own SQLAlchemy bind processing applied once per
-    value: the same stored values as ``conn.execute(insert(table), rows)``, without SQLAlchemy's per-row
-    parameter bookkeeping, which cost more than the insert itself."""
-    if not rows:
-        return
-    dialect = conn.dialect
-    cols = [table.c[k] for k in rows[0]]
-    procs = [_remembering(c.type._cached_bind_processor(dialect)) if isinstance(c.type, UtcDateTime | Date)
-             else c.type._cached_bind_processor(dialect) for c in cols]
-    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
-    quote = dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c.name) for c in cols)}) "
-           f"VALUES ({', '.join([mark] * len(cols))})")
-    keys = [c.key for c in cols]
-    params = [tuple(p(r[k]) if p is not None else r[k] for k, p in zip(keys, procs, strict=True)) for r in rows]
-    conn.exec_driver_sql(sql, params)
-
-
-def _remembering(proc: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """A bind processor that converts each distinct value once (a chunk's timestamps are mostly one ``now``)."""
-    if proc is None:
-        return None
-    seen: dict[Any, Any] = {}
-
-    def convert(v: Any) -> Any:
-        if v not in seen:
-            seen[v] = proc(v)
-        return seen[v]
-
-    return convert
-
-
 def insert_applications(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert many applications at once (one executemany); their ids, in the order of ``rows``.
 
@@ -84,18 +51,18 @@ def insert_applications(conn: Connection, rows: list[dict[str, Any]]) -> list[in
     """
     if not rows:
         return []
-    _insert_many(conn, applications, rows)
+    insert_many(conn, applications, rows)
     ids = dict(conn.execute(select(applications.c.application_no, applications.c.id)
                             .where(applications.c.application_no.in_([r["application_no"] for r in rows]))).all())
     return [ids[r["application_no"]] for r in rows]
 
 
 def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    _insert_many(conn, application_events, rows)
+    insert_many(conn, application_events, rows)
 
 
 def insert_items(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    _insert_many(conn, bulk_items, rows)
+    insert_many(conn, bulk_items, rows)
 
 
 def iter_items(conn: Connection, batch_id: str, *, after_row: int = 0, page: int = 5000,
