@@ -52,7 +52,12 @@ _LINES = (
         select(func.count()).select_from(_other)
         .where(_other.c.account_id == lines.c.account_id, _other.c.id != lines.c.id, _other.c.status != "closed")
         .scalar_subquery().label("other_lines"),
-        _open.c.application_no.label("open_no"), _open.c.status.label("open_status"),
+        # At most one open application per line (unique partial index): looked up per line by that index. (An
+        # outer join was planned as a scan of every open application, once per bulk chunk.)
+        select(_open.c.application_no).where(_open.c.line_id == lines.c.id, _open.c.status.in_(OPEN_STATUSES))
+        .scalar_subquery().label("open_no"),
+        select(_open.c.status).where(_open.c.line_id == lines.c.id, _open.c.status.in_(OPEN_STATUSES))
+        .scalar_subquery().label("open_status"),
         # Most lines have no unpaid bill, binding or device: these flags (index lookups) spare the queries
         # of the lists that are empty.
         exists().where(bills.c.account_id == lines.c.account_id, bills.c.paid_at.is_(None), bills.c.amount_minor > 0)
@@ -65,8 +70,6 @@ _LINES = (
     .join(brands, brands.c.id == lines.c.brand_id)
     .join(accounts, accounts.c.id == lines.c.account_id)
     .join(customers, customers.c.id == accounts.c.customer_id)
-    # At most one open application per line (unique partial index).
-    .outerjoin(_open, (_open.c.line_id == lines.c.id) & _open.c.status.in_(OPEN_STATUSES))
     .where(lines.c.msisdn.in_(_MSISDNS))
 )
 _UNPAID = (
