@@ -37,6 +37,7 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
 # Entries wait in the connection's info until the transaction commits: then they are chained and written
 # together, holding the head row's lock only for the last statements before COMMIT (instead of from a use
 # case's first entry to its end, which serialised whole transactions on PostgreSQL). A rollback drops them.
+# (simexit uses no savepoints: entries added inside a savepoint that is rolled back would still be written.)
 _PENDING = "simexit_audit_pending"
 
 
