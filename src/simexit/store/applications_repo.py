@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, RowMapping, bindparam, event, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
 
 from simexit.domain.errors import Conflict, NotFound
 from simexit.domain.state_machine import Transition
@@ -24,30 +24,15 @@ _NUMBER = select(applications.c.application_no).where(applications.c.id == bindp
 # The numbers of the applications a transaction inserted or read are kept in the connection's info until it
 # ends, so that auditing their events needs no SELECT of the number. (Not longer: after a rollback SQLite may
 # give a rolled-back id to another application.)
-_NUMBERS = "simexit_application_numbers"
-
-
-def _forget(conn: Connection) -> None:
-    conn.info.pop(_NUMBERS, None)
-
-
-def _forget_on_checkin(_dbapi_conn: Any, record: Any) -> None:
-    record.info.pop(_NUMBERS, None)
-
-
-def install(engine: Engine) -> None:
-    """Forget the remembered numbers when a transaction of ``engine`` ends."""
-    event.listen(engine, "commit", _forget)
-    event.listen(engine, "rollback", _forget)
-    event.listen(engine.pool, "checkin", _forget_on_checkin)
+NUMBERS = "simexit_application_numbers"  # transaction-scoped (store/database.py)
 
 
 def _remember(conn: Connection, application_id: int, application_no: str) -> None:
-    conn.info.setdefault(_NUMBERS, {})[application_id] = application_no
+    conn.info.setdefault(NUMBERS, {})[application_id] = application_no
 
 
 def _number_of(conn: Connection, application_id: int) -> str:
-    number = conn.info.get(_NUMBERS, {}).get(application_id)
+    number = conn.info.get(NUMBERS, {}).get(application_id)
     if number is None:
         number = conn.execute(_NUMBER, {"id": application_id}).scalar_one()
         _remember(conn, application_id, number)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, event, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -38,20 +38,20 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
 # together, holding the head row's lock only for the last statements before COMMIT (instead of from a use
 # case's first entry to its end, which serialised whole transactions on PostgreSQL). A rollback drops them.
 # (simexit uses no savepoints: entries added inside a savepoint that is rolled back would still be written.)
-_PENDING = "simexit_audit_pending"
+PENDING = "simexit_audit_pending"  # transaction-scoped, flushed at commit (store/database.py)
 
 
 def append(conn: Connection, *, at: datetime, actor: str, role: str, action: str, subject_type: str,
            subject_ref: str, data: dict[str, Any] | None = None) -> None:
     """Add one entry to the caller's transaction; it is chained and written when the transaction commits."""
-    conn.info.setdefault(_PENDING, []).append(dict(
+    conn.info.setdefault(PENDING, []).append(dict(
         at=at, actor=actor[:80], role=role[:24], action=action[:48], subject_type=subject_type,
         subject_ref=str(subject_ref)[:40], data=data or {}))
 
 
 def flush(conn: Connection) -> int:
     """Chain and write the transaction's pending entries now (commit does this by itself); returns how many."""
-    pending = conn.info.pop(_PENDING, None)
+    pending = conn.info.pop(PENDING, None)
     if not pending:
         return 0
     seq, prev = _lock_head(conn)
@@ -62,21 +62,6 @@ def flush(conn: Connection) -> int:
     insert_many(conn, audit_log, pending)  # a bulk closure's chunk writes thousands
     conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
     return len(pending)
-
-
-def _discard(conn: Connection) -> None:
-    conn.info.pop(_PENDING, None)
-
-
-def _discard_on_checkin(_dbapi_conn: Any, record: Any) -> None:
-    record.info.pop(_PENDING, None)
-
-
-def install(engine: Engine) -> None:
-    """Write pending entries on every commit of ``engine``'s connections, drop them on rollback."""
-    event.listen(engine, "commit", flush)
-    event.listen(engine, "rollback", _discard)
-    event.listen(engine.pool, "checkin", _discard_on_checkin)
 
 
 def head(conn: Connection) -> tuple[int, str] | None:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from simexit.store import applications_repo, audit_repo
+from simexit.store.transaction_info import transaction_scoped
 
 
 def json_text(value: Any) -> str:
@@ -30,8 +31,9 @@ def json_text(value: Any) -> str:
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     engine = _make_engine(url, pool_size=pool_size)
-    audit_repo.install(engine)  # audit entries are chained and written at commit
-    applications_repo.install(engine)
+    # Audit entries are chained and written at commit; both keys are dropped when a transaction ends.
+    transaction_scoped(engine, audit_repo.PENDING, on_commit=audit_repo.flush)
+    transaction_scoped(engine, applications_repo.NUMBERS)
     return engine
 
 
