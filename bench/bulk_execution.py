@@ -86,10 +86,10 @@ def prepare(app, n: int, tmp: Path) -> tuple[str, list[dict], list[dict]]:  # ty
     from sqlalchemy import select, text
 
     from simexit.domain.state_machine import ActorType
-    from simexit.services.applications import Actor
-    from simexit.services.bulk_approval import approve_batch
-    from simexit.services.bulk_closure import run_batch, start_batch
-    from simexit.services.bulk_decision import BulkOptions
+    from simexit.services.bulk.approval import approve_batch
+    from simexit.services.bulk.closure import run_batch, start_batch
+    from simexit.services.bulk.decision import BulkOptions
+    from simexit.services.closure.applications import Actor
     from simexit.store.tables import esim_profiles, lines
 
     load_fleet(app, n, BRANDS)

@@ -43,7 +43,7 @@ def write_file(app, n: int, path: Path) -> None:  # type: ignore[no-untyped-def]
 def child(url: str, path: Path) -> None:
     quiet_calendar_warnings()
     from simexit.config import Settings
-    from simexit.services.bulk_closure import BulkOptions, close_file
+    from simexit.services.bulk.closure import BulkOptions, close_file
     from simexit.services.context import bootstrap
 
     app = bootstrap(Settings(database_url=url))

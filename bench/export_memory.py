@@ -28,8 +28,8 @@ from simexit.clock import FixedClock
 from simexit.config import DEMO_POLICY_DIR
 from simexit.domain.policy import load_policies
 from simexit.services.context import Simexit
-from simexit.services.export import build_export, request_export
-from simexit.services.importer import import_jsonl
+from simexit.services.imports.importer import import_jsonl
+from simexit.services.privacy.export import build_export, request_export
 from simexit.store.database import Database
 from simexit.store.migrate import upgrade
 from simexit.store.tables import lines, usage_records

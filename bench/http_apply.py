@@ -93,7 +93,7 @@ def wait_ready(proc: subprocess.Popen, port: int, timeout: float = 60) -> None:
 
 def clean_bodies(app, n: int, fleet: int) -> list[str]:  # type: ignore[no-untyped-def]
     """Apply bodies of ``n`` lines that a pre-check finds eligible, with the consequences confirmed."""
-    from simexit.services.precheck import precheck
+    from simexit.services.closure.precheck import precheck
 
     out: list[str] = []
     for i in range(1, fleet + 1):
@@ -153,7 +153,7 @@ def main() -> None:
     quiet_calendar_warnings()
     n, seconds = args.params["lines"], args.params["seconds"]
     from simexit.config import Settings
-    from simexit.services import staff_auth
+    from simexit.services.access import staff_auth
     from simexit.services.context import bootstrap
 
     with database_url(args.db) as url, tempfile.TemporaryDirectory(prefix="simexit-http-") as tmp:

@@ -35,8 +35,8 @@ def main() -> None:
     n, samples = args.params["lines"], args.params["samples"]
     quiet_calendar_warnings()
     from simexit.config import Settings
+    from simexit.services.closure.precheck import precheck
     from simexit.services.context import bootstrap
-    from simexit.services.precheck import precheck
 
     with database_url(args.db) as url:
         app = bootstrap(Settings(database_url=url))

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from simexit.services.applications import ApplyRequest, apply
+from simexit.services.closure.applications import ApplyRequest, apply
 from simexit.services.context import Simexit
 from simexit.store.tables import customers, lines, usage_records
 from tests.factories import make_line
@@ -44,7 +44,7 @@ def rich_customer(app: Simexit, brand: str = "huaxin", *, usage: int = 30, name:
 
 def _all_consequences(app: Simexit, msisdn: str) -> list[str]:
     from simexit.domain.consequences import required_consequences
-    from simexit.services.precheck import precheck
+    from simexit.services.closure.precheck import precheck
 
     return list(required_consequences(precheck(app, msisdn).quote))
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from simexit.domain.identifiers import cn_resident_id_check_char, eid_with_check_digits, luhn_check_digit
 from simexit.services.context import Simexit
-from simexit.services.importer import import_jsonl
+from simexit.services.imports.importer import import_jsonl
 
 _seq = itertools.count(1)
 _PREFIX = {"CN": ("+86139", 8), "DE": ("+4915112", 6), "US": ("+1202555", 4), "EU": ("+4915112", 6)}

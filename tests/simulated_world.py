@@ -13,9 +13,9 @@ from sqlalchemy import select
 from simexit.integrations.esim.es2plus import Es2PlusClient
 from simexit.integrations.network.pyhss import PyHssProvisioner
 from simexit.integrations.wiring import Integrations
-from simexit.services.applications import ApplyRequest, apply
+from simexit.services.closure.applications import ApplyRequest, apply
+from simexit.services.closure.precheck import precheck
 from simexit.services.context import Simexit
-from simexit.services.precheck import precheck
 from simexit.simulators.hss import HssSimulator
 from simexit.simulators.http_server import SimulatorServer
 from simexit.simulators.smdp import SmdpSimulator

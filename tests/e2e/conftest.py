@@ -20,9 +20,9 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 
 from simexit.asgi import create_app
-from simexit.services import partner_keys, staff_auth
+from simexit.services.access import partner_keys, staff_auth
+from simexit.services.access.staff_auth import create_staff
 from simexit.services.context import Simexit
-from simexit.services.staff_auth import create_staff
 from simexit.store.tables import outbox
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from simexit.services import applications, export
-from simexit.services.applications import ApplyRequest
-from simexit.services.bulk_closure import BulkOptions, close_file
-from simexit.services.precheck import precheck
+from simexit.services.bulk.closure import BulkOptions, close_file
+from simexit.services.closure import applications
+from simexit.services.closure.applications import ApplyRequest
+from simexit.services.closure.precheck import precheck
+from simexit.services.privacy import export
 from simexit.store.tables import applications as applications_table
 from simexit.store.tables import esim_profiles
 from tests.e2e.conftest import bearer, customer_token, partner_key, staff_token

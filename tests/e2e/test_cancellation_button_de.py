@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from playwright.sync_api import Browser, Page, expect
 
-from simexit.services import line_changes
+from simexit.services.closure import line_changes
 from tests.e2e.conftest import last_code, new_page, shot
 from tests.e2e.console_steps import approve_in_console
 from tests.factories import make_line

@@ -7,7 +7,7 @@ import io
 import zipfile
 from datetime import timedelta
 
-from simexit.services.receipts import receipt_url
+from simexit.services.execution.receipts import receipt_url
 from simexit.worker.runner import Worker
 from tests.e2e.conftest import bearer, customer_token, partner_key, staff_token
 from tests.factories import make_line
@@ -60,7 +60,7 @@ def test_relying_party_subscribes_lists_unsubscribes_and_queries(client, app):
 
 
 def partner_keys_other(app) -> str:
-    from simexit.services import partner_keys
+    from simexit.services.access import partner_keys
 
     return partner_keys.create_key(app, "another bank", ["relying_party"])[1]
 

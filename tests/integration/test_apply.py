@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from simexit.domain.errors import DomainError, InvalidInput, NotFound
 from simexit.domain.state_machine import ActorType
-from simexit.services.applications import Actor, ApplyRequest, apply, approve, auto_approve_clean, show
-from simexit.services.precheck import precheck
+from simexit.services.closure.applications import Actor, ApplyRequest, apply, approve, auto_approve_clean, show
+from simexit.services.closure.precheck import precheck
 from simexit.store.tables import application_events, applications
 from tests.factories import make_line
 

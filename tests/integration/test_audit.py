@@ -6,8 +6,8 @@ from sqlalchemy import delete, func, insert, select, update
 
 from simexit.domain.audit_chain import entry_hash
 from simexit.domain.state_machine import ActorType
-from simexit.services import audit
-from simexit.services.applications import Actor, approve
+from simexit.services.closure.applications import Actor, approve
+from simexit.services.privacy import audit
 from simexit.store.tables_audit import audit_log
 from tests.audit_fixtures import EMAIL, NAME, PHONE, rich_customer
 

@@ -7,9 +7,9 @@ import pytest
 
 from simexit.domain.errors import PrecheckBlocked, TransitionRefused
 from simexit.domain.state_machine import ActorType
-from simexit.services import line_changes
-from simexit.services.applications import Actor, ApplyRequest, apply, approve, reject, show, withdraw
-from simexit.services.precheck import precheck
+from simexit.services.closure import line_changes
+from simexit.services.closure.applications import Actor, ApplyRequest, apply, approve, reject, show, withdraw
+from simexit.services.closure.precheck import precheck
 from tests.factories import make_line
 
 BRANDS = ["roamly", "globetalk", "baohao", "liuliang", "hansanet", "huaxin"]

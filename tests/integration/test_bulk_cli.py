@@ -11,7 +11,7 @@ from simexit.store.migrate import upgrade
 
 
 def _run(env, *args, ok=True):
-    p = subprocess.run([sys.executable, "-m", "simexit.cli", "bulk", *args], env=env, capture_output=True,
+    p = subprocess.run([sys.executable, "-m", "simexit.cli.main", "bulk", *args], env=env, capture_output=True,
                        text=True, timeout=120)
     if ok:
         assert p.returncode == 0, p.stderr
@@ -23,12 +23,12 @@ def env(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('bulkcli') / 'cli.db'}"
     e = {**os.environ, "SIMEXIT_DATABASE_URL": url}
     upgrade(url)
-    subprocess.run([sys.executable, "-m", "simexit.cli", "demo", "load"], env=e, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "simexit.cli.main", "demo", "load"], env=e, check=True, capture_output=True)
     return e
 
 
 def test_close_status_and_approve(env, tmp_path):
-    from simexit.services.demo_data import demo_msisdn
+    from simexit.demo.data import demo_msisdn
 
     f = tmp_path / "huaxin.csv"
     f.write_text("msisdn,reason\n" + "\n".join(demo_msisdn("huaxin", s) for s in ("clean", "arrears", "services"))

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from simexit.domain.application_number import new_application_number
 from simexit.domain.errors import DomainError
 from simexit.domain.state_machine import ActorType
-from simexit.services.applications import Actor, ApplyRequest, apply, show
-from simexit.services.bulk_approval import approve_batch
-from simexit.services.bulk_closure import BulkOptions, batch_progress, batch_results, close_file, run_batch, start_batch
-from simexit.services.precheck import precheck
+from simexit.services.bulk.approval import approve_batch
+from simexit.services.bulk.closure import BulkOptions, batch_progress, batch_results, close_file, run_batch, start_batch
+from simexit.services.closure.applications import Actor, ApplyRequest, apply, show
+from simexit.services.closure.precheck import precheck
 from simexit.store import bulk_repo
 from simexit.store.tables import application_events, applications, lines
 from simexit.store.tables_bulk import bulk_items
@@ -295,7 +295,7 @@ def test_a_batch_limited_to_brands_refuses_other_lines_as_not_found(app, fleet, 
 
 
 def test_bulk_applications_and_approvals_are_audited_like_single_ones(app, fleet, tmp_path):
-    from simexit.services import audit
+    from simexit.services.privacy import audit
 
     f = tmp_path / "fleet.csv"
     f.write_text(f"line\n{fleet['de_clean']}\n{fleet['cn_clean']}\n", encoding="utf-8")

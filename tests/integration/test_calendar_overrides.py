@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 
 from simexit.services import context
-from simexit.services.precheck import precheck
+from simexit.services.closure.precheck import precheck
 from simexit.store.tables import calendar_overrides
 from tests.simulated_world import clean_line
 

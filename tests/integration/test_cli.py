@@ -12,7 +12,7 @@ from simexit.store.migrate import upgrade
 
 
 def _run(env, *args, ok=True):
-    p = subprocess.run([sys.executable, "-m", "simexit.cli", *args], env=env, capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-m", "simexit.cli.main", *args], env=env, capture_output=True, text=True,
                        timeout=120)
     if ok:
         assert p.returncode == 0, p.stderr
@@ -41,7 +41,7 @@ def test_lines_list_json(env):
 
 
 def test_precheck_apply_show_review(env):
-    from simexit.services.demo_data import demo_msisdn
+    from simexit.demo.data import demo_msisdn
     blocked = json.loads(_run(env, "precheck", demo_msisdn("liuliang", "arrears"), "--json").stdout)
     assert blocked["findings"][0] == {**blocked["findings"][0], "code": "ARREARS", "severity": "blocker"}
     assert blocked["quote"]["currency"] == "CNY" and isinstance(blocked["quote"]["outstanding_minor"], int)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from simexit.domain.state_machine import ActorType
-from simexit.services.applications import Actor, approve, show
+from simexit.services.closure.applications import Actor, approve, show
 from simexit.store.closing_repo import ledger_sum
 from simexit.store.tables import accounts, bills, lines, numbers
 from simexit.store.tables_worker import saga_steps, timers

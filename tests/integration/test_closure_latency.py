@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from simexit.services.applications import show
+from simexit.services.closure.applications import show
 from simexit.store.tables import outbox
 from simexit.worker.runner import Worker, WorkerOptions
 from tests.simulated_world import apply_for, clean_line, start_world, stop_world

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from sqlalchemy import String, Text, cast, func, insert, or_, select
 
-from simexit.services.erasure import erase_due, plan
-from simexit.services.export import build_export, request_export
+from simexit.services.privacy.erasure import erase_due, plan
+from simexit.services.privacy.export import build_export, request_export
 from simexit.store.closed_state_stand_in import mark_line_closed_stand_in
 from simexit.store.schema import metadata
 from simexit.store.tables import bills, customers, usage_records
@@ -35,7 +35,7 @@ def find_person(app, needles: list[str]) -> set[tuple[str, str]]:
 
 def _traces_in_later_tables(app, clock, c, customer_id):
     """The person also appears in what the API, the public entry, refunds and bulk runs store."""
-    from simexit.services.public_cancellation import submit
+    from simexit.services.closure.public_cancellation import submit
     from simexit.store.tables import applications, lines
     from simexit.store.tables_api import api_idempotency, esim_notifications, partner_api_keys
     from simexit.store.tables_auth import customer_sessions

@@ -17,15 +17,15 @@ from simexit.integrations.messaging.smtp import SmtpSender
 from simexit.integrations.payments.webhook import WebhookRefundGateway
 from simexit.integrations.relying_parties.webhooks import WebhookDisconnectNotifier
 from simexit.integrations.wiring import integrations_from_settings
-from simexit.services import public_cancellation
-from simexit.services.applications import show
-from simexit.services.customer_auth import start_sign_in
-from simexit.services.esim_notifications import record_download_progress
-from simexit.services.export import build_export, request_export
-from simexit.services.partner_keys import authenticate, create_key
-from simexit.services.receipts import check_receipt_token
-from simexit.services.refunds import payout_rows
-from simexit.services.relying_parties import add_relying_party
+from simexit.services.access.customer_auth import start_sign_in
+from simexit.services.access.partner_keys import authenticate, create_key
+from simexit.services.closure import public_cancellation
+from simexit.services.closure.applications import show
+from simexit.services.execution.esim_notifications import record_download_progress
+from simexit.services.execution.receipts import check_receipt_token
+from simexit.services.execution.refunds import payout_rows
+from simexit.services.numbers.relying_parties import add_relying_party
+from simexit.services.privacy.export import build_export, request_export
 from simexit.store.tables import customers, esim_profiles, lines, outbox
 from simexit.store.tables_audit import erasures
 from simexit.store.tables_messaging import refunds

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from simexit.domain.errors import DomainError
-from simexit.services.export import build_export, expire_exports, request_export, verify_download_token
+from simexit.services.privacy.export import build_export, expire_exports, request_export, verify_download_token
 from simexit.store.tables import outbox
 from tests.audit_fixtures import EMAIL, NAME, rich_customer
 

@@ -1,7 +1,7 @@
 import tracemalloc
 import zipfile
 
-from simexit.services.export import build_export, request_export
+from simexit.services.privacy.export import build_export, request_export
 from tests.audit_fixtures import add_usage, rich_customer
 
 

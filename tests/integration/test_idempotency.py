@@ -8,7 +8,7 @@ import pytest
 
 from simexit.api import idempotency as api_idempotency
 from simexit.domain.errors import Conflict
-from simexit.services import idempotency
+from simexit.services.access import idempotency
 
 BODY = {"msisdn": "+8613900000001"}
 

@@ -3,7 +3,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from simexit.services.importer import ImportFailed, import_jsonl
+from simexit.services.imports.importer import ImportFailed, import_jsonl
 from simexit.store.tables import customers, lines, metadata, usage_records
 from tests.factories import cn_id, iccid
 

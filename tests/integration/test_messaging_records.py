@@ -8,11 +8,11 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from simexit.domain.errors import DomainError
-from simexit.services.applications import ApplyRequest, apply
-from simexit.services.disconnects import permanent_disconnects, was_disconnected, write_rnd_export
-from simexit.services.receipts import check_receipt_token, receipt_url, render_receipt
-from simexit.services.refunds import mark_refund_paid, payout_rows, record_refund, write_payout_file
-from simexit.services.relying_parties import (
+from simexit.services.closure.applications import ApplyRequest, apply
+from simexit.services.execution.receipts import check_receipt_token, receipt_url, render_receipt
+from simexit.services.execution.refunds import mark_refund_paid, payout_rows, record_refund, write_payout_file
+from simexit.services.numbers.disconnects import permanent_disconnects, was_disconnected, write_rnd_export
+from simexit.services.numbers.relying_parties import (
     active_subscriptions,
     add_relying_party,
     list_relying_parties,
@@ -141,7 +141,7 @@ def test_receipt_exists_only_once_completed_and_its_link_is_keyed(app):
 
 
 def test_cli_commands(app, tmp_path, monkeypatch):
-    from simexit.cli import main
+    from simexit.cli.main import main
 
     monkeypatch.setenv("SIMEXIT_DATABASE_URL", app.db.url)
     monkeypatch.setenv("SIMEXIT_SECRET_KEY", app.secret_key)

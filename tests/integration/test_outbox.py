@@ -1,6 +1,6 @@
 from sqlalchemy import select
 
-from simexit.services.outbox import enqueue
+from simexit.services.execution.outbox import enqueue
 from simexit.store.tables import outbox
 
 

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from simexit.domain.errors import DomainError
-from simexit.services import public_cancellation as pcx
-from simexit.services.applications import show
+from simexit.services.closure import public_cancellation as pcx
+from simexit.services.closure.applications import show
 from simexit.store.tables import outbox
 from tests.factories import make_line
 

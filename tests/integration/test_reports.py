@@ -1,8 +1,8 @@
 from datetime import timedelta
 
 from simexit.domain.state_machine import ActorType
-from simexit.services.applications import Actor, approve, reject
-from simexit.services.erasure import erase_due
+from simexit.services.closure.applications import Actor, approve, reject
+from simexit.services.privacy.erasure import erase_due
 from simexit.services.reports import build_report, to_csv
 from simexit.store.closed_state_stand_in import mark_line_closed_stand_in
 from tests.audit_fixtures import rich_customer

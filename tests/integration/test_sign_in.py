@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from simexit.domain.errors import DomainError
 from simexit.domain.roles import Permission
-from simexit.services import customer_auth as ca
-from simexit.services import staff_auth as sa
+from simexit.services.access import customer_auth as ca
+from simexit.services.access import staff_auth as sa
 from simexit.store.tables import outbox
 from simexit.store.tables_auth import otp_challenges
 from tests.factories import make_line

@@ -10,11 +10,11 @@ from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import NotFound
 from simexit.domain.roles import Role
 from simexit.domain.state_machine import ActorType
-from simexit.services.applications import Actor, ApplyRequest, apply, approve
-from simexit.services.precheck import precheck
-from simexit.services.review_queue import application_for_staff, dashboard, review_queue
-from simexit.services.staff_auth import StaffIdentity
-from simexit.services.status_lookup import LOOKUPS_PER_APPLICATION, lookup_status
+from simexit.services.access.staff_auth import StaffIdentity
+from simexit.services.closure.applications import Actor, ApplyRequest, apply, approve
+from simexit.services.closure.precheck import precheck
+from simexit.services.closure.review_queue import application_for_staff, dashboard, review_queue
+from simexit.services.closure.status_lookup import LOOKUPS_PER_APPLICATION, lookup_status
 from tests.factories import make_line
 
 ALL = StaffIdentity(1, "rita", "Rita", Role.REVIEWER, ("*",))

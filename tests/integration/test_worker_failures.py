@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from simexit.domain.errors import TransitionRefused
-from simexit.services import outbox
-from simexit.services.applications import show
-from simexit.services.execution import retry_application
+from simexit.services.closure.applications import show
+from simexit.services.execution import outbox
+from simexit.services.execution.scheduling import retry_application
 from simexit.store.tables import application_events
 from simexit.store.tables import outbox as outbox_table
 from simexit.store.tables_worker import saga_steps

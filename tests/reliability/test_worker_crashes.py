@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from simexit.domain.state_machine import ActorType
-from simexit.services.applications import Actor, approve, show
+from simexit.services.closure.applications import Actor, approve, show
 from simexit.store.closing_repo import ledger_sum
 from simexit.store.tables import accounts, applications, lines
 from tests.conftest import SECRET
@@ -59,7 +59,7 @@ def _completed(app) -> int:
 
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "simexit.cli", "worker"], env=env, cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "simexit.cli.main", "worker"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=log.open("ab"))
 
 

@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from simexit.services.applications import REASON_CODES
-from simexit.services.bulk_input import count_rows, detect_format, read_rows
+from simexit.services.bulk.input import count_rows, detect_format, read_rows
+from simexit.services.closure.applications import REASON_CODES
 from tests.factories import iccid
 
 

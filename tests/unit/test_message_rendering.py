@@ -8,8 +8,8 @@ from simexit.integrations.messaging.smtp import build_email, message_id
 from simexit.integrations.payments.base import RefundOrder
 from simexit.integrations.payments.webhook import order_body
 from simexit.integrations.webhook_signature import signature, signed_headers, verify
-from simexit.services.disconnects import parse_month, rnd_csv
-from simexit.services.refunds import masked_destination, payout_csv
+from simexit.services.execution.refunds import masked_destination, payout_csv
+from simexit.services.numbers.disconnects import parse_month, rnd_csv
 
 SAMPLES = {
     "otp_code": {"brand_name": "畅流量", "code": "482913", "minutes_valid": 5},

@@ -13,11 +13,11 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from simexit.domain.errors import DomainError
-from simexit.services import customer_auth, partner_keys, staff_auth
+from simexit.services.access import customer_auth, partner_keys, staff_auth
+from simexit.services.access.customer_auth import CustomerSession
+from simexit.services.access.partner_keys import Partner
+from simexit.services.access.staff_auth import StaffIdentity
 from simexit.services.context import Simexit
-from simexit.services.customer_auth import CustomerSession
-from simexit.services.partner_keys import Partner
-from simexit.services.staff_auth import StaffIdentity
 
 CUSTOMER_COOKIE = "simexit_session"
 STAFF_COOKIE = "simexit_staff"

@@ -10,7 +10,7 @@ import logging
 import threading
 from pathlib import Path
 
-from simexit.services import bulk_closure
+from simexit.services.bulk import closure as bulk_closure
 from simexit.services.context import Simexit
 
 log = logging.getLogger("simexit.bulk")

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import Header
 from pydantic import BaseModel
 
-from simexit.services import idempotency
+from simexit.services.access import idempotency
 from simexit.services.context import Simexit
 
 IdempotencyKey = Header(default=None, alias="Idempotency-Key", min_length=1, max_length=200,

@@ -82,7 +82,7 @@ def default_refund_gateway(s: Settings) -> RefundGateway:
 
 def default_disconnect_notifier(s: Settings, app: Simexit) -> DisconnectNotifier:
     from simexit.integrations.relying_parties.webhooks import WebhookDisconnectNotifier
-    from simexit.services.relying_parties import active_subscriptions
+    from simexit.services.numbers.relying_parties import active_subscriptions
 
     return WebhookDisconnectNotifier(lambda: active_subscriptions(app), timeout_s=s.relying_party_timeout_s)
 

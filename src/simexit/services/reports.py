@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from simexit.domain.errors import InvalidInput
 from simexit.services.context import Simexit
-from simexit.services.erasure import plan
+from simexit.services.privacy.erasure import plan
 from simexit.store.tables import applications, brands
 from simexit.store.tables_audit import erasures
 

@@ -16,13 +16,21 @@ from simexit.domain.identifiers import mask_msisdn
 from simexit.domain.identity import IdentityMethod
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
 from simexit.domain.state_machine import REJECTION_REASONS, ActorType
-from simexit.services import staff_auth
-from simexit.services.applications import DESTINATION_FIELDS, REASON_CODES, Actor, ApplyRequest, apply, approve, reject
-from simexit.services.audit import application_entries
-from simexit.services.precheck import precheck
+from simexit.services.access import staff_auth
+from simexit.services.access.staff_auth import StaffIdentity
+from simexit.services.closure.applications import (
+    DESTINATION_FIELDS,
+    REASON_CODES,
+    Actor,
+    ApplyRequest,
+    apply,
+    approve,
+    reject,
+)
+from simexit.services.closure.precheck import precheck
+from simexit.services.closure.review_queue import application_for_staff, dashboard, review_queue
+from simexit.services.privacy.audit import application_entries
 from simexit.services.reports import REPORTS, build_report, to_csv
-from simexit.services.review_queue import application_for_staff, dashboard, review_queue
-from simexit.services.staff_auth import StaffIdentity
 from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
 from simexit.web.i18n import _
 from simexit.web.rendering import as_list, finish, form_with_csrf, render, simexit

@@ -14,11 +14,13 @@ from simexit.api.routes.exports import download_url
 from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import DomainError
 from simexit.domain.identifiers import mask_msisdn
-from simexit.services import acting, customer_auth, export
-from simexit.services.applications import DESTINATION_FIELDS, REASON_CODES, ApplyRequest, apply, show
-from simexit.services.customer_auth import CustomerSession
-from simexit.services.precheck import PrecheckResult, precheck
-from simexit.services.receipts import receipt_url
+from simexit.services.access import customer_auth
+from simexit.services.access.customer_auth import CustomerSession
+from simexit.services.closure import acting
+from simexit.services.closure.applications import DESTINATION_FIELDS, REASON_CODES, ApplyRequest, apply, show
+from simexit.services.closure.precheck import PrecheckResult, precheck
+from simexit.services.execution.receipts import receipt_url
+from simexit.services.privacy import export
 from simexit.web.i18n import _
 from simexit.web.rendering import as_list, client_address, finish, form_with_csrf, render, simexit
 

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from simexit.domain.errors import DomainError
-from simexit.services import public_cancellation
-from simexit.services.status_lookup import lookup_status
+from simexit.services.closure import public_cancellation
+from simexit.services.closure.status_lookup import lookup_status
 from simexit.web.i18n import LOCALES, _, current_locale
 from simexit.web.rendering import client_address, finish, form_with_csrf, page_brand, render, simexit
 

@@ -10,7 +10,7 @@ import threading
 from simexit.config import Settings
 from simexit.integrations.wiring import integrations_from_settings
 from simexit.services.context import Simexit
-from simexit.services.erasure import handle_erasure_due
+from simexit.services.privacy.erasure import handle_erasure_due
 from simexit.worker.runner import Worker, WorkerOptions
 from simexit.worker.timers import register_erasure_handler
 

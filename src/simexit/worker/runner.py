@@ -17,8 +17,8 @@ from datetime import timedelta
 from simexit.config import Settings
 from simexit.integrations.wiring import Integrations
 from simexit.services.context import Simexit
-from simexit.services.execution import run_step
-from simexit.services.export import expire_exports
+from simexit.services.execution.scheduling import run_step
+from simexit.services.privacy.export import expire_exports
 from simexit.store.tables import outbox
 from simexit.store.tables_worker import saga_steps, timers
 from simexit.store.work_queue import LeaseLost, claim, finish

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from simexit.services import outbox
-from simexit.services.applications import auto_approve_clean
+from simexit.services.closure.applications import auto_approve_clean
 from simexit.services.context import Simexit
+from simexit.services.execution import outbox
 from simexit.store import applications_repo
 from simexit.store.tables import application_events, applications, brands
 

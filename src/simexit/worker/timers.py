@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, RowMapping, select
 
 from simexit.services.context import Simexit
-from simexit.services.execution import start_saga
-from simexit.services.export import BUILD_TIMER, handle_export_build
+from simexit.services.execution.scheduling import start_saga
+from simexit.services.privacy.export import BUILD_TIMER, handle_export_build
 from simexit.store import closing_repo
 from simexit.store.tables import applications
 from simexit.store.tables_worker import saga_steps

@@ -17,7 +17,7 @@ from simexit.api.middleware import UPLOAD_STATE
 from simexit.api.problems import COMMON, responses
 from simexit.api.routes.common import answer, wiring
 from simexit.domain.errors import DomainError, InvalidInput
-from simexit.services import bulk_staff
+from simexit.services.bulk import staff as bulk_staff
 
 UPLOAD_PATH = "/api/v1/staff/bulk-closures"
 FORMATS = {"text/csv": "csv", "application/x-ndjson": "jsonl"}

@@ -27,8 +27,9 @@ from simexit.api.models import (
 from simexit.api.problems import COMMON
 from simexit.api.routes.common import ApplicationNo, answer, api_settings, wiring
 from simexit.domain.access import Scope
-from simexit.services import acting, application_queries, applications, customer_auth, lines_query, precheck
-from simexit.services.applications import ApplyRequest
+from simexit.services.access import customer_auth
+from simexit.services.closure import acting, application_queries, applications, lines_query, precheck
+from simexit.services.closure.applications import ApplyRequest
 
 router = APIRouter(prefix="/api/v1", tags=["customer"], responses=COMMON)
 

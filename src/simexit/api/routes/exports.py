@@ -19,8 +19,9 @@ from simexit.api.problems import COMMON, PROBLEM, Problem, problem
 from simexit.api.routes.common import answer, wiring
 from simexit.domain.access import Scope
 from simexit.domain.errors import DomainError
-from simexit.services import acting, export
-from simexit.services.export import DOWNLOAD_PATH
+from simexit.services.closure import acting
+from simexit.services.privacy import export
+from simexit.services.privacy.export import DOWNLOAD_PATH
 
 router = APIRouter(prefix="/api/v1", tags=["data export"], responses=COMMON)
 ExportId = Path(ge=1, le=2**53, description="the export's id")

@@ -10,7 +10,7 @@ from simexit.api.models import DownloadProgressInfo
 from simexit.api.problems import COMMON
 from simexit.api.routes.common import wiring
 from simexit.domain.errors import InvalidInput
-from simexit.services import esim_notifications
+from simexit.services.execution import esim_notifications
 
 router = APIRouter(tags=["partners"], responses=COMMON)
 ADMIN_PROTOCOL = "gsma/rsp/v2.5.0"

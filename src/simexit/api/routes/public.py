@@ -20,7 +20,7 @@ from simexit.api.models import (
 )
 from simexit.api.problems import COMMON
 from simexit.api.routes.common import answer, wiring
-from simexit.services import application_queries, public_cancellation
+from simexit.services.closure import application_queries, public_cancellation
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"], responses=COMMON)
 

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from simexit.api.problems import problem, responses
 from simexit.api.routes.common import ApplicationNo, wiring
 from simexit.domain.errors import DomainError
-from simexit.services import receipts
+from simexit.services.execution import receipts
 
 router = APIRouter(tags=["receipts"], responses=responses(404, 422, 429))
 _PRINT = base64.b64encode(hashlib.sha256(b"window.print()").digest()).decode()

@@ -16,7 +16,7 @@ from simexit.api.idempotency import IdempotencyKey
 from simexit.api.models import Body, Msisdn
 from simexit.api.problems import COMMON
 from simexit.api.routes.common import answer, wiring
-from simexit.services import disconnects, relying_parties
+from simexit.services.numbers import disconnects, relying_parties
 
 router = APIRouter(prefix="/api/v1/partner", tags=["relying parties"], responses=COMMON)
 SCOPE = "relying_party"

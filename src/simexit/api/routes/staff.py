@@ -29,8 +29,9 @@ from simexit.api.problems import COMMON
 from simexit.api.routes.common import ApplicationNo, answer, api_settings, wiring
 from simexit.api.routes.customer import apply_request
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
-from simexit.services import acting, application_queries, applications, lines_query, precheck, staff_auth
-from simexit.services.staff_auth import SESSION_TTL, StaffIdentity
+from simexit.services.access import staff_auth
+from simexit.services.access.staff_auth import SESSION_TTL, StaffIdentity
+from simexit.services.closure import acting, application_queries, applications, lines_query, precheck
 
 router = APIRouter(prefix="/api/v1", tags=["staff"], responses=COMMON)
 

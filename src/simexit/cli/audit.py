@@ -1,0 +1,178 @@
+"""``simexit export …``, ``simexit erasure …``, ``simexit audit …`` and ``simexit report …``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+# ``register`` comes before the import of simexit.cli.main: under ``python -m simexit.cli.main`` that import loads
+# simexit.cli.main a second time, which calls ``register`` while this module is still loading; the commands are
+# attached to every registered group once they exist (end of this file).
+_groups: list[click.Group] = []
+_loaded = False
+
+
+def register(main: click.Group) -> None:
+    _groups.append(main)
+    if _loaded:
+        _attach(main)
+
+
+def _attach(main: click.Group) -> None:
+    for cmd in (export, erasure, audit, report):
+        main.add_command(cmd)
+
+
+from simexit.cli.main import _app, _out, _parse_date, refusals  # noqa: E402
+
+
+@click.group()
+def export() -> None:
+    """Data exports (everything held about a customer, as a ZIP of JSON and CSV)."""
+
+
+@export.command("request")
+@click.argument("msisdn")
+@click.option("--staff", help="staff member asking on the customer's behalf")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def export_request(msisdn: str, staff: str | None, as_json: bool) -> None:
+    from simexit.services.privacy.export import request_export
+
+    export_id = request_export(_app(), msisdn, requested_by=staff)
+    _out({"export_id": export_id}, as_json, lambda o: click.echo(f"export {o['export_id']} requested"))
+
+
+def _print_export(v: dict[str, Any]) -> None:
+    click.echo(f"export {v['export_id']} {v['state']}: {v['file_path']} ({v['size_bytes']} bytes), "
+               f"link valid until {v['expires_at']}")
+
+
+@export.command("build")
+@click.argument("export_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def export_build(export_id: int, as_json: bool) -> None:
+    from simexit.services.privacy.export import build_export
+
+    _out(build_export(_app(), export_id).to_dict(), as_json, _print_export)
+
+
+@export.command("run")
+@click.argument("msisdn")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--staff")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def export_run(msisdn: str, out: Path, staff: str | None, as_json: bool) -> None:
+    """Request and build an export at once, and copy the ZIP to OUT."""
+    from simexit.services.privacy.export import build_export, request_export
+
+    app = _app()
+    view = build_export(app, request_export(app, msisdn, requested_by=staff)).to_dict()
+    shutil.copyfile(view["file_path"], out)
+    _out({**view, "out": str(out)}, as_json, lambda v: (_print_export(v), click.echo(f"written to {v['out']}")))
+
+
+@click.group()
+def erasure() -> None:
+    """Erasure of personal data on schedule."""
+
+
+@erasure.command("run")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def erasure_run(as_json: bool) -> None:
+    """Erase everything due today (what the worker's erasure_due timer runs)."""
+    from simexit.services.privacy.erasure import erase_due
+
+    rep = erase_due(_app()).to_dict()
+
+    def human(r: dict[str, Any]) -> None:
+        for d in r["done"]:
+            rows = ", ".join(f"{t} {x['action']} {x['rows']}" for t, x in d["tables"].items())
+            click.echo(f"{d['subject_type']} {d['subject_id']} {d['record_set']} (due {d['due_on']}): {rows}")
+        click.echo(f"{len(r['done'])} erasure(s) done; {r['still_kept']} planned for later")
+
+    _out(rep, as_json, human)
+
+
+@erasure.command("plan")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def erasure_plan(as_json: bool) -> None:
+    """List every erasure still to come, with its date and rule."""
+    from simexit.services.privacy.erasure import plan
+
+    rows = [p.to_dict() for p in plan(_app())]
+    _out(rows, as_json, lambda rs: [click.echo(f"{r['due_on']} {r['brand']} {r['subject_type']} {r['subject_id']} "
+                                               f"{r['record_set']}: {r['rule']}") for r in rs])
+
+
+@click.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def audit_verify(as_json: bool) -> None:
+    """Check the whole chain; exit 2 naming the first entry changed, removed or inserted."""
+    from simexit.services.privacy.audit import verify
+
+    rep = verify(_app())
+    if as_json:
+        click.echo(json.dumps(rep.to_dict(), indent=2))
+    elif rep.intact:
+        click.echo(f"audit log intact: {rep.entries} entries, head at {rep.head_seq}")
+    if not rep.intact:
+        b = rep.broken
+        click.echo(f"simexit: AUDIT_BROKEN: entry {b.entry_id if b.entry_id is not None else '-'} {b.kind} "
+                   f"(sequence {b.seq}): {b.detail}", err=True)
+        sys.exit(2)
+
+
+@audit.command("show")
+@click.argument("application_no")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def audit_show(application_no: str, as_json: bool) -> None:
+    """An application's audit entries."""
+    from simexit.services.privacy.audit import application_entries
+
+    _out(application_entries(_app(), application_no), as_json, lambda es: [
+        click.echo(f"{e['seq']:>6} {e['at']} {e['actor']} ({e['role']}) {e['action']} "
+                   f"{json.dumps(e['data'], ensure_ascii=False)}") for e in es])
+
+
+@click.command()
+@click.argument("name", type=click.Choice(["applications", "sla", "refunds", "erasures"]))
+@click.option("--from", "from_", required=True, help="first day (YYYY-MM-DD, UTC)")
+@click.option("--to", "to", required=True, help="last day, inclusive (YYYY-MM-DD, UTC)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="CSV file (default: standard output)")
+@refusals
+def report(name: str, from_: str, to: str, out: Path | None) -> None:
+    """Reports for operations and compliance, as CSV."""
+    from simexit.services.reports import build_report, to_csv
+
+    start, end = _parse_date(from_), _parse_date(to)
+    assert isinstance(start, date) and isinstance(end, date)
+    data = build_report(_app(), name, start, end)
+    text = to_csv(data)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8-sig", newline="")
+        click.echo(f"{len(data['rows'])} row(s) written to {out}")
+
+
+_loaded = True
+for _g in _groups:
+    _attach(_g)

@@ -1,0 +1,144 @@
+"""``simexit bulk …`` — close many lines from one file, follow the batch, approve it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from simexit.domain.policy import CHANNELS
+
+
+def register(main: click.Group) -> None:
+    """Add ``simexit bulk`` to ``main``, its commands wrapped in the CLI's ``refusals`` (exit code 2).
+
+    ``simexit.cli.main`` is imported here, not at the top, because it imports this module at its end.
+    """
+    from simexit.cli.main import refusals
+
+    if not getattr(bulk, "_simexit_wrapped", False):
+        for cmd in bulk.commands.values():
+            cmd.callback = refusals(cmd.callback)
+        bulk._simexit_wrapped = True  # type: ignore[attr-defined]
+    main.add_command(bulk)
+
+
+def _app():  # type: ignore[no-untyped-def]
+    from simexit.cli.main import _app as app
+
+    return app()
+
+
+def _out(obj: Any, as_json: bool, human: Any) -> None:
+    from simexit.cli.main import _out as out
+
+    out(obj, as_json, human)
+
+
+@click.group()
+def bulk() -> None:
+    """Bulk closure (enterprise and IoT fleets)."""
+
+
+@bulk.command("close")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--channel", required=True, type=click.Choice(list(CHANNELS)))
+@click.option("--staff", "staff_ref", help="staff member taking the applications (needed on staff channels)")
+@click.option("--identity", "identity_method", help="how the customer's identity was checked (default: by channel)")
+@click.option("--confirm", default="all", show_default=True,
+              help="consequence codes the customer confirmed for every line, comma-separated, or 'all'")
+@click.option("--refund-method", help="refund method for every line (default: the brand's first that needs no "
+                                      "destination)")
+@click.option("--refund-to", multiple=True, help="refund destination field, KEY=VALUE (repeatable)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="result file (default: FILE.result.csv; .jsonl writes JSON Lines)")
+@click.option("--chunk", "chunk_size", default=2000, show_default=True, type=click.IntRange(1, 20000))
+@click.option("--json", "as_json", is_flag=True)
+def bulk_close(file: Path, channel: str, staff_ref: str | None, identity_method: str | None, confirm: str,
+               refund_method: str | None, refund_to: tuple[str, ...], out: Path | None, chunk_size: int,
+               as_json: bool) -> None:
+    """Pre-check every line of FILE (CSV or JSON Lines) and apply for the eligible ones under one batch.
+
+    Running the same file again resumes it: rows already done are not done twice.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from simexit.cli.main import DEFAULT_IDENTITY
+    from simexit.services.bulk.closure import BulkOptions, run_batch, start_batch, write_results
+
+    dest: dict[str, str] = {}
+    for item in refund_to:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--refund-to")
+        dest[key] = value
+    opts = BulkOptions(
+        channel=channel, identity_method=identity_method or DEFAULT_IDENTITY[channel], staff_ref=staff_ref,
+        staff_role="agent" if staff_ref else None,
+        confirm=None if confirm == "all" else [c.strip() for c in confirm.split(",") if c.strip()],
+        refund_method=refund_method, refund_destination=dest or None,
+    )
+    app = _app()
+    batch = start_batch(app, file, opts)
+    out = out or file.with_name(file.name + ".result.csv")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  transient=True, disable=as_json) as bar:
+        task = bar.add_task(batch["batch_id"], total=batch["total"], completed=batch["done"])
+        result = run_batch(app, batch["batch_id"], file, chunk_size=chunk_size,
+                           progress=lambda done, total: bar.update(task, completed=done, total=total))
+    write_results(app, batch["batch_id"], out)
+    result["result_file"] = str(out)
+    _out(result, as_json, _print_batch)
+
+
+def _print_batch(b: dict[str, Any]) -> None:
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(b["counts"].items())) or "nothing"
+    click.echo(f"{b['batch_id']} {b['state']}: {b['done']}/{b['total']} rows ({counts})")
+    if b.get("result_file"):
+        click.echo(f"results: {b['result_file']}")
+
+
+@bulk.command("status")
+@click.argument("batch_id")
+@click.option("--json", "as_json", is_flag=True)
+def bulk_status(batch_id: str, as_json: bool) -> None:
+    """Progress of a batch."""
+    from simexit.services.bulk.closure import batch_progress
+
+    _out(batch_progress(_app(), batch_id), as_json, _print_batch)
+
+
+@bulk.command("results")
+@click.argument("batch_id")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="result file (.csv, or .jsonl for JSON Lines)")
+def bulk_results(batch_id: str, out: Path) -> None:
+    """Write a batch's result file again (one row per input row)."""
+    from simexit.services.bulk.closure import write_results
+
+    n = write_results(_app(), batch_id, out)
+    click.echo(f"{n} row(s) written to {out}")
+
+
+@bulk.command("approve")
+@click.argument("batch_id")
+@click.option("--staff", required=True, help="reviewer's user name")
+@click.option("--only", multiple=True, help="approve only this application (repeatable)")
+@click.option("--note")
+@click.option("--json", "as_json", is_flag=True)
+def bulk_approve(batch_id: str, staff: str, only: tuple[str, ...], note: str | None, as_json: bool) -> None:
+    """Approve the batch's applications waiting for review, all of them or --only some."""
+    from simexit.domain.state_machine import ActorType
+    from simexit.services.bulk.approval import approve_batch
+    from simexit.services.closure.applications import Actor
+
+    result = approve_batch(_app(), batch_id, Actor(ActorType.STAFF, staff, "reviewer", None),
+                           only=list(only) or None, note=note)
+
+    def human(r: dict[str, Any]) -> None:
+        click.echo(f"{r['batch_id']}: approved {r['approved']} application(s)")
+        for x in r["refused"]:
+            click.echo(f"  not approved: {x['application_no']}: {x['code']}: {x['message']}")
+
+    _out(result, as_json, human)

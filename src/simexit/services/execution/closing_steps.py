@@ -1,0 +1,258 @@
+"""What each closing step does. A step has an optional external part (a call to an outside system, made
+outside any transaction, with the step's idempotency key) and a record part that runs in the transaction
+that marks the step done — so a database effect happens exactly once and an external one is only repeated
+with the same key, which the outside system recognises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from simexit.domain.erasure_schedule import line_stage
+from simexit.domain.policy import brand_display_name
+from simexit.domain.saga import DELETE_PENDING, ON_DEVICE_STATES, idempotency_key, local_midnight
+from simexit.domain.state_machine import Action, ActorType, Status, transition
+from simexit.integrations.network.base import Subscriber
+from simexit.integrations.payments.base import RefundOrder
+from simexit.integrations.wiring import Integrations
+from simexit.services.context import Simexit
+from simexit.services.execution import outbox
+from simexit.services.execution.receipts import receipt_url
+from simexit.services.execution.refunds import mark_refund_paid, record_refund
+from simexit.store import applications_repo
+from simexit.store import closing_repo as repo
+from simexit.store.closing_repo import ClosingCase
+from simexit.store.work_queue import add_timer
+
+CONFIRMATION_TEMPLATE = "closure_confirmation"
+
+
+@dataclass
+class StepRun:
+    app: Simexit
+    integrations: Integrations
+    case: ClosingCase
+    step: str
+    now: datetime
+
+    @property
+    def key(self) -> str:
+        return idempotency_key(self.case.application_no, self.step)
+
+    @property
+    def subscriber(self) -> Subscriber:
+        return Subscriber(self.case.msisdn, self.case.imsi, self.case.iccid)
+
+
+External = Callable[[StepRun], dict[str, Any]]
+Record = Callable[[Connection, StepRun, dict[str, Any]], dict[str, Any]]
+
+
+def _nothing(run: StepRun) -> dict[str, Any]:
+    return {}
+
+
+def _noted(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    return data
+
+
+# -- start ---------------------------------------------------------------------------------------------------
+def _start(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    if run.case.status == Status.APPROVED:
+        t = transition(Status.APPROVED, Action.START_EXECUTION, actor_type=ActorType.SYSTEM, at=run.now,
+                       actor_id="simexit-worker", actor_role="system")
+        applications_repo.apply_transition(conn, run.case.application_id, t, event="execution_started")
+    repo.set_line_status(conn, run.case.line_id, "closing")
+    return {}
+
+
+# -- network -------------------------------------------------------------------------------------------------
+def _bar(run: StepRun) -> dict[str, Any]:
+    run.integrations.network.bar(run.subscriber, run.key)
+    return {"network": run.integrations.network.name}
+
+
+def _deregister(run: StepRun) -> dict[str, Any]:
+    run.integrations.network.deregister(run.subscriber, run.key)
+    return {"network": run.integrations.network.name}
+
+
+def _delete(run: StepRun) -> dict[str, Any]:
+    run.integrations.network.delete(run.subscriber, run.key)
+    return {"network": run.integrations.network.name}
+
+
+# -- eSIM ----------------------------------------------------------------------------------------------------
+def _profiles(case: ClosingCase) -> list[tuple[str, str | None, str | None]]:
+    if case.profiles:
+        return list(case.profiles)
+    return [(case.iccid, None, None)] if case.kind == "esim" else []
+
+
+def _esim(run: StepRun) -> dict[str, Any]:
+    done: dict[str, str] = {}
+    for iccid, eid, state in _profiles(run.case):
+        if state in ON_DEVICE_STATES or state == DELETE_PENDING:
+            # ES2+ cannot take a profile back from a device: the ICCID stays out of reuse until the device's
+            # delete notification arrives (services.execution.record_profile_deleted).
+            done[iccid] = DELETE_PENDING
+        elif state == "Unavailable":
+            done[iccid] = "Unavailable"
+        else:
+            run.integrations.smdp.cancel_order(iccid, "Unavailable", idempotency_key(run.case.application_no,
+                                                                                      "esim", iccid), eid=eid)
+            done[iccid] = "Unavailable"
+    return {"profiles": done}
+
+
+def _esim_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    for iccid, state in data.get("profiles", {}).items():
+        repo.set_profile_state(conn, iccid, state, run.now)
+    return data
+
+
+# -- money ---------------------------------------------------------------------------------------------------
+def _final_bill(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    q, case = run.case.quote, run.case
+    amount = int(q.get("early_termination_fee_minor", 0)) + int(q.get("cancellation_fee_minor", 0))
+    bill_id = repo.add_final_bill(conn, case, amount, run.now)
+    balance = repo.ledger_sum(conn, case.account_id)
+    paid = []
+    for b in repo.unpaid_bills(conn, case.account_id):
+        if b.amount_minor <= balance:
+            repo.add_ledger_entry(conn, case.account_id, -b.amount_minor, case.currency, "bill_payment",
+                                  f"bill:{b.id}", run.now)
+            repo.mark_bill_paid(conn, b.id, run.now)
+            balance -= b.amount_minor
+            paid.append(b.id)
+    return {"bill_id": bill_id, "amount_minor": amount, "bills_paid": paid}
+
+
+def _refund_plan(run: StepRun) -> dict[str, Any]:
+    case, policy = run.case, run.app.policy(run.case.brand)
+    if case.other_open_lines:
+        return {"skipped": "other lines stay open on the account"}
+    remaining = case.balance_minor
+    if remaining <= 0:
+        return {"remaining_minor": remaining}
+    fee = min(policy.refund.fee_minor, remaining)
+    payable = remaining - fee
+    return {"remaining_minor": remaining, "fee_minor": fee, "payable_minor": payable,
+            "pay": payable > 0 and payable >= policy.refund.minimum_minor}
+
+
+def _refund(run: StepRun) -> dict[str, Any]:
+    plan = _refund_plan(run)
+    if plan.get("pay"):
+        order = RefundOrder(run.case.application_no, plan["payable_minor"], run.case.currency,
+                            run.case.refund_method or "original_payment", run.case.refund_destination, run.key)
+        plan["reference"] = run.integrations.refund_gateway().pay(order)
+    return plan
+
+
+def _refund_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    case = run.case
+    if "skipped" in data:
+        return data
+    remaining = data["remaining_minor"]
+    if remaining < 0:
+        # What is still owed leaves the balance ledger for collections (reported, never silently dropped).
+        repo.add_ledger_entry(conn, case.account_id, -remaining, case.currency, "arrears_transfer",
+                              f"{case.application_no}:arrears", run.now)
+        return {**data, "arrears_minor": -remaining}
+    if remaining == 0:
+        return data
+    if data["fee_minor"]:
+        repo.add_ledger_entry(conn, case.account_id, -data["fee_minor"], case.currency, "fee",
+                              f"{case.application_no}:refund_fee", run.now)
+    if data["payable_minor"]:
+        kind, ref = ("refund", str(data["reference"])) if data["pay"] else \
+            ("adjustment", f"{case.application_no}:below_payout_minimum")
+        repo.add_ledger_entry(conn, case.account_id, -data["payable_minor"], case.currency, kind, ref, run.now)
+        if data["pay"]:
+            # The payout file for finance reads this record (one per application), written with the ledger.
+            record_refund(conn, application_id=case.application_id, application_no=case.application_no,
+                          amount_minor=data["payable_minor"], currency=case.currency,
+                          method=case.refund_method or "original_payment", destination=case.refund_destination,
+                          reference=run.key, now=run.now)
+            mark_refund_paid(conn, case.application_no, str(data["reference"]), run.now)
+    return data
+
+
+# -- closing the line and the account ------------------------------------------------------------------------
+def _account_close(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    repo.set_line_status(conn, run.case.line_id, "closed", run.now)
+    if run.case.other_open_lines == 0:
+        repo.close_account(conn, run.case.account_id, run.now)
+        return {"account_closed": True}
+    return {"account_closed": False}
+
+
+def _confirmation(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    case, q = run.case, run.case.quote
+    policy = run.app.policy(case.brand)
+    fees = sum(int(q.get(k) or 0) for k in ("cancellation_fee_minor", "early_termination_fee_minor",
+                                             "refund_fee_minor"))
+    brand_name = brand_display_name(policy, case.locale)
+    payload = {"application_no": case.application_no, "msisdn": case.msisdn, "brand": case.brand,
+               "brand_name": brand_name, "closed_at": run.now.isoformat(), "time_zone": policy.brand.time_zone,
+               "balance_minor": int(q.get("balance_minor") or 0), "fees_minor": fees,
+               "receipt_url": receipt_url(run.app, run.app.public_base_url, case.application_no),
+               "effective_date": case.effective_date.isoformat(), "currency": q.get("currency"),
+               "refund_minor": q.get("refund_minor"), "refund_by": q.get("refund_by"),
+               "cancellation_fee_minor": q.get("cancellation_fee_minor"),
+               "early_termination_fee_minor": q.get("early_termination_fee_minor"),
+               "amount_due_minor": q.get("amount_due_minor"), "erasure_date": q.get("erasure_date"),
+               "number_release_date": q.get("number_release_date")}
+    sent = {}
+    targets = {"sms": case.contact_phone or case.msisdn, "email": case.email}
+    for kind, recipient in targets.items():
+        if recipient:
+            sent[kind] = outbox.enqueue(conn, kind=kind, recipient=recipient, template=CONFIRMATION_TEMPLATE,
+                                        payload=payload, locale=case.locale, application_id=case.application_id,
+                                        idempotency_key=idempotency_key(case.application_no, "confirmation", kind),
+                                        now=run.now)
+    return {"outbox_ids": sent}
+
+
+def _relying_parties(run: StepRun) -> dict[str, Any]:
+    run.integrations.disconnect_notifier().notify(run.case.msisdn, run.case.effective_date, run.key)
+    return {"notified": True}
+
+
+def _finish(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    case, policy = run.case, run.app.policy(run.case.brand)
+    tz = policy.brand.time_zone
+    release = repo.applications_date(case.quote["number_release_date"])
+    # The same rule the erasure service applies (services/erasure.py): the line's closing day in the brand's
+    # time zone + retention.erase_after_days. The timer re-arms itself for record sets a law keeps longer.
+    erasure = line_stage(policy, repo.line_closed_at(conn, case.line_id) or run.now).due_on
+    repo.quarantine_number(conn, case.msisdn, release, run.now)
+    subject = str(case.application_id)
+    add_timer(conn, kind="quarantine_end", subject=subject, due_at=local_midnight(release, tz), now=run.now,
+              data={"msisdn": case.msisdn})
+    add_timer(conn, kind="erasure_due", subject=subject, due_at=local_midnight(erasure, tz), now=run.now,
+              data={"application_no": case.application_no})
+    t = transition(Status.EXECUTING, Action.COMPLETE, actor_type=ActorType.SYSTEM, at=run.now,
+                   actor_id="simexit-worker", actor_role="system")
+    applications_repo.apply_transition(conn, case.application_id, t, event="completed")
+    return {"quarantined_until": release.isoformat(), "erasure_date": erasure.isoformat()}
+
+
+STEP_ACTIONS: dict[str, tuple[External, Record]] = {
+    "start": (_nothing, _start),
+    "network_bar": (_bar, _noted),
+    "network_deregister": (_deregister, _noted),
+    "esim_release": (_esim, _esim_record),
+    "network_delete": (_delete, _noted),
+    "final_bill": (_nothing, _final_bill),
+    "refund": (_refund, _refund_record),
+    "account_close": (_nothing, _account_close),
+    "confirmation": (_nothing, _confirmation),
+    "relying_parties": (_relying_parties, _noted),
+    "finish": (_nothing, _finish),
+}
