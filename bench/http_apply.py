@@ -152,9 +152,9 @@ def main() -> None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     quiet_calendar_warnings()
     n, seconds = args.params["lines"], args.params["seconds"]
+    from simexit.bootstrap import bootstrap
     from simexit.config import Settings
     from simexit.services.access import staff_auth
-    from simexit.services.context import bootstrap
 
     with database_url(args.db) as url, tempfile.TemporaryDirectory(prefix="simexit-http-") as tmp:
         app = bootstrap(Settings(database_url=url))

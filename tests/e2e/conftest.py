@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 
-from simexit.asgi import create_app
+from simexit.bootstrap import bootstrap, web_app
+from simexit.config import Settings
 from simexit.services.access import partner_keys, staff_auth
 from simexit.services.access.staff_auth import create_staff
 from simexit.services.context import Simexit
@@ -50,9 +51,9 @@ class _Holder:
 def live_server(database, policies) -> Iterator[str]:  # type: ignore[no-untyped-def]
     from simexit.clock import SystemClock
 
-    boot = Simexit(db=database, policies=dict(policies), clock=SystemClock(), secret_key="boot")
-    boot.sync_brands()
-    web = create_app(boot)
+    boot = bootstrap(Settings(database_url=database.url, secret_key="boot-secret-0123456789"), db=database,
+                     clock=SystemClock(), policies=policies)
+    web = web_app(boot)
     _Holder.web = web
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -131,7 +132,7 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 def api(app):
-    return create_app(app)
+    return web_app(app)
 
 
 @pytest.fixture

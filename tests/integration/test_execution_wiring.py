@@ -10,13 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from simexit.bootstrap import embedded_worker, integrations_from_settings, worker_from_settings
 from simexit.config import Settings
 from simexit.integrations.messaging.rendering import TEMPLATES, render
 from simexit.integrations.messaging.sms_http import HttpSmsSender
 from simexit.integrations.messaging.smtp import SmtpSender
 from simexit.integrations.payments.webhook import WebhookRefundGateway
 from simexit.integrations.relying_parties.webhooks import WebhookDisconnectNotifier
-from simexit.integrations.wiring import integrations_from_settings
 from simexit.services.access.customer_auth import start_sign_in
 from simexit.services.access.partner_keys import authenticate, create_key
 from simexit.services.closure import public_cancellation
@@ -30,7 +30,6 @@ from simexit.store.tables import customers, esim_profiles, lines, outbox
 from simexit.store.tables_audit import erasures
 from simexit.store.tables_messaging import refunds
 from simexit.store.tables_worker import timers
-from simexit.worker.assembly import EmbeddedWorker, worker_from_settings
 from simexit.worker.runner import Worker, WorkerOptions
 from simexit.worker.sweeps import escalate_overdue
 from tests.factories import make_line
@@ -177,7 +176,7 @@ def test_erasure_timer_of_the_saga_erases_on_the_date_the_erasure_service_comput
 def test_embedded_worker_runs_in_a_thread_and_stops_cleanly(app, sims):
     line = clean_line(app, "globetalk")
     sims.seed_line(app, line["msisdn"])
-    embedded = EmbeddedWorker(app, Settings(worker_poll_seconds=0.05))
+    embedded = embedded_worker(app, Settings(worker_poll_seconds=0.05))
     embedded.worker.integrations = sims.integrations()
     embedded.start()
     try:

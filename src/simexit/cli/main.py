@@ -43,7 +43,7 @@ def refusals(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _app(migrate: bool = False):  # type: ignore[no-untyped-def]
-    from simexit.services.context import bootstrap
+    from simexit.bootstrap import bootstrap
 
     return bootstrap(migrate=migrate)
 
@@ -340,15 +340,20 @@ def serve(host: str, port: int, workers: int, embedded: bool | None) -> None:
     """Serve the REST API, the portal and the console (and, by default, the worker in a background thread)."""
     import uvicorn
 
+    from simexit.bootstrap import InsecureSettings, refuse_insecure_settings
     from simexit.store.migrate import upgrade
 
     settings = get_settings()
+    try:
+        refuse_insecure_settings(settings)
+    except InsecureSettings as e:
+        _fail(str(e))
     upgrade(settings.database_url)
     background = None
     if settings.embedded_worker if embedded is None else embedded:
-        from simexit.worker.assembly import EmbeddedWorker
+        from simexit.bootstrap import embedded_worker
 
-        background = EmbeddedWorker(_app(), settings).start()
+        background = embedded_worker(_app(), settings).start()
         click.echo("simexit: embedded worker started (switch off with --no-worker)", err=True)
     try:
         uvicorn.run("simexit.asgi:create_app", factory=True, host=host, port=port, workers=workers,

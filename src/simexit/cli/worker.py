@@ -23,11 +23,16 @@ def register(main: click.Group) -> None:
     @refusals
     def worker(once: bool, verbose: bool) -> None:
         """Run due saga steps, outbox messages and timers (several workers may run at once)."""
-        from simexit.worker.assembly import worker_from_settings
+        from simexit.bootstrap import InsecureSettings, refuse_insecure_settings, worker_from_settings
 
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
         s = get_settings()
+        try:
+            refuse_insecure_settings(s)
+        except InsecureSettings as e:
+            click.echo(f"simexit: {e}", err=True)
+            sys.exit(2)
         w = worker_from_settings(_app(), s)
         if once:
             click.echo(f"did {w.run_until_idle()} item(s)")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from simexit.api.models import Health
 from simexit.api.problems import problem, responses
@@ -21,13 +20,8 @@ async def healthz():
 @router.get("/readyz", response_model=Health, responses=responses(503), summary="The database answers")
 async def readyz(request: Request):
     app, run = wiring(request)
-
-    def ping() -> None:
-        with app.db.read() as conn:
-            conn.execute(text("SELECT 1"))
-
     try:
-        await run(ping)
+        await run(app.db.ping)
     except Exception:
         return problem(503, "NOT_READY", "the database does not answer")
     return answer({"status": "ok"})
