@@ -15,7 +15,7 @@ def register(main: click.Group) -> None:
 
     ``simexit.cli.main`` is imported here, not at the top, because it imports this module at its end.
     """
-    from simexit.cli.main import refusals
+    from simexit.cli.common import refusals
 
     if not getattr(bulk, "_simexit_wrapped", False):
         for cmd in bulk.commands.values():
@@ -25,13 +25,13 @@ def register(main: click.Group) -> None:
 
 
 def _app():  # type: ignore[no-untyped-def]
-    from simexit.cli.main import _app as app
+    from simexit.cli.common import _app as app
 
     return app()
 
 
 def _out(obj: Any, as_json: bool, human: Any) -> None:
-    from simexit.cli.main import _out as out
+    from simexit.cli.common import _out as out
 
     out(obj, as_json, human)
 
@@ -64,7 +64,7 @@ def bulk_close(file: Path, channel: str, staff_ref: str | None, identity_method:
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from simexit.cli.main import DEFAULT_IDENTITY
+    from simexit.cli.common import DEFAULT_IDENTITY
     from simexit.services.bulk.closure import BulkOptions, run_batch, start_batch, write_results
 
     dest: dict[str, str] = {}
