@@ -7,21 +7,8 @@ from typing import Any
 
 import click
 
+from simexit.cli.common import refusals
 from simexit.domain.policy import CHANNELS
-
-
-def register(main: click.Group) -> None:
-    """Add ``simexit bulk`` to ``main``, its commands wrapped in the CLI's ``refusals`` (exit code 2).
-
-    ``simexit.cli.main`` is imported here, not at the top, because it imports this module at its end.
-    """
-    from simexit.cli.common import refusals
-
-    if not getattr(bulk, "_simexit_wrapped", False):
-        for cmd in bulk.commands.values():
-            cmd.callback = refusals(cmd.callback)
-        bulk._simexit_wrapped = True  # type: ignore[attr-defined]
-    main.add_command(bulk)
 
 
 def _app():  # type: ignore[no-untyped-def]
@@ -142,3 +129,8 @@ def bulk_approve(batch_id: str, staff: str, only: tuple[str, ...], note: str | N
             click.echo(f"  not approved: {x['application_no']}: {x['code']}: {x['message']}")
 
     _out(result, as_json, human)
+
+
+# Every bulk command maps refusals to exit code 2 with a message, like the CLI's other commands.
+for _cmd in bulk.commands.values():
+    _cmd.callback = refusals(_cmd.callback)
