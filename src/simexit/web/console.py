@@ -33,7 +33,7 @@ from simexit.services.privacy.audit import application_entries
 from simexit.services.reports import REPORTS, build_report, to_csv
 from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
 from simexit.web.i18n import _
-from simexit.web.rendering import as_list, finish, form_with_csrf, render, simexit
+from simexit.web.rendering import as_list, finish, pooled, posted_form, render, simexit
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 STAFF_COOKIE = "sx_staff"
@@ -65,8 +65,9 @@ def sign_in_form(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request) -> Response:
-    form = await form_with_csrf(request)
+@pooled(form=True)
+def sign_in(request: Request) -> Response:
+    form = posted_form(request)
     try:
         token, _identity = staff_auth.sign_in(simexit(request), str(form.get("username") or ""),
                                           str(form.get("password") or ""), str(form.get("totp") or "") or None)
@@ -81,8 +82,8 @@ async def sign_in(request: Request) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
-    await form_with_csrf(request)
+@pooled(form=True)
+def sign_out(request: Request) -> Response:
     token = request.cookies.get(STAFF_COOKIE)
     if token:
         staff_auth.sign_out(simexit(request), token)
@@ -92,6 +93,7 @@ async def sign_out(request: Request) -> Response:
 
 
 @router.get("")
+@pooled
 def queue(request: Request, brand: str = "", channel: str = "", state: str = "", reason: str = "") -> Response:
     who = _who(request)
     states = (state,) if state in STATES else ("submitted", "pending_review")
@@ -112,6 +114,7 @@ def _application(request: Request, who: StaffIdentity, application_no: str) -> d
 
 
 @router.get("/applications/{application_no}")
+@pooled
 def application_page(request: Request, application_no: str) -> Response:
     who = _who(request)
     view = _application(request, who, application_no)
@@ -125,9 +128,10 @@ def _actor(who: StaffIdentity) -> Actor:
 
 
 @router.post("/applications/{application_no}/decide")
-async def decide(request: Request, application_no: str) -> Response:
+@pooled(form=True)
+def decide(request: Request, application_no: str) -> Response:
     who = _who(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     view = _application(request, who, application_no)
     if not who.can(Permission.REVIEW):
         raise HTTPException(status_code=403, detail=_("Your role may not review applications."))
@@ -144,15 +148,17 @@ async def decide(request: Request, application_no: str) -> Response:
 
 
 @router.get("/intake")
+@pooled
 def intake_form(request: Request) -> Response:
     who = _who(request)
     return _page(request, "console/intake.html", who, channels=sorted(INTAKE_CHANNELS[who.role]), step="number")
 
 
 @router.post("/intake")
-async def intake(request: Request) -> Response:
+@pooled(form=True)
+def intake(request: Request) -> Response:
     who = _who(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     app = simexit(request)
     channels = sorted(INTAKE_CHANNELS[who.role])
     channel = str(form.get("channel") or "")
@@ -209,6 +215,7 @@ def _report(request: Request, who: StaffIdentity, name: str, start: str, end: st
 
 
 @router.get("/reports")
+@pooled
 def reports_page(request: Request, name: str = "applications", start: str = "", end: str = "") -> Response:
     who = _who(request)
     report = _report(request, who, name, start, end)
@@ -217,6 +224,7 @@ def reports_page(request: Request, name: str = "applications", start: str = "", 
 
 
 @router.get("/reports.csv")
+@pooled
 def reports_csv(request: Request, name: str = "applications", start: str = "", end: str = "") -> Response:
     report = _report(request, _who(request), name, start, end)
     return Response(to_csv(report), media_type="text/csv; charset=utf-8", headers={
@@ -224,6 +232,7 @@ def reports_csv(request: Request, name: str = "applications", start: str = "", e
 
 
 @router.get("/dashboard")
+@pooled
 def dashboard_page(request: Request) -> Response:
     who = _who(request)
     if not who.can(Permission.VIEW_REPORTS):

@@ -22,7 +22,7 @@ from simexit.services.closure.precheck import PrecheckResult, precheck
 from simexit.services.execution.receipts import receipt_url
 from simexit.services.privacy import export
 from simexit.web.i18n import _
-from simexit.web.rendering import as_list, client_address, finish, form_with_csrf, render, simexit
+from simexit.web.rendering import as_list, client_address, finish, pooled, posted_form, render, simexit
 
 router = APIRouter(include_in_schema=False)
 SESSION_COOKIE = "sx_session"
@@ -53,6 +53,7 @@ def _redirect(request: Request, url: str) -> Response:
 
 
 @router.get("/")
+@pooled
 def home(request: Request) -> Response:
     if _session(request) is not None:
         return _redirect(request, "/lines")
@@ -60,8 +61,9 @@ def home(request: Request) -> Response:
 
 
 @router.post("/sign-in/code")
-async def send_code(request: Request) -> Response:
-    form = await form_with_csrf(request)
+@pooled(form=True)
+def send_code(request: Request) -> Response:
+    form = posted_form(request)
     phone = str(form.get("phone") or "").strip()
     partial = request.headers.get("hx-request") == "true"
     error = None
@@ -75,8 +77,9 @@ async def send_code(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request) -> Response:
-    form = await form_with_csrf(request)
+@pooled(form=True)
+def sign_in(request: Request) -> Response:
+    form = posted_form(request)
     phone = str(form.get("phone") or "")
     try:
         token, _session = customer_auth.verify_sign_in(simexit(request), phone, str(form.get("code") or ""))
@@ -90,8 +93,8 @@ async def sign_in(request: Request) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
-    await form_with_csrf(request)
+@pooled(form=True)
+def sign_out(request: Request) -> Response:
     s = _session(request)
     if s is not None:
         customer_auth.sign_out(simexit(request), s)
@@ -101,6 +104,7 @@ async def sign_out(request: Request) -> Response:
 
 
 @router.get("/lines")
+@pooled
 def my_lines(request: Request) -> Response:
     s = _require(request)
     app = simexit(request)
@@ -124,6 +128,7 @@ def _options(pc: PrecheckResult, form: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/lines/{index}/close")
+@pooled
 def close_line(request: Request, index: int) -> Response:
     s = _require(request)
     number = _line(request, s, index)
@@ -143,9 +148,10 @@ def _quote_page(request: Request, index: int, number: str, opts: dict[str, Any],
 
 
 @router.post("/lines/{index}/quote")
-async def quote(request: Request, index: int) -> Response:
+@pooled(form=True)
+def quote(request: Request, index: int) -> Response:
     s = _require(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     number = _line(request, s, index)
     try:
         opts = _options(precheck(simexit(request), number), form)
@@ -166,10 +172,11 @@ def close_line_with_error(request: Request, index: int, number: str, error: str)
 
 
 @router.post("/lines/{index}/confirm")
-async def confirm(request: Request, index: int) -> Response:
+@pooled(form=True)
+def confirm(request: Request, index: int) -> Response:
     """Step 1 of 2: every consequence ticked; step 2 asks for the last 6 characters of the ID number."""
     s = _require(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     number = _line(request, s, index)
     opts = _options(precheck(simexit(request), number), form)
     ticked = as_list(form.get("consequence"))
@@ -182,10 +189,11 @@ async def confirm(request: Request, index: int) -> Response:
 
 
 @router.post("/lines/{index}/submit")
-async def submit(request: Request, index: int) -> Response:
+@pooled(form=True)
+def submit(request: Request, index: int) -> Response:
     """Step 2 of 2: the second factor, then the application."""
     s = _require(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     app = simexit(request)
     number = _line(request, s, index)
     opts = _options(precheck(app, number), form)
@@ -221,6 +229,7 @@ def _own_application(request: Request, application_no: str) -> dict[str, Any]:
 
 
 @router.get("/applications/{application_no}/receipt")
+@pooled
 def receipt(request: Request, application_no: str) -> Response:
     view = _own_application(request, application_no)
     policy = simexit(request).policy(view["brand"])
@@ -229,6 +238,7 @@ def receipt(request: Request, application_no: str) -> Response:
 
 
 @router.get("/applications/{application_no}")
+@pooled
 def my_application(request: Request, application_no: str) -> Response:
     view = _own_application(request, application_no)
     receipt_link = receipt_url(simexit(request), "", application_no) if view["status"] == "completed" else None
@@ -237,6 +247,7 @@ def my_application(request: Request, application_no: str) -> Response:
 
 
 @router.get("/my-data")
+@pooled
 def my_data(request: Request) -> Response:
     """Download my data: ask for an export (second factor), the worker builds it, then the signed link."""
     s = _require(request)
@@ -247,9 +258,10 @@ def my_data(request: Request) -> Response:
 
 
 @router.post("/my-data")
-async def request_my_data(request: Request) -> Response:
+@pooled(form=True)
+def request_my_data(request: Request) -> Response:
     s = _require(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     app = simexit(request)
     try:
         s = customer_auth.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
