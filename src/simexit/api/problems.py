@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simexit.api.context import request_id_var
 from simexit.domain.errors import DomainError
+from simexit.store.database import OUTAGES
 
 log = logging.getLogger("simexit.api")
 PROBLEM = "application/problem+json"
@@ -92,6 +93,16 @@ def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     return problem(exc.status_code, code, detail, dict(exc.headers) if exc.headers else None)
 
 
+# Seconds a client waits before trying again when the database does not answer (a restart or fail-over).
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+
+def _outage(request: Request, exc: Exception) -> JSONResponse:
+    log.error("database unavailable: %s", type(exc).__name__, exc_info=exc)
+    return problem(503, "DATABASE_UNAVAILABLE", "the database does not answer; try again shortly",
+                   {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)}, retry_after=OUTAGE_RETRY_AFTER_SECONDS)
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", exc_info=exc)
     return problem(500, "INTERNAL_ERROR", "something went wrong on our side; the request id identifies it")
@@ -101,6 +112,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, lambda r, e: from_domain(e))  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_problem)  # type: ignore[arg-type]
+    for outage in OUTAGES:
+        app.add_exception_handler(outage, _outage)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -113,7 +126,8 @@ _DESCRIPTIONS = {400: "Malformed JSON (MALFORMED_JSON) or request", 401: "Not si
                  404: "Not found, or not yours (the same answer)", 409: "Conflicts with the current state",
                  413: "Request body too large", 415: "Unsupported media type (send text/csv or application/x-ndjson)",
                  422: "Validation failed or the request was refused (stable code)",
-                 429: "Too many attempts (Retry-After)", 503: "Not ready (NOT_READY)"}
+                 429: "Too many attempts (Retry-After)",
+                 503: "Not ready (NOT_READY), or the database does not answer (DATABASE_UNAVAILABLE, Retry-After)"}
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:

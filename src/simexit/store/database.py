@@ -17,9 +17,15 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from simexit.store import applications_repo, audit_repo
 from simexit.store.transaction_info import transaction_scoped
+
+# What an unreachable, restarting or overloaded database raises (connection refused or lost, no connection free
+# in the pool, SQLite's file locked or missing): the doors answer "try again later" (HTTP 503) to these.
+OUTAGES: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def json_text(value: Any) -> str:
