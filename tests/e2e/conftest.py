@@ -20,8 +20,8 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 
 from simexit.asgi import create_app
-from simexit.services.access import partner_keys, staff_auth
-from simexit.services.access.staff_auth import create_staff
+from simexit.services.access import commands as access
+from simexit.services.access.caller import System
 from simexit.services.context import Simexit
 from simexit.store.tables import outbox
 
@@ -129,6 +129,11 @@ def shot(page: Page, name: str) -> None:
 PASSWORD = "correct horse battery staple"
 
 
+def create_staff(app: Simexit, username: str, password: str, role: str, brands: list[str], **kw: Any) -> None:
+    """A staff account made by simexit's operator (the CLI's caller)."""
+    access.create_staff(app, System(), username, password, role, brands, **kw)
+
+
 @pytest.fixture
 def api(app):
     return create_app(app)
@@ -155,7 +160,7 @@ def customer_token(client, app, msisdn: str, id_number: str | None = None) -> st
 
 
 def staff_token(client, app, username: str, role: str, brands: list[str]) -> str:
-    staff_auth.create_staff(app, username, PASSWORD, role, brands)
+    create_staff(app, username, PASSWORD, role, brands)
     r = client.post("/api/v1/auth/staff/sign-in", json={"username": username, "password": PASSWORD,
                                                         "session": "token"})
     assert r.status_code == 200, r.text
@@ -163,7 +168,7 @@ def staff_token(client, app, username: str, role: str, brands: list[str]) -> str
 
 
 def partner_key(app, scopes: list[str]) -> str:
-    return partner_keys.create_key(app, "partner", scopes)[1]
+    return access.create_partner_key(app, System(), "partner", scopes).key
 
 
 def bearer(token: str) -> dict[str, str]:
