@@ -64,7 +64,7 @@ def test_code_expires_after_five_minutes(app, clock):
     assert e.value.code == "CODE_INVALID"
 
 
-def test_five_wrong_codes_lock_the_number(app, clock):
+def test_five_wrong_codes_use_up_the_code(app, clock):
     m = make_line(app, "liuliang")["msisdn"]
     start(app, m, "10.0.0.1")
     code = sent_codes(app)[0][1]
@@ -76,11 +76,10 @@ def test_five_wrong_codes_lock_the_number(app, clock):
     with pytest.raises(DomainError) as e:
         verify(app, m, wrong)
     assert e.value.code == "SIGN_IN_LOCKED" and e.value.status == 429
-    with pytest.raises(DomainError) as e:  # even the right code is refused while locked
+    with pytest.raises(DomainError) as e:  # that code is used up, even the right answer
         verify(app, m, code)
     assert e.value.code == "SIGN_IN_LOCKED"
-    clock.advance(minutes=16)
-    start(app, m, "10.0.0.1")
+    start(app, m, "10.0.0.1")  # a new code at once
     token, _ = verify(app, m, sent_codes(app)[-1][1])
     assert token
 
@@ -150,10 +149,7 @@ def test_staff_sign_in_roles_totp_and_lockout(app, clock):
     for _ in range(5):
         with pytest.raises(DomainError):
             staff_sign_in(app, "sam", "wrong password!!")
-    with pytest.raises(DomainError) as e:
-        staff_sign_in(app, "sam", "another long password")
-    assert e.value.code == "SIGN_IN_LOCKED"
-    clock.advance(minutes=16)
+    # No lockout: five failures slow a guesser down (tests/integration/test_lockouts.py), the owner gets in.
     assert staff_sign_in(app, "sam", "another long password")[1].username == "sam"
     access.sign_out_staff(app, access_queries.staff_session(app, sam_token))
     assert access_queries.staff_session(app, sam_token) is None

@@ -180,3 +180,19 @@ def test_the_right_cancellation_code_among_40_simultaneous_guesses(app, server, 
             f"trial {t}: {counting.compared} codes checked"
     print(f"\ncancellation code: the right code among {N} simultaneous guesses accepted in {accepted} of {trials} "
           f"trials; at most {most_checked} codes checked in a trial")
+
+
+def test_40_simultaneous_wrong_staff_passwords_are_checked_one_by_one(app, server):
+    from simexit.services.access import commands as access
+    from simexit.services.access.caller import System
+
+    access.create_staff(app, System(), "rita", "correct horse battery", "reviewer", ["*"])
+    answers = at_once(server, [("/api/v1/auth/staff/sign-in", {"username": "rita", "password": f"guess {i:04d}!!!!!",
+                                                                "session": "token"}, f"203.0.113.{i + 1}")
+                               for i in range(N)])
+    statuses = Counter(a.status_code for a in answers)
+    free = access.STAFF_BACKOFF_PER_NAME.free
+    print(f"\nstaff sign-in, {N} simultaneous wrong passwords for one name: {statuses[401]} checked, "
+          f"{statuses[429]} told to wait, {sum(n for s, n in statuses.items() if s >= 500)} errors")
+    # The clock stands still: the free failures, then the one that starts the wait; the rest wait unchecked.
+    assert statuses == {401: free + 1, 429: N - free - 1}, statuses

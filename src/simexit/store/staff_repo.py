@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
@@ -44,7 +43,3 @@ def deactivate(conn: Connection, username: str) -> bool:
 
 
 
-
-def set_failures(conn: Connection, staff_id: int, failed_logins: int, locked_until: datetime | None) -> None:
-    conn.execute(update(staff).where(staff.c.id == staff_id).values(failed_logins=failed_logins,
-                                                                    locked_until=locked_until))

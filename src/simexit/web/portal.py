@@ -83,7 +83,8 @@ async def sign_in(request: Request) -> Response:
         token = access.verify_customer_sign_in(simexit(request), Public(client_address(request)), phone,
                                                str(form.get("code") or "")).token
     except DomainError as e:
-        msg = _("Too many wrong codes. Please wait 15 minutes.") if e.status == 429 else \
+        msg = _("Too many wrong codes. Please ask for a new code.") if e.code == "SIGN_IN_LOCKED" else \
+            _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else \
             _("The code is wrong or has expired.")
         return render(request, "portal/sign_in.html", step="code", phone=phone, error=msg, status_code=400)
     r = _redirect(request, "/lines")

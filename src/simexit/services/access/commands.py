@@ -3,18 +3,24 @@ sign-out, staff accounts and partner keys. Each is one transaction and checks it
 
 Customer sign-in:
 - Codes are 6 digits, stored as a keyed hash, valid 5 minutes, compared in constant time.
-- 5 wrong codes lock that number for 15 minutes; sending is rate-limited per number and per client address.
+- Wrong codes count against the code that was sent: its 5th wrong answer uses it up, and a new code can be
+  asked for at once. Nobody can lock a customer out by typing wrong codes for their number.
+- Code checks are limited per client address (20 wrong codes per 15 minutes) and overall (300 wrong codes per
+  5 minutes); sending is rate-limited per number and per client address.
 - Answers never reveal whether a number exists: an unknown number gets the same answer, and no SMS.
 - Sensitive steps (apply, withdraw, change the refund destination) also ask for the last 6 characters of
   the ID number, which unlocks them for 10 minutes in this session.
 
-Staff: argon2id passwords, optional TOTP, roles scoped to brands, sessions, lockout.
+Staff: argon2id passwords, optional TOTP, roles scoped to brands, sessions. Failed sign-ins are counted per
+user name, per address and per (name, address), whether or not the name exists, and make the next try wait
+(backoff): an unknown name gets the same answers, in the same time, as a real one.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -47,15 +53,25 @@ if TYPE_CHECKING:
 CODE_TTL = timedelta(minutes=5)
 CUSTOMER_SESSION_TTL = timedelta(hours=12)
 SECOND_FACTOR_TTL = timedelta(minutes=10)
-MAX_WRONG_CODES = 5
-LOCKOUT = timedelta(minutes=15)
+MAX_WRONG_CODES = 5  # per code sent
+WRONG_CODES_PER_ADDRESS = (20, timedelta(minutes=15))
+# Every live code guessed at, from anywhere: at most 300 guesses per 5 minutes, so that an attacker with many
+# addresses still has less than 1 chance in 3,000 per 5 minutes of guessing any code.
+WRONG_CODES_OVERALL = (300, timedelta(minutes=5))
+SECOND_FACTOR_LOCKOUT = timedelta(minutes=15)  # after 5 wrong ID tails (needs the customer's session)
 SENDS_PER_NUMBER = (5, timedelta(minutes=15))
 SENDS_PER_ADDRESS = (30, timedelta(minutes=15))
 
 # Staff
 STAFF_SESSION_TTL = timedelta(hours=10)
-MAX_FAILED_STAFF_SIGN_INS = 5
-STAFF_LOCKOUT = timedelta(minutes=15)
+# The owner trying from their own desk is slowed by failures from elsewhere for at most a minute; the
+# address an attacker guesses from waits up to 15 minutes per try.
+STAFF_BACKOFF_PER_NAME_AND_ADDRESS = throttle.Backoff(free=5, first=timedelta(seconds=1),
+                                                      cap=timedelta(minutes=15), window=timedelta(hours=24))
+STAFF_BACKOFF_PER_NAME = throttle.Backoff(free=10, first=timedelta(seconds=1), cap=timedelta(minutes=1),
+                                          window=timedelta(hours=24))
+STAFF_BACKOFF_PER_ADDRESS = throttle.Backoff(free=30, first=timedelta(seconds=1), cap=timedelta(minutes=5),
+                                             window=timedelta(hours=1))
 
 PARTNER_SCOPES = ("smdp", "relying_party")
 
@@ -78,8 +94,6 @@ def start_customer_sign_in(app: Simexit, caller: Caller, msisdn: str, *, purpose
     code = f"{secrets.randbelow(10**6):06d}"
     with app.db.write() as conn:
         now = app.clock.now()
-        throttle.check(conn, f"otp-fail:{subject}", now=now, code="SIGN_IN_LOCKED",
-                       message="too many wrong codes for this number; try again later")
         throttle.hit(conn, f"otp-send:{subject}", now=now, limit=SENDS_PER_NUMBER[0], window=SENDS_PER_NUMBER[1],
                      code="RATE_LIMITED", message="too many codes requested for this number; try again later")
         throttle.hit(conn, f"otp-send-ip:{_h(app, 'ip', public.client_address)}", now=now,
@@ -98,27 +112,26 @@ def start_customer_sign_in(app: Simexit, caller: Caller, msisdn: str, *, purpose
 
 def verify_customer_sign_in(app: Simexit, caller: Caller, msisdn: str, code: str, *,
                             purpose: str = "sign_in") -> CustomerSignIn:
-    """Check the code; on success a new session and its token (shown once)."""
-    require_public(caller)
+    """Check the code; on success a new session and its token (shown once).
+
+    Each try is counted before the code is compared (per address and per code), so that simultaneous tries
+    are checked one at a time: a code is compared at most 5 times, whatever arrives at once."""
+    public = require_public(caller)
     number = resolve_msisdn(app, msisdn)
     subject = _h(app, "msisdn", number)
-    fail_key = f"otp-fail:{subject}"
+    address_key = f"otp-verify-ip:{_h(app, 'ip', public.client_address)}"
     with app.db.write() as conn:
         now = app.clock.now()
-        throttle.check(conn, fail_key, now=now, code="SIGN_IN_LOCKED",
-                       message="too many wrong codes for this number; try again later")
-        ch = sign_in_codes_repo.latest_live(conn, subject, purpose, now)
-        candidate = _h(app, "otp", (code or "").strip())
-        ok = ch is not None and hmac.compare_digest(candidate, ch["code_hash"])
-        owner = line_owners_repo.owner_of_open_line(conn, number) if ok else None
-        if not ok or owner is None:
-            if ch is not None:
-                sign_in_codes_repo.take_try(conn, ch["id"], max_tries=2**31 - 1)
-            failed = _record_failure(conn, fail_key, now)
-        else:
-            failed = None
-            sign_in_codes_repo.consume(conn, ch["id"], now)
-            throttle.reset(conn, fail_key)
+        throttle.take(conn, address_key, now=now, limit=WRONG_CODES_PER_ADDRESS[0],
+                      window=WRONG_CODES_PER_ADDRESS[1], code="RATE_LIMITED",
+                      message="too many wrong codes from this address; try again later")
+        failed = _check_code(app, conn, subject, purpose, code, now)
+        if failed is None:
+            owner = line_owners_repo.owner_of_open_line(conn, number)
+            if owner is None:  # the line was closed since the code was sent
+                failed = _wrong_code()
+        if failed is None:
+            throttle.give_back(conn, address_key)
             token = secrets.token_urlsafe(32)
             expires = now + CUSTOMER_SESSION_TTL
             sid = sessions_repo.open_customer_session(conn, token_hash=token_hash(token),
@@ -134,13 +147,42 @@ def verify_customer_sign_in(app: Simexit, caller: Caller, msisdn: str, code: str
     return CustomerSignIn(token, session, int(CUSTOMER_SESSION_TTL.total_seconds()))
 
 
-def _record_failure(conn: Connection, key: str, now: datetime) -> DomainError:
+def _wrong_code() -> DomainError:
+    return AuthFailed("CODE_INVALID", "the code is wrong or has expired")
+
+
+def _check_code(app: Simexit, conn: Connection, subject: str, purpose: str, code: str,
+                now: datetime) -> DomainError | None:
+    """None when ``code`` is the number's live code (then used up); otherwise the refusal to report."""
+    ch = sign_in_codes_repo.latest_live(conn, subject, purpose, now)
+    if ch is None:  # nothing to guess: no code was sent, or it expired or was used
+        return _wrong_code()
+    overall = "otp-verify-all"
+    throttle.refused(conn, overall, now=now, code="RATE_LIMITED",
+                     message="too many sign-in attempts right now; try again in a few minutes")
+    tried = sign_in_codes_repo.take_try(conn, ch["id"], max_tries=MAX_WRONG_CODES)
+    if tried is None:
+        return throttle.TooManyAttempts("SIGN_IN_LOCKED", "too many wrong codes; ask for a new code")
+    if hmac.compare_digest(_h(app, "otp", (code or "").strip()), ch["code_hash"]):
+        sign_in_codes_repo.consume(conn, ch["id"], now)
+        return None
+    # The overall count's row is shared by every sign-in: counted last, so that it is locked only until commit.
+    with suppress(throttle.TooManyAttempts):  # this answer was checked; the limit shows from the next one on
+        throttle.hit(conn, overall, now=now, limit=WRONG_CODES_OVERALL[0] - 1, window=WRONG_CODES_OVERALL[1],
+                     code="RATE_LIMITED", message="too many sign-in attempts right now")
+    if tried >= MAX_WRONG_CODES:
+        return throttle.TooManyAttempts("SIGN_IN_LOCKED", "too many wrong codes; ask for a new code")
+    return _wrong_code()
+
+
+def _second_factor_failure(conn: Connection, key: str, now: datetime) -> DomainError:
     try:
-        throttle.hit(conn, key, now=now, limit=MAX_WRONG_CODES - 1, window=LOCKOUT, lock_for=LOCKOUT,
-                     code="SIGN_IN_LOCKED", message="too many wrong codes for this number; try again later")
+        throttle.hit(conn, key, now=now, limit=MAX_WRONG_CODES - 1, window=SECOND_FACTOR_LOCKOUT,
+                     lock_for=SECOND_FACTOR_LOCKOUT, code="SECOND_FACTOR_LOCKED",
+                     message="too many wrong answers; try later")
     except throttle.TooManyAttempts as locked:
         return locked
-    return AuthFailed("CODE_INVALID", "the code is wrong or has expired")
+    return AuthFailed("SECOND_FACTOR_INVALID", "those are not the last 6 characters of your ID number")
 
 
 def confirm_second_factor(app: Simexit, caller: Caller, id_tail: str) -> CustomerSession:
@@ -152,9 +194,7 @@ def confirm_second_factor(app: Simexit, caller: Caller, id_tail: str) -> Custome
         throttle.check(conn, key, now=now, code="SECOND_FACTOR_LOCKED", message="too many wrong answers; try later")
         row = line_owners_repo.id_tail_record(conn, session.customer_id)
         if row is None or not id_tail_matches(app.secret_key, row["id_type"], id_tail, row["id_tail_hash"]):
-            failed = _record_failure(conn, key, now)
-            if failed.code == "CODE_INVALID":
-                failed = AuthFailed("SECOND_FACTOR_INVALID", "those are not the last 6 characters of your ID number")
+            failed = _second_factor_failure(conn, key, now)
         else:
             failed = None
             until = now + SECOND_FACTOR_TTL
@@ -175,31 +215,39 @@ def sign_out_customer(app: Simexit, caller: Caller) -> None:
 
 def sign_in_staff(app: Simexit, caller: Caller, username: str, password: str,
                   totp_code: str | None = None) -> StaffSignIn:
-    require_public(caller)
-    name = (username or "").strip().lower()
+    """Password (and TOTP when enrolled). Unknown and known names take the same path: the same counters, one
+    argon2 verification each (an unknown name against a dummy hash made once), the same answers."""
+    public = require_public(caller)
+    name = (username or "").strip().lower()[:200]
     fast = app.fast_password_hash
+    address = public.client_address
+    keys = ((f"staff-ip:{_h(app, 'ip', address)}", STAFF_BACKOFF_PER_ADDRESS, False),  # shared by an office
+            (f"staff-name:{_h(app, 'staff', name)}", STAFF_BACKOFF_PER_NAME, True),
+            (f"staff-pair:{_h(app, 'staff-ip', f'{name} {address}')}", STAFF_BACKOFF_PER_NAME_AND_ADDRESS, True))
+    refusal = {"code": "SIGN_IN_LOCKED", "message": "too many failed sign-ins; wait and try again"}
     with app.db.write() as conn:
         now = app.clock.now()
+        for key, _backoff, hold in keys:  # always in this order (row locks)
+            (throttle.check if hold else throttle.refused)(conn, key, now=now, **refusal)
         row = staff_repo.by_username(conn, name)
-        if row is not None and row["locked_until"] is not None and row["locked_until"] > now:
-            raise AuthFailed("SIGN_IN_LOCKED", "too many failed sign-ins; try again later")
-        stored = row["password_hash"] if row else passwords.dummy_hash(fast)
-        ok = passwords.password_matches(stored, password, fast=fast)
-        if ok and row["totp_secret"]:
+        ok = passwords.password_matches(row["password_hash"] if row else passwords.dummy_hash(fast), password,
+                                        fast=fast)
+        if row is not None and ok and row["totp_secret"]:
             ok = passwords.totp_matches(row["totp_secret"], totp_code, now)
         if row is None or not ok or not row["active"]:
-            if row is not None:
-                failed = row["failed_logins"] + 1
-                staff_repo.set_failures(conn, row["id"], 0 if failed >= MAX_FAILED_STAFF_SIGN_INS else failed,
-                                        now + STAFF_LOCKOUT if failed >= MAX_FAILED_STAFF_SIGN_INS
-                                        else row["locked_until"])
+            for key, backoff, _hold in keys:
+                throttle.failed(conn, key, backoff, now=now)
             error: DomainError | None = AuthFailed("SIGN_IN_FAILED", "user name, password or code is wrong")
             if row is not None:
+                staff_repo.record_failed_sign_in(conn, row["id"])
                 audit.record(conn, at=now, actor=f"staff:{row['username']}", role=row["role"],
                              action="auth.sign_in_failed", subject_type="actor",
                              subject_ref=f"staff:{row['username']}", data={"method": "password"})
         else:
             error = None
+            for key, _backoff, hold in keys:
+                if hold:  # the owner is in: the backoff of their name ends (the address's stays)
+                    throttle.reset(conn, key)
             staff_repo.record_sign_in(conn, row["id"])
             token = secrets.token_urlsafe(32)
             sid = sessions_repo.open_staff_session(conn, token_hash=token_hash(token), staff_id=row["id"], now=now,

@@ -58,6 +58,14 @@ def check(conn: Connection, key: str, *, now: datetime, code: str, message: str)
         raise _refuse(code, message, until, now)
 
 
+def refused(conn: Connection, key: str, *, now: datetime, code: str, message: str) -> None:
+    """``check`` without the row lock, for keys that every request shares (an overall limit): they would
+    queue on it. Simultaneous requests may then pass a limit by as many as are in flight."""
+    until = throttle_repo.locked_until(conn, key)
+    if until is not None and until > now:
+        raise _refuse(code, message, until, now)
+
+
 def reset(conn: Connection, key: str) -> None:
     throttle_repo.reset(conn, key)
 
