@@ -99,14 +99,16 @@ def start_customer_sign_in(app: Simexit, caller: Caller, msisdn: str, *, purpose
         throttle.hit(conn, f"otp-send-ip:{_h(app, 'ip', public.client_address)}", now=now,
                      limit=SENDS_PER_ADDRESS[0], window=SENDS_PER_ADDRESS[1], code="RATE_LIMITED",
                      message="too many codes requested from this address; try again later")
-        cid = sign_in_codes_repo.issue(conn, subject_hash=subject, purpose=purpose,
+        # The SMS's idempotency key (stored with its outbox row, sent on every try) is random: the code's row id
+        # repeats across databases, and a gateway shared by two instances took the second "otp:1" for the first.
+        sign_in_codes_repo.issue(conn, subject_hash=subject, purpose=purpose,
                                        code_hash=_h(app, "otp", code), now=now, expires_at=now + CODE_TTL)
         owner = line_owners_repo.owner_of_open_line(conn, number)
         if owner is not None:
             enqueue(conn, kind="sms", recipient=number, template="otp_code", locale=owner["locale"],
                     payload={"code": code, "minutes_valid": int(CODE_TTL.total_seconds() // 60),
                              "brand_name": brand_display_name(app.policy(owner["code"]), owner["locale"])},
-                    idempotency_key=f"otp:{cid}", now=now)
+                    idempotency_key=f"otp:{secrets.token_hex(16)}", now=now)
     return CodeSent(int(CODE_TTL.total_seconds()))
 
 
