@@ -17,8 +17,9 @@ from simexit.integrations.messaging.sms_http import HttpSmsSender
 from simexit.integrations.messaging.smtp import SmtpSender
 from simexit.integrations.payments.webhook import WebhookRefundGateway
 from simexit.integrations.relying_parties.webhooks import WebhookDisconnectNotifier
-from simexit.services.access.customer_auth import start_sign_in
-from simexit.services.access.partner_keys import authenticate, create_key
+from simexit.services.access import commands as access
+from simexit.services.access import queries as access_queries
+from simexit.services.access.caller import Public, System
 from simexit.services.closure import public_cancellation
 from simexit.services.closure.applications import show
 from simexit.services.execution.esim_notifications import record_download_progress
@@ -99,7 +100,7 @@ def test_every_enqueued_template_renders_from_the_payload_the_code_builds(app, c
     # Each producer, for real: sign-in code, public cancellation (receipt + SMS code), SLA escalation,
     # closure confirmation (SMS + e-mail), export ready.
     owner = make_line(app, "hansanet", kind="esim")
-    start_sign_in(app, owner["msisdn"], "127.0.0.1")
+    access.start_customer_sign_in(app, Public("127.0.0.1"), owner["msisdn"])
     public_cancellation.submit(app, kind="ordinary", reason=None, customer_name="Erika Muster",
                                msisdn=owner["msisdn"], end_date_wanted=date(2026, 12, 31),
                                email="erika@example.com", locale="de", client_address="127.0.0.1")
@@ -138,8 +139,8 @@ def test_esim_delete_notification_goes_through_the_saga_path(app, clock, sims):
     with app.db.read() as conn:
         iccid, state = conn.execute(select(esim_profiles.c.iccid, esim_profiles.c.state)).one()
     assert state == "DeletePending"
-    _, key = create_key(app, "smdp", ["smdp"])
-    partner = authenticate(app, key, "smdp")
+    key = access.create_partner_key(app, System(), "smdp", ["smdp"]).key
+    partner = access_queries.partner_for_key(app, key, "smdp")
     body = dict(requester="smdp.example", iccid=iccid, event_at=clock.now(), payload={})
     # a late "enabled" notification does not take the profile out of DeletePending
     assert record_download_progress(app, partner, call_id="c-1", point_id=5, status="Executed-Success", **body)

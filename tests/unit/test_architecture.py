@@ -23,13 +23,7 @@ FLOORS: dict[str, int] = {
 
 # Modules outside store/ that still import SQLAlchemy or the table objects. Grouped by capability so that
 # each move shrinks its own block.
-SQL_ALLOWED_ACCESS: set[str] = {
-    "simexit.services.access.customer_auth",
-    "simexit.services.access.idempotency",
-    "simexit.services.access.partner_keys",
-    "simexit.services.access.staff_auth",
-    "simexit.services.access.throttle",
-}
+SQL_ALLOWED_ACCESS: set[str] = set()
 SQL_ALLOWED_CLOSURE: set[str] = {
     "simexit.services.closure.application_queries",
     "simexit.services.closure.applications",

@@ -90,20 +90,23 @@ def staff_group() -> None:
 @refusals
 def staff_add(username: str, role: str, brands: tuple[str, ...], display_name: str | None, totp: bool,
               password: str) -> None:
-    from simexit.services.access.staff_auth import create_staff
+    from simexit.services.access import commands as access
+    from simexit.services.access.caller import System
 
-    secret = create_staff(_app(), username, password, role, list(brands), display_name=display_name, totp=totp)
+    made = access.create_staff(_app(), System(), username, password, role, list(brands), display_name=display_name,
+                               totp=totp)
     click.echo(f"created {username.lower()} ({role})")
-    if secret:
-        click.echo(f"TOTP secret (enrol it in an authenticator app now; it is not shown again): {secret}")
+    if made.totp_secret:
+        click.echo(f"TOTP secret (enrol it in an authenticator app now; it is not shown again): {made.totp_secret}")
 
 
 @staff_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @refusals
 def staff_list(as_json: bool) -> None:
-    from simexit.services.access.staff_auth import list_staff
+    from simexit.services.access import queries as access
+    from simexit.services.access.caller import System
 
-    _out(list_staff(_app()), as_json, lambda rows: [click.echo(
+    _out([a.to_dict() for a in access.staff_accounts(_app(), System())], as_json, lambda rows: [click.echo(
         f"{r['username']:<16} {r['role']:<12} {','.join(r['brands']):<30} "
         f"{'active' if r['active'] else 'inactive'}{' totp' if r['totp'] else ''}") for r in rows])

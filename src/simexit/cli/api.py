@@ -17,28 +17,31 @@ def partner_key() -> None:
 @click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(["smdp", "relying_party"]))
 @refusals
 def create(name: str, scopes: tuple[str, ...]) -> None:
-    from simexit.services.access.partner_keys import create_key
+    from simexit.services.access import commands as access
+    from simexit.services.access.caller import System
 
-    prefix, key = create_key(_app(), name, list(scopes))
-    click.echo(f"created key {prefix} for {name} ({', '.join(scopes)}); it is not shown again:")
-    click.echo(key)
+    made = access.create_partner_key(_app(), System(), name, list(scopes))
+    click.echo(f"created key {made.prefix} for {name} ({', '.join(scopes)}); it is not shown again:")
+    click.echo(made.key)
 
 @partner_key.command("revoke")
 @click.argument("prefix")
 @refusals
 def revoke(prefix: str) -> None:
-    from simexit.services.access.partner_keys import revoke_key
+    from simexit.services.access import commands as access
+    from simexit.services.access.caller import System
 
-    revoke_key(_app(), prefix)
+    access.revoke_partner_key(_app(), System(), prefix)
     click.echo(f"revoked {prefix}")
 
 @partner_key.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @refusals
 def list_(as_json: bool) -> None:
-    from simexit.services.access.partner_keys import list_keys
+    from simexit.services.access import queries as access
+    from simexit.services.access.caller import System
 
-    _out(list_keys(_app()), as_json, lambda rows: [click.echo(
+    _out([k.to_dict() for k in access.partner_keys(_app(), System())], as_json, lambda rows: [click.echo(
         f"{r['prefix']}  {r['name']:<24} {','.join(r['scopes']):<20} "
         f"{'revoked' if r['revoked_at'] else 'active'}") for r in rows])
 

@@ -16,8 +16,9 @@ from simexit.domain.identifiers import mask_msisdn
 from simexit.domain.identity import IdentityMethod
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
 from simexit.domain.state_machine import REJECTION_REASONS, ActorType
-from simexit.services.access import staff_auth
-from simexit.services.access.staff_auth import StaffIdentity
+from simexit.services.access import commands as access
+from simexit.services.access import queries as access_queries
+from simexit.services.access.caller import Public, StaffIdentity
 from simexit.services.closure.applications import (
     DESTINATION_FIELDS,
     REASON_CODES,
@@ -33,7 +34,7 @@ from simexit.services.privacy.audit import application_entries
 from simexit.services.reports import REPORTS, build_report, to_csv
 from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
 from simexit.web.i18n import _
-from simexit.web.rendering import as_list, finish, pooled, posted_form, render, simexit
+from simexit.web.rendering import as_list, client_address, finish, pooled, posted_form, render, simexit
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 STAFF_COOKIE = "sx_staff"
@@ -43,7 +44,7 @@ STAFF_METHODS = ("id_document_inspected", "service_password", "id_copy_mailed", 
 
 
 def _who(request: Request) -> StaffIdentity:
-    who = staff_auth.session_from_token(simexit(request), request.cookies.get(STAFF_COOKIE))
+    who = access_queries.staff_session(simexit(request), request.cookies.get(STAFF_COOKIE))
     if who is None:
         raise HTTPException(status_code=303, headers={"Location": "/console/sign-in"})
     return who
@@ -69,8 +70,9 @@ def sign_in_form(request: Request) -> Response:
 def sign_in(request: Request) -> Response:
     form = posted_form(request)
     try:
-        token, _identity = staff_auth.sign_in(simexit(request), str(form.get("username") or ""),
-                                          str(form.get("password") or ""), str(form.get("totp") or "") or None)
+        token = access.sign_in_staff(simexit(request), Public(client_address(request)),
+                                     str(form.get("username") or ""), str(form.get("password") or ""),
+                                     str(form.get("totp") or "") or None).token
     except DomainError as e:
         msg = _("Too many failed sign-ins. Try again later.") if e.code == "SIGN_IN_LOCKED" else \
             _("User name, password or code is wrong.")
@@ -84,9 +86,9 @@ def sign_in(request: Request) -> Response:
 @router.post("/sign-out")
 @pooled(form=True)
 def sign_out(request: Request) -> Response:
-    token = request.cookies.get(STAFF_COOKIE)
-    if token:
-        staff_auth.sign_out(simexit(request), token)
+    who = access_queries.staff_session(simexit(request), request.cookies.get(STAFF_COOKIE))
+    if who is not None:
+        access.sign_out_staff(simexit(request), who)
     r = _redirect(request, "/console/sign-in")
     r.delete_cookie(STAFF_COOKIE, path="/console")
     return r

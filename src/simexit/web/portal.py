@@ -14,8 +14,9 @@ from simexit.api.routes.exports import download_url
 from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import DomainError
 from simexit.domain.identifiers import mask_msisdn
-from simexit.services.access import customer_auth
-from simexit.services.access.customer_auth import CustomerSession
+from simexit.services.access import commands as access
+from simexit.services.access import queries as access_queries
+from simexit.services.access.caller import CustomerSession, Public
 from simexit.services.closure import acting
 from simexit.services.closure.applications import DESTINATION_FIELDS, REASON_CODES, ApplyRequest, apply, show
 from simexit.services.closure.precheck import PrecheckResult, precheck
@@ -29,7 +30,7 @@ SESSION_COOKIE = "sx_session"
 
 
 def _session(request: Request) -> CustomerSession | None:
-    return customer_auth.session_from_token(simexit(request), request.cookies.get(SESSION_COOKIE))
+    return access_queries.customer_session(simexit(request), request.cookies.get(SESSION_COOKIE))
 
 
 def _require(request: Request) -> CustomerSession:
@@ -40,7 +41,7 @@ def _require(request: Request) -> CustomerSession:
 
 
 def _line(request: Request, s: CustomerSession, index: int) -> str:
-    numbers = customer_auth.customer_lines(simexit(request), s.customer_id)
+    numbers = access_queries.customer_lines(simexit(request), s)
     if not 0 <= index < len(numbers):
         raise HTTPException(status_code=404, detail=_("No such line."))
     return numbers[index]
@@ -68,7 +69,7 @@ def send_code(request: Request) -> Response:
     partial = request.headers.get("hx-request") == "true"
     error = None
     try:
-        customer_auth.start_sign_in(simexit(request), phone, client_address(request))
+        access.start_customer_sign_in(simexit(request), Public(client_address(request)), phone)
     except DomainError as e:
         error = _("That is not a phone number we can read.") if e.code.startswith("MSISDN") else \
             _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else e.message
@@ -82,9 +83,11 @@ def sign_in(request: Request) -> Response:
     form = posted_form(request)
     phone = str(form.get("phone") or "")
     try:
-        token, _session = customer_auth.verify_sign_in(simexit(request), phone, str(form.get("code") or ""))
+        token = access.verify_customer_sign_in(simexit(request), Public(client_address(request)), phone,
+                                               str(form.get("code") or "")).token
     except DomainError as e:
-        msg = _("Too many wrong codes. Please wait 15 minutes.") if e.status == 429 else \
+        msg = _("Too many wrong codes. Please ask for a new code.") if e.code == "SIGN_IN_LOCKED" else \
+            _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else \
             _("The code is wrong or has expired.")
         return render(request, "portal/sign_in.html", step="code", phone=phone, error=msg, status_code=400)
     r = _redirect(request, "/lines")
@@ -97,7 +100,7 @@ def sign_in(request: Request) -> Response:
 def sign_out(request: Request) -> Response:
     s = _session(request)
     if s is not None:
-        customer_auth.sign_out(simexit(request), s)
+        access.sign_out_customer(simexit(request), s)
     r = _redirect(request, "/")
     r.delete_cookie(SESSION_COOKIE)
     return r
@@ -109,7 +112,7 @@ def my_lines(request: Request) -> Response:
     s = _require(request)
     app = simexit(request)
     items = []
-    for i, number in enumerate(customer_auth.customer_lines(app, s.customer_id)):
+    for i, number in enumerate(access_queries.customer_lines(app, s)):
         pc = precheck(app, number)
         items.append({"index": i, "msisdn": mask_msisdn(number), "facts": pc.facts, "policy": pc.policy})
     brand = items[0]["facts"].brand if items else None
@@ -199,7 +202,7 @@ def submit(request: Request, index: int) -> Response:
     opts = _options(precheck(app, number), form)
     ticked = as_list(form.get("consequence"))
     try:
-        customer_auth.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
+        access.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
     except DomainError as e:
         msg = _("Too many wrong answers. Please wait 15 minutes.") if e.status == 429 else \
             _("Those are not the last 6 characters of your ID number.")
@@ -223,7 +226,7 @@ def _own_application(request: Request, application_no: str) -> dict[str, Any]:
         view = show(app, application_no)
     except DomainError:
         raise HTTPException(status_code=404, detail=_("No such application.")) from None
-    if view["msisdn"] not in customer_auth.customer_lines(app, s.customer_id):
+    if view["msisdn"] not in access_queries.customer_lines(app, s):
         raise HTTPException(status_code=404, detail=_("No such application."))
     return view
 
@@ -264,7 +267,7 @@ def request_my_data(request: Request) -> Response:
     form = posted_form(request)
     app = simexit(request)
     try:
-        s = customer_auth.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
+        s = access.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
         acting.request_export_as_customer(app, s)
     except DomainError as e:
         msg = _("Too many wrong answers. Please wait 15 minutes.") if e.status == 429 else \
