@@ -103,7 +103,7 @@ def apply(app: Simexit, req: ApplyRequest) -> ApplyResult:
             # refused ours), or — astronomically rarely — the random number was taken: look again.
             with app.db.read() as conn:
                 facts = app.facts_source(conn).line_facts(msisdn)
-                _check_scope(req.scope, facts.brand, facts.customer_id, "LINE_NOT_FOUND", msisdn)
+                check_scope(req.scope, facts.brand, facts.customer_id, "LINE_NOT_FOUND", msisdn)
                 if facts.open_application:
                     return ApplyResult(facts.open_application.application_no, facts.open_application.status, True)
     raise DomainError("APPLY_CONFLICT", "could not store the application; try again")
@@ -113,7 +113,7 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
     now = app.clock.now()
     pc = precheck_in(app, conn, msisdn, now=now, requested_effective=req.requested_effective_date)
     facts, policy, quote = pc.facts, pc.policy, pc.quote
-    _check_scope(req.scope, facts.brand, facts.customer_id, "LINE_NOT_FOUND", msisdn)
+    check_scope(req.scope, facts.brand, facts.customer_id, "LINE_NOT_FOUND", msisdn)
     if facts.open_application is not None:
         return ApplyResult(facts.open_application.application_no, facts.open_application.status, True)
     intake.check_channel(policy, req.channel)
@@ -147,7 +147,7 @@ def _auto_approve(app: Simexit, conn: Connection, app_id: int, now: Any) -> None
     schedule_execution(app, conn, app_id, now)  # in the approval's transaction
 
 
-def _check_scope(scope: Scope | None, brand: str, customer_id: int, code: str, what: str) -> None:
+def check_scope(scope: Scope | None, brand: str, customer_id: int, code: str, what: str) -> None:
     if scope is not None and not scope.permits(brand=brand, customer_id=customer_id):
         label = mask_msisdn(what) if code == "LINE_NOT_FOUND" else what
         raise NotFound(code, f"no {'line with number' if code == 'LINE_NOT_FOUND' else 'application'} {label}")
@@ -165,13 +165,13 @@ def approve(app: Simexit, application_no: str, actor: Actor, note: str | None = 
     number = _number(application_no)
     with app.db.write() as conn:
         row = repo.get_by_number(conn, number, for_update=True)
-        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
+        check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
         now = app.clock.now()
         t = transition(row["status"], Action.APPROVE, actor_type=actor.type, at=now, actor_id=actor.id,
                        actor_role=actor.role, channel=actor.channel, note=note)
         repo.apply_transition(conn, row["id"], t, event="approved", extra={"decided_at": now, "decided_by": actor.id})
         schedule_execution(app, conn, row["id"], now)  # in the approval's transaction
-        return _view(conn, repo.get_by_number(conn, number))
+        return view_of(conn, repo.get_by_number(conn, number))
 
 
 def reject(app: Simexit, application_no: str, actor: Actor, reasons: list[str], note: str | None = None, *,
@@ -180,13 +180,13 @@ def reject(app: Simexit, application_no: str, actor: Actor, reasons: list[str], 
     codes = check_rejection_reasons(reasons, note)
     with app.db.write() as conn:
         row = repo.get_by_number(conn, number, for_update=True)
-        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
+        check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
         now = app.clock.now()
         t = transition(row["status"], Action.REJECT, actor_type=actor.type, at=now, actor_id=actor.id,
                        actor_role=actor.role, channel=actor.channel, note=note)
         repo.apply_transition(conn, row["id"], t, event="rejected", data={"reasons": codes},
                               extra={"decided_at": now, "decided_by": actor.id, "rejection_reasons": codes})
-        return _view(conn, repo.get_by_number(conn, number))
+        return view_of(conn, repo.get_by_number(conn, number))
 
 
 def withdraw(app: Simexit, application_no: str, actor: Actor, note: str | None = None, *,
@@ -194,11 +194,11 @@ def withdraw(app: Simexit, application_no: str, actor: Actor, note: str | None =
     number = _number(application_no)
     with app.db.write() as conn:
         row = repo.get_by_number(conn, number, for_update=True)
-        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
+        check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
         t = transition(row["status"], Action.WITHDRAW, actor_type=actor.type, at=app.clock.now(),
                        actor_id=actor.id, actor_role=actor.role, channel=actor.channel, note=note)
         repo.apply_transition(conn, row["id"], t, event="withdrawn")
-        return _view(conn, repo.get_by_number(conn, number))
+        return view_of(conn, repo.get_by_number(conn, number))
 
 
 def auto_approve_clean(app: Simexit, limit: int = 500) -> list[str]:
@@ -221,11 +221,11 @@ def show(app: Simexit, application_no: str, *, scope: Scope | None = None) -> Ap
         raise NotFound("APPLICATION_NOT_FOUND", "no such application")
     with app.db.read() as conn:
         row = repo.get_by_number(conn, number)
-        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
-        return _view(conn, row)
+        check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
+        return view_of(conn, row)
 
 
-def _view(conn: Connection, row: Any) -> ApplicationView:
+def view_of(conn: Connection, row: Any) -> ApplicationView:
     reasons = row["rejection_reasons"] or []
     return ApplicationView(
         application_no=row["application_no"], status=row["status"], brand=row["brand"],

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 from collections import defaultdict
 from contextlib import suppress
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -72,8 +73,8 @@ def show(app: Simexit, caller: Caller, application_no: str, *, locale: str | Non
         raise NotFound("APPLICATION_NOT_FOUND", "no such application")
     with app.db.read() as conn:
         row = repo.get_by_number(conn, number)
-        applications._check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
-        view = applications._view(conn, row)
+        applications.check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
+        view = applications.view_of(conn, row)
         if isinstance(caller, CustomerSession):
             return view.for_customer(locale or repo.customer_locale(conn, row["customer_id"]))
     return view.for_staff() if isinstance(caller, StaffIdentity) else view
@@ -153,10 +154,8 @@ def application_for_staff(app: Simexit, caller: Caller, application_no: str) -> 
         row = repo.get_by_number(conn, number)
         if not who.sees_brand(row["brand"]):
             raise NotFound("APPLICATION_NOT_FOUND", "no such application")
-        view = applications._view(conn, row).for_staff()
+        view = applications.view_of(conn, row).for_staff()
         cust, line = repo.staff_facts(conn, row["customer_id"], row["line_id"])
-    from dataclasses import replace
-
     return StaffApplicationView(
         application=replace(view, msisdn=mask_msisdn(view.msisdn)),
         overdue=view.status in REVIEW_STATES and row["review_due_at"] < app.clock.now(),
