@@ -120,3 +120,84 @@ def test_console_shows_audit_entries_and_reports_scoped_to_brands(site, live_ser
         assert "liuliang" in csv.text and "roamly" not in csv.text
         assert c.get("/console/reports", params={"name": "nope"}).status_code == 404
         assert c.get(f"/console/applications/{numbers['roamly']}").status_code == 404
+
+
+@pytest.mark.parametrize("method", ["otp", "esim_app_session", "email_link"])
+def test_console_intake_refuses_self_service_identity_methods_like_the_api(client, app, method):
+    """A clerk cannot record a self-service check (a code to the line, an app session) for a store application:
+    the console answers as the API does (IDENTITY_METHOD_NOT_ALLOWED) and nothing is stored."""
+    from simexit.store.tables import applications
+    from tests.e2e.conftest import bearer, staff_token
+
+    line = make_line(app, "hansanet", balance=0)
+    _staff(client, app, "clerk3", "store_clerk", ["hansanet"])
+    csrf = client.cookies.get("sx_csrf")
+    r = client.post("/console/intake", follow_redirects=False, data={
+        "csrf": csrf, "channel": "store", "phone": line["msisdn"], "step": "submit",
+        "identity_method": method, "evidence_note": "code read out", "consequence": ["NO_REACTIVATION",
+                                                                                       "DATA_ERASURE"]})
+    assert r.status_code == 400, r.text
+    assert "self-service check" in r.text
+    api = client.post("/api/v1/staff/applications", headers=bearer(staff_token(client, app, "clerk4", "store_clerk",
+                                                                                 ["hansanet"])),
+                      json={"msisdn": line["msisdn"], "channel": "store", "identity_method": method,
+                            "consequences_confirmed": ["NO_REACTIVATION", "DATA_ERASURE"]})
+    assert api.status_code == 422  # the API's schema already refuses it (VALIDATION_FAILED)
+    from simexit.domain.errors import DomainError
+    from simexit.domain.roles import Role
+    from simexit.services.access.caller import StaffIdentity
+    from simexit.services.closure import commands
+
+    who = StaffIdentity(id=0, username="clerk5", display_name="clerk5",
+                                   role=Role.STORE_CLERK, brands=("hansanet",))
+    with pytest.raises(DomainError) as refused:
+        commands.apply(app, who, commands.ApplyRequest(msisdn=line["msisdn"], channel="store", identity_method=method,
+                                                       consequences_confirmed=["NO_REACTIVATION", "DATA_ERASURE"]))
+    assert refused.value.code == "IDENTITY_METHOD_NOT_ALLOWED"
+    with app.db.read() as conn:
+        assert conn.execute(applications.select()).first() is None
+
+
+def _public_application(client, app) -> tuple[str, str]:
+    from sqlalchemy import select
+
+    from simexit.store.tables import outbox
+
+    m = make_line(app, "hansanet")["msisdn"]
+    r = client.post("/api/v1/public/cancellations", json={
+        "kind": "ordinary", "customer_name": "Test User", "msisdn": m, "email": "test@example.com"})
+    with app.db.read() as c:
+        code = c.execute(select(outbox.c.payload).where(outbox.c.template == "cancellation_code")).scalar_one()["code"]
+    number = client.post(f"/api/v1/public/cancellations/{r.json()['request_no']}/confirm",
+                         json={"code": code}).json()["application_no"]
+    return number, m
+
+
+def test_status_page_shows_what_the_api_shows_and_no_timeline(client, app):
+    """One public status look-up: the page shows the API's fields — status, brand, dates — and no timeline,
+    no notes, no number."""
+    number, m = _public_application(client, app)
+    csrf = _csrf(client, "/status")
+    api = client.post("/api/v1/public/application-status", json={"application_no": number, "line_last4": m[-4:]})
+    assert api.status_code == 200 and set(api.json()) == {
+        "application_no", "status", "brand", "submitted_at", "updated_at", "review_due_at", "effective_date"}
+    page = client.post("/status", data={"csrf": csrf, "application_no": number, "last4": m[-4:]})
+    assert page.status_code == 200, page.text
+    assert number in page.text and 'data-testid="status"' in page.text
+    assert 'class="timeline"' not in page.text and "Timeline" not in page.text
+    assert m[-8:-4] not in page.text  # not even the masked line
+
+
+def test_status_page_and_api_share_one_lock_after_five_wrong_answers(client, app):
+    number, m = _public_application(client, app)
+    csrf = _csrf(client, "/status")
+    wrong = [f"{(int(m[-4:]) + i) % 10000:04d}" for i in range(1, 6)]
+    for w in wrong[:3]:
+        assert client.post("/status", data={"csrf": csrf, "application_no": number, "last4": w}).status_code == 400
+    for w in wrong[3:]:
+        r = client.post("/api/v1/public/application-status", json={"application_no": number, "line_last4": w})
+        assert r.status_code == 404
+    r = client.post("/api/v1/public/application-status", json={"application_no": number, "line_last4": m[-4:]})
+    assert r.status_code == 429
+    page = client.post("/status", data={"csrf": csrf, "application_no": number, "last4": m[-4:]})
+    assert page.status_code == 400 and "Too many" in page.text and number not in page.text.split("</form>")[-1]

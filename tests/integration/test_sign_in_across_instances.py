@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from simexit.config import Settings
 from simexit.bootstrap import integrations_from_settings
+from simexit.config import Settings
 from simexit.services.access import commands as access
 from simexit.services.access.caller import Public
 from simexit.services.context import Simexit

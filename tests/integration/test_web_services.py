@@ -7,18 +7,28 @@ from datetime import timedelta
 import pytest
 
 from simexit.domain.consequences import required_consequences
-from simexit.domain.errors import NotFound
+from simexit.domain.errors import Forbidden, NotFound
 from simexit.domain.roles import Role
 from simexit.domain.state_machine import ActorType
-from simexit.services.access.caller import StaffIdentity
+from simexit.services.access.caller import Public, StaffIdentity
 from simexit.services.closure.applications import Actor, ApplyRequest, apply, approve
 from simexit.services.closure.precheck import precheck
-from simexit.services.closure.review_queue import application_for_staff, dashboard, review_queue
-from simexit.services.closure.status_lookup import LOOKUPS_PER_APPLICATION, lookup_status
+from simexit.services.closure.queries import (
+    WRONG_TAILS_PER_APPLICATION,
+    application_for_staff,
+    dashboard,
+    review_queue,
+)
+from simexit.services.closure.queries import lookup_status as _lookup
 from tests.factories import make_line
 
 ALL = StaffIdentity(1, "rita", "Rita", Role.REVIEWER, ("*",))
 CN_ONLY = StaffIdentity(2, "li", "Li", Role.REVIEWER, ("baohao",))
+SUPERVISOR = StaffIdentity(4, "sue", "Sue", Role.SUPERVISOR, ("*",))
+
+
+def lookup_status(app, number: str, last4: str, address: str):  # type: ignore[no-untyped-def]
+    return _lookup(app, Public(address), number, last4)
 
 
 def _apply(app, brand: str, **line) -> tuple[str, str]:
@@ -60,22 +70,25 @@ def test_dashboard_counts_per_day_and_sla_compliance(app, clock):
     no, _ = _apply(app, "baohao")
     _apply(app, "baohao")
     approve(app, no, Actor(ActorType.STAFF, "rita", "reviewer"))
-    data = dashboard(app, ALL, days=7)
+    with pytest.raises(Forbidden):
+        dashboard(app, ALL, days=7)  # a reviewer does not see reports
+    data = dashboard(app, SUPERVISOR, days=7)
     today = data["days"][-1]
     assert today["day"] == clock.now().date() and today["by_state"] == {"approved": 1, "pending_review": 1}
     assert data["sla"] == [{"brand": "baohao", "decided": 1, "on_time": 1, "open": 1, "open_overdue": 0,
                             "compliance": 1.0}]
 
 
-def test_status_lookup_needs_the_right_digits_and_is_rate_limited(app):
+def test_status_lookup_needs_the_right_digits_and_locks_after_five_wrong_answers(app):
     no, msisdn = _apply(app, "baohao")
-    assert lookup_status(app, no, msisdn[-4:], "10.0.0.1")["status"] == "pending_review"
-    with pytest.raises(NotFound):
-        lookup_status(app, no, "0000" if not msisdn.endswith("0000") else "1111", "10.0.0.1")
+    view = lookup_status(app, no, msisdn[-4:], "10.0.0.1")
+    assert view["status"] == "pending_review" and "timeline" not in view.to_dict()
+    wrong = "0000" if not msisdn.endswith("0000") else "1111"
     with pytest.raises(NotFound):
         lookup_status(app, "SX-0000-0000-0", msisdn[-4:], "10.0.0.1")
-    for _ in range(LOOKUPS_PER_APPLICATION[0] - 2):
-        lookup_status(app, no, msisdn[-4:], "10.0.0.2")
+    for i in range(WRONG_TAILS_PER_APPLICATION[0]):
+        with pytest.raises(NotFound):
+            lookup_status(app, no, wrong, f"10.0.1.{i}")  # from any address: the lock is per application
     with pytest.raises(Exception) as refused:
         lookup_status(app, no, msisdn[-4:], "10.0.0.3")
     assert getattr(refused.value, "code", None) == "RATE_LIMITED"

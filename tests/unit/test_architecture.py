@@ -24,15 +24,7 @@ FLOORS: dict[str, int] = {
 # Modules outside store/ that still import SQLAlchemy or the table objects. Grouped by capability so that
 # each move shrinks its own block.
 SQL_ALLOWED_ACCESS: set[str] = set()
-SQL_ALLOWED_CLOSURE: set[str] = {
-    "simexit.services.closure.application_queries",
-    "simexit.services.closure.applications",
-    "simexit.services.closure.line_changes",
-    "simexit.services.closure.lines_query",
-    "simexit.services.closure.precheck",
-    "simexit.services.closure.public_cancellation",
-    "simexit.services.closure.review_queue",
-}
+SQL_ALLOWED_CLOSURE: set[str] = set()
 SQL_ALLOWED_EXECUTION: set[str] = {
     "simexit.services.execution.closing_steps",
     "simexit.services.execution.esim_notifications",

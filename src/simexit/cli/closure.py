@@ -24,9 +24,11 @@ def lines() -> None:
 @refusals
 def lines_list(brand: str | None, status: str | None, kind: str | None, limit: int, offset: int,
                as_json: bool) -> None:
-    from simexit.services.closure.lines_query import list_lines
+    from simexit.services.access.caller import Operator
+    from simexit.services.closure import queries
 
-    rows = list_lines(_app(), brand=brand, status=status, kind=kind, limit=limit, offset=offset)
+    rows = queries.list_lines(_app(), Operator("cli"), brand=brand, status=status, kind=kind, limit=limit,
+                              offset=offset)
 
     def human(rs: list[dict[str, Any]]) -> None:
         for r in rs:
@@ -44,9 +46,10 @@ def lines_list(brand: str | None, status: str | None, kind: str | None, limit: i
 @refusals
 def precheck(msisdn: str, end_date: str | None, lang: str, as_json: bool) -> None:
     """Eligibility pre-check and exact quote for closing a line."""
-    from simexit.services.closure.precheck import precheck as run
+    from simexit.services.access.caller import Operator
+    from simexit.services.closure import queries
 
-    result = run(_app(), msisdn, _parse_date(end_date)).to_dict()
+    result = queries.precheck(_app(), Operator("cli"), msisdn, _parse_date(end_date)).to_dict()
 
     def human(r: dict[str, Any]) -> None:
         click.echo(f"{r['msisdn']} ({r['brand']}, {r['kind']}): "
@@ -87,9 +90,9 @@ def apply(msisdn: str, channel: str, identity_method: str | None, id_number: str
     """Submit an application to close a line (an open one is returned instead of a second)."""
     from simexit.domain.consequences import required_consequences
     from simexit.domain.identity import STAFF_CHANNELS
-    from simexit.services.closure.applications import ApplyRequest
-    from simexit.services.closure.applications import apply as run
-    from simexit.services.closure.precheck import precheck as pre
+    from simexit.services.access.caller import Operator
+    from simexit.services.closure import commands, queries
+    from simexit.services.closure.commands import ApplyRequest
 
     app = _app()
     wanted = _parse_date(end_date)
@@ -99,21 +102,22 @@ def apply(msisdn: str, channel: str, identity_method: str | None, id_number: str
         if not sep:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--refund-to")
         dest[key] = value
-    pc = pre(app, msisdn, wanted)
+    operator = Operator(staff_ref or "cli", "agent" if staff_ref else "operator")
+    pc = queries.precheck(app, operator, msisdn, wanted)
     confirmed = list(required_consequences(pc.quote)) if confirm == "all" else [
         c.strip() for c in confirm.split(",") if c.strip()]
     if refund_method is None and pc.quote.refund_minor > 0:
         refund_method = pc.policy.refund.methods[0]
     if staff_ref is None and channel in STAFF_CHANNELS:
         staff_ref = "cli"
-    result = run(app, ApplyRequest(
+    result = commands.apply(app, operator, ApplyRequest(
         msisdn=msisdn, channel=channel, identity_method=identity_method or DEFAULT_IDENTITY[channel],
         identity_evidence={"recorded_via": "cli"}, id_number=id_number, staff_ref=staff_ref,
         staff_role="agent" if staff_ref else None, reason_code=reason_code, reason_text=reason_text,
         consequences_confirmed=confirmed, refund_method=refund_method, refund_destination=dest or None,
         requested_effective_date=wanted,
     ))
-    out = {"application_no": result.application_no, "status": result.status, "replayed": result.replayed}
+    out = result.to_dict()
     _out(out, as_json, lambda o: click.echo(
         f"{o['application_no']} {o['status']}" + (" (already open; same application)" if o["replayed"] else "")))
 
@@ -135,9 +139,10 @@ def _print_application(a: dict[str, Any]) -> None:
 @refusals
 def show(application_no: str, as_json: bool) -> None:
     """Show an application and its timeline."""
-    from simexit.services.closure.applications import show as run
+    from simexit.services.access.caller import Operator
+    from simexit.services.closure import queries
 
-    _out(run(_app(), application_no), as_json, _print_application)
+    _out(queries.show(_app(), Operator("cli"), application_no).to_dict(), as_json, _print_application)
 
 
 @click.group()
@@ -146,10 +151,10 @@ def review() -> None:
 
 
 def _staff(staff: str, role: str):  # type: ignore[no-untyped-def]
-    from simexit.domain.state_machine import ActorType
-    from simexit.services.closure.applications import Actor
+    """The operator at this command line, acting under a staff member's name (recorded in the timeline)."""
+    from simexit.services.access.caller import Operator
 
-    return Actor(ActorType.STAFF, staff, role, None)
+    return Operator(staff, role)
 
 
 @review.command("approve")
@@ -159,9 +164,10 @@ def _staff(staff: str, role: str):  # type: ignore[no-untyped-def]
 @click.option("--json", "as_json", is_flag=True)
 @refusals
 def review_approve(application_no: str, staff: str, note: str | None, as_json: bool) -> None:
-    from simexit.services.closure.applications import approve
+    from simexit.services.closure import commands
 
-    _out(approve(_app(), application_no, _staff(staff, "reviewer"), note), as_json, _print_application)
+    _out(commands.approve(_app(), _staff(staff, "reviewer"), application_no, note).to_dict(), as_json,
+         _print_application)
 
 
 @review.command("reject")
@@ -173,10 +179,10 @@ def review_approve(application_no: str, staff: str, note: str | None, as_json: b
 @refusals
 def review_reject(application_no: str, staff: str, reasons: tuple[str, ...], note: str | None,
                   as_json: bool) -> None:
-    from simexit.services.closure.applications import reject
+    from simexit.services.closure import commands
 
-    _out(reject(_app(), application_no, _staff(staff, "reviewer"), list(reasons), note), as_json,
-         _print_application)
+    _out(commands.reject(_app(), _staff(staff, "reviewer"), application_no, list(reasons), note).to_dict(),
+         as_json, _print_application)
 
 
 @review.command("auto")
@@ -184,9 +190,9 @@ def review_reject(application_no: str, staff: str, reasons: tuple[str, ...], not
 @refusals
 def review_auto(as_json: bool) -> None:
     """Approve the clean pending applications of brands with automatic approval."""
-    from simexit.services.closure.applications import auto_approve_clean
+    from simexit.services.closure import commands
 
-    done = auto_approve_clean(_app())
+    done = commands.auto_approve_clean(_app(), _staff("cli", "operator"))
     _out({"approved": done}, as_json, lambda o: click.echo(f"approved {len(o['approved'])} application(s)"))
 
 
@@ -198,9 +204,7 @@ def review_auto(as_json: bool) -> None:
 @refusals
 def withdraw(application_no: str, staff: str | None, note: str | None, as_json: bool) -> None:
     """Withdraw an application before execution."""
-    from simexit.domain.state_machine import ActorType
-    from simexit.services.closure.applications import Actor
-    from simexit.services.closure.applications import withdraw as run
+    from simexit.services.closure import commands
 
-    actor = _staff(staff, "agent") if staff else Actor(ActorType.CUSTOMER, "customer", None, None)
-    _out(run(_app(), application_no, actor, note), as_json, _print_application)
+    operator = _staff(staff, "agent") if staff else _staff("customer", "customer")
+    _out(commands.withdraw(_app(), operator, application_no, note).to_dict(), as_json, _print_application)

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from simexit.domain.errors import Conflict, NotFound
 from simexit.domain.state_machine import Transition
 from simexit.store import audit_repo
 from simexit.store.audit_data import code_only
-from simexit.store.tables import OPEN_STATUSES, application_events, applications, brands, lines
+from simexit.store.tables import OPEN_STATUSES, application_events, applications, brands, customers, lines
 
 # Built once: statements whose values come as parameters skip SQLAlchemy's per-call cache-key walk over literal
 # values (it was the largest CPU cost of an apply).
@@ -146,3 +147,33 @@ def as_date(v: date | str | None) -> date | None:
     if v is None or isinstance(v, date):
         return v
     return date.fromisoformat(v)
+
+
+# Raised by insert_application when the line already has an open application (the unique partial index) or the
+# random number was taken: the caller looks again.
+StoreConflict = IntegrityError
+
+
+def id_of(conn: Connection, application_no: str) -> int:
+    return conn.execute(select(applications.c.id).where(applications.c.application_no == application_no)
+                        ).scalar_one()
+
+
+def customer_id_record(conn: Connection, customer_id: int) -> RowMapping:
+    """The customer's ID type and the keyed hash of their ID number (to check a typed ID number against)."""
+    return conn.execute(select(customers.c.id_type, customers.c.id_hash).where(customers.c.id == customer_id)
+                        ).mappings().one()
+
+
+def customer_locale(conn: Connection, customer_id: int) -> str | None:
+    return conn.execute(select(customers.c.locale).where(customers.c.id == customer_id)).scalar_one_or_none()
+
+
+def staff_facts(conn: Connection, customer_id: int, line_id: int) -> tuple[RowMapping, RowMapping]:
+    """The customer's and the line's facts a member of staff sees beside an application (masked by the caller)."""
+    cust = conn.execute(select(customers.c.name, customers.c.id_type, customers.c.id_last4, customers.c.email,
+                               customers.c.identity_verified, customers.c.locale)
+                        .where(customers.c.id == customer_id)).mappings().one()
+    line = conn.execute(select(lines.c.iccid, lines.c.plan, lines.c.payment, lines.c.status)
+                        .where(lines.c.id == line_id)).mappings().one()
+    return cust, line

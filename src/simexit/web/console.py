@@ -14,22 +14,15 @@ from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import DomainError
 from simexit.domain.identifiers import mask_msisdn
 from simexit.domain.identity import IdentityMethod
+from simexit.domain.intake import DESTINATION_FIELDS, REASON_CODES
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
-from simexit.domain.state_machine import REJECTION_REASONS, ActorType
+from simexit.domain.state_machine import REJECTION_REASONS
 from simexit.services.access import commands as access
 from simexit.services.access import queries as access_queries
 from simexit.services.access.caller import Public, StaffIdentity
-from simexit.services.closure.applications import (
-    DESTINATION_FIELDS,
-    REASON_CODES,
-    Actor,
-    ApplyRequest,
-    apply,
-    approve,
-    reject,
-)
-from simexit.services.closure.precheck import precheck
-from simexit.services.closure.review_queue import application_for_staff, dashboard, review_queue
+from simexit.services.closure import commands, queries
+from simexit.services.closure.commands import ApplyRequest
+from simexit.services.closure.views import StaffApplicationView
 from simexit.services.privacy.audit import application_entries
 from simexit.services.reports import REPORTS, build_report, to_csv
 from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
@@ -40,7 +33,8 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 STAFF_COOKIE = "sx_staff"
 STATES = ("submitted", "pending_review", "approved", "executing", "completed", "rejected", "withdrawn",
           "needs_attention")
-STAFF_METHODS = ("id_document_inspected", "service_password", "id_copy_mailed", "id_number", "otp")
+# The checks a member of staff records (commands.apply refuses self-service ones such as "otp" from staff).
+STAFF_METHODS = ("id_document_inspected", "service_password", "id_copy_mailed", "id_number")
 
 
 def _who(request: Request) -> StaffIdentity:
@@ -99,7 +93,7 @@ def sign_out(request: Request) -> Response:
 def queue(request: Request, brand: str = "", channel: str = "", state: str = "", reason: str = "") -> Response:
     who = _who(request)
     states = (state,) if state in STATES else ("submitted", "pending_review")
-    items = review_queue(simexit(request), who, brand=brand or None, channel=channel or None, states=states,
+    items = queries.review_queue(simexit(request), who, brand=brand or None, channel=channel or None, states=states,
                          reason=reason or None)
     brands = [b for b in sorted(simexit(request).policies) if who.sees_brand(b)]
     return _page(request, "console/queue.html", who, items=items, brands=brands, states=STATES,
@@ -108,9 +102,9 @@ def queue(request: Request, brand: str = "", channel: str = "", state: str = "",
                  zones={c: p.brand.time_zone for c, p in simexit(request).policies.items()})
 
 
-def _application(request: Request, who: StaffIdentity, application_no: str) -> dict[str, Any]:
+def _application(request: Request, who: StaffIdentity, application_no: str) -> StaffApplicationView:
     try:
-        return application_for_staff(simexit(request), who, application_no)
+        return queries.application_for_staff(simexit(request), who, application_no)
     except DomainError:
         raise HTTPException(status_code=404, detail=_("No such application.")) from None
 
@@ -125,10 +119,6 @@ def application_page(request: Request, application_no: str) -> Response:
                  audit=application_entries(simexit(request), view["application_no"]))
 
 
-def _actor(who: StaffIdentity) -> Actor:
-    return Actor(ActorType.STAFF, who.username, who.role.value, "console")
-
-
 @router.post("/applications/{application_no}/decide")
 @pooled(form=True)
 def decide(request: Request, application_no: str) -> Response:
@@ -140,9 +130,10 @@ def decide(request: Request, application_no: str) -> Response:
     note = str(form.get("note") or "").strip() or None
     try:
         if form.get("decision") == "approve":
-            approve(simexit(request), view["application_no"], _actor(who), note)
+            commands.approve(simexit(request), who, view["application_no"], note, channel="console")
         else:
-            reject(simexit(request), view["application_no"], _actor(who), as_list(form.get("reason")), note)
+            commands.reject(simexit(request), who, view["application_no"], as_list(form.get("reason")), note,
+                            channel="console")
     except DomainError as e:
         return _page(request, "console/application.html", who, view=view, reasons=REJECTION_REASONS,
                      p=simexit(request).policy(view["brand"]), error=e.message, status_code=400)
@@ -170,12 +161,9 @@ def intake(request: Request) -> Response:
     ctx: dict[str, Any] = dict(channels=channels, channel=channel, phone=phone, methods=STAFF_METHODS,
                                reasons=REASON_CODES, dest_fields=DESTINATION_FIELDS, form=form)
     try:
-        pc = precheck(app, phone)
+        pc = queries.precheck(app, who, phone)  # a line of another brand is "not found", as in the API
     except DomainError as e:
         return _page(request, "console/intake.html", who, step="number", error=e.message, status_code=400, **ctx)
-    if not who.sees_brand(pc.facts.brand):
-        return _page(request, "console/intake.html", who, step="number", status_code=403,
-                     error=_("This line belongs to a brand you do not work for."), **ctx)
     ctx.update(pc=pc, msisdn=mask_msisdn(pc.facts.msisdn), consequences=required_consequences(pc.quote))
     if form.get("step") != "submit":
         return _page(request, "console/intake.html", who, step="details", **ctx)
@@ -185,10 +173,9 @@ def intake(request: Request) -> Response:
         evidence["document_last4"] = str(form.get("document_last4") or "").strip()[-4:]
     refund_method = str(form.get("refund_method") or "") or None
     try:
-        result = apply(app, ApplyRequest(
+        result = commands.apply(app, who, ApplyRequest(
             msisdn=pc.facts.msisdn, channel=channel, identity_method=method, identity_evidence=evidence,
             id_number=str(form.get("id_number") or "") or None if method == "id_number" else None,
-            staff_ref=who.username, staff_role=who.role.value,
             reason_code=str(form.get("reason_code") or "") or None,
             reason_text=str(form.get("reason_text") or "").strip() or None,
             consequences_confirmed=as_list(form.get("consequence")), refund_method=refund_method,
@@ -239,6 +226,6 @@ def dashboard_page(request: Request) -> Response:
     who = _who(request)
     if not who.can(Permission.VIEW_REPORTS):
         raise HTTPException(status_code=403, detail=_("Your role may not see reports."))
-    data = dashboard(simexit(request), who)
+    data = queries.dashboard(simexit(request), who)
     return _page(request, "console/dashboard.html", who, data=data, per_day_svg=per_day_chart(data["days"]),
                  sla_svg=sla_chart(data["sla"]), colours=STATE_COLOURS)

@@ -14,15 +14,16 @@ from simexit.api.routes.exports import download_url
 from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import DomainError
 from simexit.domain.identifiers import mask_msisdn
+from simexit.domain.intake import DESTINATION_FIELDS, REASON_CODES
 from simexit.services.access import commands as access
 from simexit.services.access import queries as access_queries
 from simexit.services.access.caller import CustomerSession, Public
-from simexit.services.closure import acting
-from simexit.services.closure.applications import DESTINATION_FIELDS, REASON_CODES, ApplyRequest, apply, show
-from simexit.services.closure.precheck import PrecheckResult, precheck
+from simexit.services.closure import commands, queries
+from simexit.services.closure.commands import ApplyRequest
+from simexit.services.closure.views import ApplicationView, PrecheckResult
 from simexit.services.execution.receipts import receipt_url
-from simexit.services.privacy import export
-from simexit.web.i18n import _
+from simexit.services.privacy import export, export_requests
+from simexit.web.i18n import _, current_locale
 from simexit.web.rendering import as_list, client_address, finish, pooled, posted_form, render, simexit
 
 router = APIRouter(include_in_schema=False)
@@ -113,7 +114,7 @@ def my_lines(request: Request) -> Response:
     app = simexit(request)
     items = []
     for i, number in enumerate(access_queries.customer_lines(app, s)):
-        pc = precheck(app, number)
+        pc = queries.precheck(app, s, number)
         items.append({"index": i, "msisdn": mask_msisdn(number), "facts": pc.facts, "policy": pc.policy})
     brand = items[0]["facts"].brand if items else None
     return render(request, "portal/lines.html", lines=items, brand=brand)
@@ -135,16 +136,17 @@ def _options(pc: PrecheckResult, form: dict[str, Any]) -> dict[str, Any]:
 def close_line(request: Request, index: int) -> Response:
     s = _require(request)
     number = _line(request, s, index)
-    pc = precheck(simexit(request), number)
+    pc = queries.precheck(simexit(request), s, number)
     return render(request, "portal/precheck.html", pc=pc, index=index, msisdn=mask_msisdn(number),
                   brand=pc.facts.brand, reasons=REASON_CODES, dest_fields=DESTINATION_FIELDS,
                   blockers=[f for f in pc.findings if f.severity == "blocker"],
                   notes=[f for f in pc.findings if f.severity != "blocker"])
 
 
-def _quote_page(request: Request, index: int, number: str, opts: dict[str, Any], error: str | None = None,
+def _quote_page(request: Request, s: CustomerSession, index: int, number: str, opts: dict[str, Any],
+                error: str | None = None,
                 step: str = "quote", confirmed: list[str] | None = None) -> Response:
-    pc = precheck(simexit(request), number, opts["end_date"])
+    pc = queries.precheck(simexit(request), s, number, opts["end_date"])
     return render(request, "portal/quote.html", pc=pc, index=index, msisdn=mask_msisdn(number), opts=opts,
                   brand=pc.facts.brand, consequences=required_consequences(pc.quote), error=error, step=step,
                   confirmed=confirmed or [], status_code=400 if error else 200)
@@ -157,17 +159,17 @@ def quote(request: Request, index: int) -> Response:
     form = posted_form(request)
     number = _line(request, s, index)
     try:
-        opts = _options(precheck(simexit(request), number), form)
-        pc = precheck(simexit(request), number, opts["end_date"])
+        opts = _options(queries.precheck(simexit(request), s, number), form)
+        pc = queries.precheck(simexit(request), s, number, opts["end_date"])
     except (DomainError, ValueError) as e:
         return render(request, "error.html", status_code=400, message=getattr(e, "message", str(e)))
     if pc.quote.refund_minor > 0 and (not opts["refund_method"] or not all(opts["destination"].values())):
-        return close_line_with_error(request, index, number, _("Please choose where the refund goes."))
-    return _quote_page(request, index, number, opts)
+        return close_line_with_error(request, s, index, number, _("Please choose where the refund goes."))
+    return _quote_page(request, s, index, number, opts)
 
 
-def close_line_with_error(request: Request, index: int, number: str, error: str) -> Response:
-    pc = precheck(simexit(request), number)
+def close_line_with_error(request: Request, s: CustomerSession, index: int, number: str, error: str) -> Response:
+    pc = queries.precheck(simexit(request), s, number)
     return render(request, "portal/precheck.html", pc=pc, index=index, msisdn=mask_msisdn(number),
                   brand=pc.facts.brand, reasons=REASON_CODES, dest_fields=DESTINATION_FIELDS, error=error,
                   blockers=[f for f in pc.findings if f.severity == "blocker"],
@@ -181,14 +183,14 @@ def confirm(request: Request, index: int) -> Response:
     s = _require(request)
     form = posted_form(request)
     number = _line(request, s, index)
-    opts = _options(precheck(simexit(request), number), form)
+    opts = _options(queries.precheck(simexit(request), s, number), form)
     ticked = as_list(form.get("consequence"))
-    pc = precheck(simexit(request), number, opts["end_date"])
+    pc = queries.precheck(simexit(request), s, number, opts["end_date"])
     missing = set(required_consequences(pc.quote)) - set(ticked)
     if missing:
-        return _quote_page(request, index, number, opts, _("Please tick every box to show you have read it."),
+        return _quote_page(request, s, index, number, opts, _("Please tick every box to show you have read it."),
                            confirmed=ticked)
-    return _quote_page(request, index, number, opts, step="second_factor", confirmed=ticked)
+    return _quote_page(request, s, index, number, opts, step="second_factor", confirmed=ticked)
 
 
 @router.post("/lines/{index}/submit")
@@ -199,36 +201,32 @@ def submit(request: Request, index: int) -> Response:
     form = posted_form(request)
     app = simexit(request)
     number = _line(request, s, index)
-    opts = _options(precheck(app, number), form)
+    opts = _options(queries.precheck(app, s, number), form)
     ticked = as_list(form.get("consequence"))
     try:
-        access.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
+        s = access.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
     except DomainError as e:
         msg = _("Too many wrong answers. Please wait 15 minutes.") if e.status == 429 else \
             _("Those are not the last 6 characters of your ID number.")
-        return _quote_page(request, index, number, opts, msg, step="second_factor", confirmed=ticked)
+        return _quote_page(request, s, index, number, opts, msg, step="second_factor", confirmed=ticked)
     try:
-        result = apply(app, ApplyRequest(
+        result = commands.apply(app, s, ApplyRequest(
             msisdn=number, channel="online", identity_method="otp",
             identity_evidence={"sign_in": "sms_otp", "second_factor": "id_tail_6", "session": s.session_id},
             reason_code=opts["reason_code"], reason_text=opts["reason_text"], consequences_confirmed=ticked,
             refund_method=opts["refund_method"], refund_destination=opts["destination"] or None,
             requested_effective_date=opts["end_date"]))
     except DomainError as e:
-        return _quote_page(request, index, number, opts, e.message, confirmed=ticked)
+        return _quote_page(request, s, index, number, opts, e.message, confirmed=ticked)
     return _redirect(request, f"/applications/{result.application_no}/receipt")
 
 
-def _own_application(request: Request, application_no: str) -> dict[str, Any]:
+def _own_application(request: Request, application_no: str) -> ApplicationView:
     s = _require(request)
-    app = simexit(request)
     try:
-        view = show(app, application_no)
+        return queries.show(simexit(request), s, application_no, locale=current_locale.get())
     except DomainError:
         raise HTTPException(status_code=404, detail=_("No such application.")) from None
-    if view["msisdn"] not in access_queries.customer_lines(app, s):
-        raise HTTPException(status_code=404, detail=_("No such application."))
-    return view
 
 
 @router.get("/applications/{application_no}/receipt")
@@ -268,7 +266,7 @@ def request_my_data(request: Request) -> Response:
     app = simexit(request)
     try:
         s = access.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
-        acting.request_export_as_customer(app, s)
+        export_requests.request_export_as_customer(app, s)
     except DomainError as e:
         msg = _("Too many wrong answers. Please wait 15 minutes.") if e.status == 429 else \
             _("Those are not the last 6 characters of your ID number.")

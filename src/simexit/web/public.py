@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from simexit.domain.errors import DomainError
-from simexit.services.closure import public_cancellation
-from simexit.services.closure.status_lookup import lookup_status
+from simexit.services.access.caller import Public
+from simexit.services.closure import commands, queries
 from simexit.web.i18n import LOCALES, _, current_locale
 from simexit.web.rendering import (
     client_address,
@@ -49,10 +49,10 @@ def cancel_submit(request: Request) -> Response:
     values = {k: str(form.get(k) or "").strip() for k in ("kind", "reason", "name", "phone", "end_date", "email")}
     try:
         end = date.fromisoformat(values["end_date"]) if values["end_date"] else None
-        receipt = public_cancellation.submit(
-            simexit(request), kind=values["kind"] or "ordinary", reason=values["reason"] or None,
-            customer_name=values["name"], msisdn=values["phone"], end_date_wanted=end, email=values["email"],
-            locale=current_locale.get(), client_address=client_address(request))
+        receipt = commands.submit_cancellation(
+            simexit(request), Public(client_address(request)), kind=values["kind"] or "ordinary",
+            reason=values["reason"] or None, customer_name=values["name"], msisdn=values["phone"],
+            end_date_wanted=end, email=values["email"], locale=current_locale.get())
     except ValueError:
         return render(request, "public/cancel.html", values=values, error=_("Please give the date as YYYY-MM-DD."),
                       today=simexit(request).clock.now().date(), status_code=400)
@@ -77,7 +77,8 @@ def cancel_confirm(request: Request) -> Response:
     form = posted_form(request)
     request_no = str(form.get("request_no") or "")
     try:
-        outcome = public_cancellation.confirm(simexit(request), request_no, str(form.get("code") or ""))
+        outcome = commands.confirm_cancellation(simexit(request), Public(client_address(request)), request_no,
+                                                str(form.get("code") or ""))
     except DomainError:
         return render(request, "public/cancel_code.html", request_no=request_no,
                       error=_("The code is wrong or has expired."), status_code=400)
@@ -95,15 +96,14 @@ def status_lookup(request: Request) -> Response:
     form = posted_form(request)
     number = str(form.get("application_no") or "").strip()
     try:
-        view = lookup_status(simexit(request), number, str(form.get("last4") or ""), client_address(request))
+        view = queries.lookup_status(simexit(request), Public(client_address(request)), number,
+                                     str(form.get("last4") or ""))
     except DomainError as e:
         msg = _("Too many look-ups. Please wait 15 minutes.") if e.status == 429 else \
             _("No application matches that number and those digits.")
         return render(request, "public/status_lookup.html", number=number, error=msg, status_code=400)
-    from simexit.domain.identifiers import mask_msisdn
-
-    return render(request, "portal/status.html", view=view, brand=view["brand"],
-                  p=simexit(request).policy(view["brand"]), msisdn=mask_msisdn(view["msisdn"]))
+    return render(request, "public/status_result.html", view=view, brand=view.brand,
+                  p=simexit(request).policy(view.brand))
 
 
 @router.get("/help")

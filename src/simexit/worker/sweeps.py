@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from simexit.services.closure.applications import auto_approve_clean
+from simexit.services.access.caller import System
+from simexit.services.closure import commands
 from simexit.services.context import Simexit
 from simexit.services.execution import outbox
 from simexit.store import applications_repo
@@ -44,4 +45,4 @@ def escalate_overdue(app: Simexit, supervisor_email: str, limit: int = 200) -> l
 
 
 def approve_clean(app: Simexit) -> list[str]:
-    return auto_approve_clean(app)
+    return commands.auto_approve_clean(app, System())

@@ -26,10 +26,9 @@ from simexit.api.models import (
 )
 from simexit.api.problems import COMMON
 from simexit.api.routes.common import ApplicationNo, answer, api_settings, wiring
-from simexit.domain.access import Scope
 from simexit.services.access import commands as access
-from simexit.services.closure import acting, application_queries, applications, lines_query, precheck
-from simexit.services.closure.applications import ApplyRequest
+from simexit.services.closure import commands, queries
+from simexit.services.closure.commands import ApplyRequest
 
 router = APIRouter(prefix="/api/v1", tags=["customer"], responses=COMMON)
 
@@ -91,7 +90,7 @@ async def my_lines(request: Request, creds: Credentials = Depends(auth.customer_
 
     def work():
         s = auth.customer(app, creds)
-        return lines_query.list_lines(app, scope=Scope.customer(s.customer_id), limit=limit, offset=offset)
+        return queries.list_lines(app, s, limit=limit, offset=offset)
 
     return answer({"items": await run(work), "limit": limit, "offset": offset})
 
@@ -102,7 +101,7 @@ async def my_precheck(request: Request, body: PrecheckIn, creds: Credentials = D
 
     def work():
         s = auth.customer(app, creds)
-        return precheck.precheck(app, body.msisdn, body.end_date, scope=Scope.customer(s.customer_id)).to_dict()
+        return queries.precheck(app, s, body.msisdn, body.end_date).to_dict()
 
     return answer(await run(work))
 
@@ -125,9 +124,8 @@ async def my_apply(request: Request, body: CustomerApply, creds: Credentials = D
         s = auth.customer(app, creds)
 
         def action():
-            r = acting.apply_as_customer(app, s, apply_request(body, identity_method="otp"))
-            return (200 if r.replayed else 201), {"application_no": r.application_no, "status": r.status,
-                                                  "replayed": r.replayed}
+            r = commands.apply(app, s, apply_request(body, identity_method="otp"))
+            return (200 if r.replayed else 201), r.to_dict()
 
         return idempotency.run(app, principal=f"c:{s.customer_id}", key=idempotency_key,
                                route="POST /api/v1/me/applications", body=body, action=action)
@@ -144,8 +142,7 @@ async def my_applications(request: Request, creds: Credentials = Depends(auth.cu
 
     def work():
         s = auth.customer(app, creds)
-        return application_queries.list_applications(app, Scope.customer(s.customer_id), status=status,
-                                                     limit=limit, offset=offset)
+        return queries.list_applications(app, s, status=status, limit=limit, offset=offset)
 
     return answer(await run(work))
 
@@ -157,7 +154,7 @@ async def my_application(request: Request, application_no: str = ApplicationNo,
 
     def work():
         s = auth.customer(app, creds)
-        return applications.show(app, application_no, scope=Scope.customer(s.customer_id))
+        return queries.show(app, s, application_no).to_dict()
 
     return answer(await run(work))
 
@@ -169,7 +166,7 @@ async def my_withdraw(request: Request, body: Note, application_no: str = Applic
     app, run = wiring(request)
 
     def work():
-        return acting.withdraw_as_customer(app, auth.customer(app, creds), application_no, body.note)
+        return commands.withdraw(app, auth.customer(app, creds), application_no, body.note).to_dict()
 
     return answer(await run(work))
 

@@ -19,8 +19,7 @@ from simexit.api.problems import COMMON, PROBLEM, Problem, problem
 from simexit.api.routes.common import answer, wiring
 from simexit.domain.access import Scope
 from simexit.domain.errors import DomainError
-from simexit.services.closure import acting
-from simexit.services.privacy import export
+from simexit.services.privacy import export, export_requests
 from simexit.services.privacy.export import DOWNLOAD_PATH
 
 router = APIRouter(prefix="/api/v1", tags=["data export"], responses=COMMON)
@@ -69,7 +68,7 @@ async def my_export_request(request: Request, body: CustomerExportIn,
         s = auth.customer(app, creds)
 
         def action():
-            export_id = acting.request_export_as_customer(app, s, body.msisdn)
+            export_id = export_requests.request_export_as_customer(app, s, body.msisdn)
             return 202, _out(export.get_export(app, export_id))
 
         return idempotency.run(app, principal=f"c:{s.customer_id}", key=idempotency_key,
@@ -102,7 +101,7 @@ async def staff_export_request(request: Request, body: StaffExportIn,
         who = auth.staff(app, creds)
 
         def action():
-            export_id = acting.request_export_on_behalf(app, who, body.msisdn)
+            export_id = export_requests.request_export_on_behalf(app, who, body.msisdn)
             return 202, _out(export.get_export(app, export_id))
 
         return idempotency.run(app, principal=f"s:{who.id}", key=idempotency_key,
@@ -118,7 +117,7 @@ async def staff_export(request: Request, export_id: int = ExportId,
     app, run = wiring(request)
 
     def work():
-        return _out(export.export_for(app, export_id, acting.staff_scope(auth.staff(app, creds))))
+        return _out(export.export_for(app, export_id, export_requests.staff_scope(auth.staff(app, creds))))
 
     return answer(await run(work))
 

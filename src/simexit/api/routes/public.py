@@ -20,7 +20,8 @@ from simexit.api.models import (
 )
 from simexit.api.problems import COMMON
 from simexit.api.routes.common import answer, wiring
-from simexit.services.closure import application_queries, public_cancellation
+from simexit.services.access.caller import Public
+from simexit.services.closure import commands, queries
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"], responses=COMMON)
 
@@ -33,10 +34,9 @@ async def cancel(request: Request, body: CancellationIn, creds: Credentials = De
 
     def work():
         def action():
-            receipt = public_cancellation.submit(
-                app, kind=body.kind, reason=body.reason, customer_name=body.customer_name, msisdn=body.msisdn,
-                end_date_wanted=body.end_date_wanted, email=body.email, locale=body.locale,
-                client_address=creds.client)
+            receipt = commands.submit_cancellation(
+                app, Public(creds.client), kind=body.kind, reason=body.reason, customer_name=body.customer_name,
+                msisdn=body.msisdn, end_date_wanted=body.end_date_wanted, email=body.email, locale=body.locale)
             return 201, receipt.to_dict()
 
         who = hmac.new(app.secret_key.encode(), f"anon:{creds.client}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -50,14 +50,15 @@ async def cancel(request: Request, body: CancellationIn, creds: Credentials = De
 @router.post("/cancellations/{request_no}/confirm", response_model=CancellationOutcome,
              summary="Confirm with the code sent by SMS to the line: the request becomes an application")
 async def confirm(request: Request, body: CancellationConfirm,
-                  request_no: str = Path(min_length=1, max_length=20, description="KR-XXXX-XXXX-C")):
+                  request_no: str = Path(min_length=1, max_length=20, description="KR-XXXX-XXXX-C"),
+                  creds: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
-    return answer(await run(public_cancellation.confirm, app, request_no, body.code))
+    return answer(await run(commands.confirm_cancellation, app, Public(creds.client), request_no, body.code))
 
 
 @router.post("/application-status", response_model=StatusOut,
              summary="An application's status from its number and the last 4 digits of the line (no sign-in)")
 async def application_status(request: Request, body: StatusLookup, creds: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
-    return answer(await run(application_queries.lookup_status, app, body.application_no, body.line_last4,
-                            creds.client))
+    return answer((await run(queries.lookup_status, app, Public(creds.client), body.application_no,
+                             body.line_last4)).to_dict())

@@ -31,7 +31,7 @@ from simexit.api.routes.customer import apply_request
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
 from simexit.services.access import commands as access
 from simexit.services.access.caller import StaffIdentity
-from simexit.services.closure import acting, application_queries, applications, lines_query, precheck
+from simexit.services.closure import commands, queries
 
 router = APIRouter(prefix="/api/v1", tags=["staff"], responses=COMMON)
 
@@ -87,9 +87,8 @@ async def staff_lines(request: Request, creds: Credentials = Depends(auth.staff_
     app, run = wiring(request)
 
     def work():
-        scope = acting.staff_scope(auth.staff(app, creds))
-        return lines_query.list_lines(app, brand=brand, status=status, kind=kind, limit=limit, offset=offset,
-                                      scope=scope)
+        return queries.list_lines(app, auth.staff(app, creds), brand=brand, status=status, kind=kind, limit=limit,
+                                  offset=offset)
 
     return answer({"items": await run(work), "limit": limit, "offset": offset})
 
@@ -99,8 +98,7 @@ async def staff_precheck(request: Request, body: PrecheckIn, creds: Credentials 
     app, run = wiring(request)
 
     def work():
-        scope = acting.staff_scope(auth.staff(app, creds))
-        return precheck.precheck(app, body.msisdn, body.end_date, scope=scope).to_dict()
+        return queries.precheck(app, auth.staff(app, creds), body.msisdn, body.end_date).to_dict()
 
     return answer(await run(work))
 
@@ -116,11 +114,10 @@ async def staff_apply(request: Request, body: StaffApply, creds: Credentials = D
         who = auth.staff(app, creds)
 
         def action():
-            r = acting.apply_on_behalf(app, who, apply_request(
+            r = commands.apply(app, who, apply_request(
                 body, identity_method=body.identity_method, identity_evidence=dict(body.identity_evidence),
                 id_number=body.id_number))
-            return (200 if r.replayed else 201), {"application_no": r.application_no, "status": r.status,
-                                                  "replayed": r.replayed}
+            return (200 if r.replayed else 201), r.to_dict()
 
         return idempotency.run(app, principal=f"s:{who.id}", key=idempotency_key,
                                route="POST /api/v1/staff/applications", body=body, action=action)
@@ -140,9 +137,8 @@ async def staff_applications(request: Request, creds: Credentials = Depends(auth
     app, run = wiring(request)
 
     def work():
-        scope = acting.staff_scope(auth.staff(app, creds))
-        return application_queries.list_applications(app, scope, brand=brand, status=status, channel=channel,
-                                                     due_before=due_before, limit=limit, offset=offset)
+        return queries.list_applications(app, auth.staff(app, creds), brand=brand, status=status, channel=channel,
+                                         due_before=due_before, limit=limit, offset=offset)
 
     return answer(await run(work))
 
@@ -153,7 +149,7 @@ async def staff_application(request: Request, application_no: str = ApplicationN
     app, run = wiring(request)
 
     def work():
-        return applications.show(app, application_no, scope=acting.staff_scope(auth.staff(app, creds)))
+        return queries.show(app, auth.staff(app, creds), application_no).to_dict()
 
     return answer(await run(work))
 
@@ -163,7 +159,7 @@ async def staff_application(request: Request, application_no: str = ApplicationN
 async def staff_approve(request: Request, body: Note, application_no: str = ApplicationNo,
                         creds: Credentials = Depends(auth.staff_credentials)):
     app, run = wiring(request)
-    return answer(await run(lambda: acting.approve(app, auth.staff(app, creds), application_no, body.note)))
+    return answer(await run(lambda: commands.approve(app, auth.staff(app, creds), application_no, body.note).to_dict()))
 
 
 @router.post("/staff/applications/{application_no}/reject", response_model=ApplicationOut,
@@ -171,8 +167,8 @@ async def staff_approve(request: Request, body: Note, application_no: str = Appl
 async def staff_reject(request: Request, body: Reject, application_no: str = ApplicationNo,
                        creds: Credentials = Depends(auth.staff_credentials)):
     app, run = wiring(request)
-    return answer(await run(lambda: acting.reject(app, auth.staff(app, creds), application_no, list(body.reasons),
-                                                  body.note)))
+    return answer(await run(lambda: commands.reject(app, auth.staff(app, creds), application_no, list(body.reasons),
+                                                    body.note).to_dict()))
 
 
 @router.post("/staff/applications/{application_no}/withdraw", response_model=ApplicationOut,
@@ -180,7 +176,7 @@ async def staff_reject(request: Request, body: Reject, application_no: str = App
 async def staff_withdraw(request: Request, body: StaffWithdraw, application_no: str = ApplicationNo,
                          creds: Credentials = Depends(auth.staff_credentials)):
     app, run = wiring(request)
-    return answer(await run(lambda: acting.withdraw_on_behalf(app, auth.staff(app, creds), application_no,
-                                                              body.channel, body.note)))
+    return answer(await run(lambda: commands.withdraw(app, auth.staff(app, creds), application_no, body.note,
+                                                      channel=body.channel).to_dict()))
 
 

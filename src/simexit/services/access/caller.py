@@ -69,7 +69,17 @@ class Public:
     client_address: str
 
 
-Caller = CustomerSession | StaffIdentity | Partner | System | Public
+@dataclass(frozen=True)
+class Operator:
+    """Someone at the server's command line (``simexit review approve --staff rita``): the operator has every
+    right, and the action is recorded under the name and role given (role "customer": for the customer)."""
+
+    username: str
+    role: str = "operator"
+    channel: str | None = None
+
+
+Caller = CustomerSession | StaffIdentity | Partner | System | Public | Operator
 
 
 def scope_of(caller: Caller) -> Scope | None:
@@ -78,7 +88,7 @@ def scope_of(caller: Caller) -> Scope | None:
         return Scope.customer(caller.customer_id)
     if isinstance(caller, StaffIdentity):
         return Scope.staff(caller.brands)
-    if isinstance(caller, System):
+    if isinstance(caller, System | Operator):
         return None
     raise Forbidden("CALLER_NOT_PERMITTED", "this use case is not open to this caller")
 

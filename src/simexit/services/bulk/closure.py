@@ -229,7 +229,7 @@ def _process_chunk(app: Simexit, conn: Connection, batch_id: str, opts: BulkOpti
         try:
             app_row, events, status = decide(app, conn, batch_id, opts, method, row, f, now, calendars, steps)
         except DomainError as e:
-            blockers = e.data.get("blockers")
+            blockers = [x["code"] for x in e.data.get("findings", ())] if e.code == "PRECHECK_BLOCKED" else None
             item.update(outcome="blocked" if blockers else "refused", codes=";".join(blockers or [e.code])[:200],
                         message=e.message)
             continue

@@ -9,18 +9,16 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from simexit.domain import intake
 from simexit.domain.application_number import new_application_number
 from simexit.domain.business_days import BusinessCalendar
-from simexit.domain.consequences import check_confirmed, required_consequences
-from simexit.domain.eligibility import evaluate, has_blocker, needs_person
-from simexit.domain.errors import DomainError, InvalidInput
+from simexit.domain.eligibility import evaluate
 from simexit.domain.facts import LineFacts
 from simexit.domain.identity import IdentityMethod
-from simexit.domain.policy import Policy, Severity
+from simexit.domain.policy import Policy
 from simexit.domain.quote import compute_quote
 from simexit.domain.state_machine import Action, ActorType, Status, Transition, transition
 from simexit.services.bulk.input import BulkRow
-from simexit.services.closure.applications import DESTINATION_FIELDS, ApplyRequest, _check_refund
 from simexit.services.context import Simexit
 
 
@@ -91,57 +89,30 @@ def remembering_calendar(app: Simexit, conn: Connection, policy: Policy, cache: 
 
 
 def decide(app: Simexit, conn: Connection, batch_id: str, opts: BulkOptions, method: IdentityMethod,
-            row: BulkRow, f: LineFacts, now: datetime, calendars: dict[str, BusinessCalendar],
-            steps: dict[str, Transition]) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
-    """The new application of one line with its events, or a DomainError saying why not (pure but for the
-    calendar, read once per brand)."""
+           row: BulkRow, f: LineFacts, now: datetime, calendars: dict[str, BusinessCalendar],
+           steps: dict[str, Transition]) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """The new application of one line with its events, or a DomainError saying why not: the one intake
+    decision of domain/intake.py, as for a single application (pure but for the calendar, read once per brand).
+    ``steps`` is kept for the callers; the decision remembers the transitions of ``now`` itself."""
     policy = app.policy(f.brand)
-    if opts.channel not in policy.brand.channels:
-        raise InvalidInput("CHANNEL_NOT_OFFERED", f"{policy.brand.name} does not take applications on the "
-                           f"{opts.channel} channel")
+    intake.check_channel(policy, opts.channel)
     quote = compute_quote(f, policy, now, remembering_calendar(app, conn, policy, calendars), row.effective_date)
     findings = evaluate(f, policy, quote, now)
-    if has_blocker(findings):
-        codes = [x.code for x in findings if x.severity == Severity.BLOCKER]
-        raise DomainError("PRECHECK_BLOCKED", " ".join(x.message["en"] for x in findings
-                                                       if x.severity == Severity.BLOCKER), blockers=codes)
-    # confirm=None: the batch confirmed every consequence shown, so nothing is left to check.
-    consequences = required_consequences(quote) if opts.confirm is None else check_confirmed(quote, opts.confirm)
     refund_method = opts.refund_method
     if refund_method is None and quote.refund_minor > 0:
-        refund_method = next((m for m in policy.refund.methods if m not in DESTINATION_FIELDS), None)
-    refund_method, refund_dest = _check_refund(
-        ApplyRequest(f.msisdn, opts.channel, method.value, refund_method=refund_method,
-                     refund_destination=opts.refund_destination),
-        list(policy.refund.methods), quote.refund_minor)
-    person = needs_person(findings) or method.value not in policy.review.auto_approve_identity_methods
-    auto = policy.review.auto_approve_clean and not person
-    actor_type = ActorType.STAFF if opts.staff_ref else ActorType.CUSTOMER
+        refund_method = intake.default_refund_method(policy)
     data: dict[str, Any] = {"batch_id": batch_id, "row": row.row_no}
     if row.reason_code:
         data["reason_code"] = row.reason_code
-    events = [
-        dict(at=now, event="submitted", from_status=None, to_status=None, actor_type=actor_type.value,
-             actor_id=opts.staff_ref or f"customer:{f.customer_id}", actor_role=opts.staff_role,
-             channel=opts.channel, note=row.note, data=data),
-        _event(steps["queue_person" if person else "queue"], "queued_for_review"),
-    ]
-    status = Status.PENDING_REVIEW
-    if auto:
-        events.append(_event(steps["auto"], "approved"))
-        status = Status.APPROVED
-    app_row = dict(
-        application_no=new_application_number(), brand_id=app.brand_id(f.brand), line_id=f.line_id,
-        customer_id=f.customer_id, status=status.value, channel=opts.channel, staff_ref=opts.staff_ref,
-        identity_method=method.value,
-        identity_evidence={"method": method.value, "recorded_via": "bulk", "batch_id": batch_id},
-        reason_code=row.reason_code, reason_text=row.note,
-        consequences={"confirmed": sorted(consequences), "shown": consequences},
-        refund_method=refund_method, refund_destination=refund_dest,
-        requested_effective_date=row.effective_date, effective_date=quote.effective_date,
-        quote=quote.to_dict(), findings=[x.to_dict() for x in findings], needs_person=person,
-        review_due_at=quote.review_due_at, submitted_at=now, decided_at=now if auto else None,
-        decided_by="simexit" if auto else None, batch_id=batch_id, updated_at=now,
-    )
-    return app_row, events, status.value
-
+    decision = intake.decide(f, policy, quote, findings, intake.Intake(
+        channel=opts.channel, identity_method=method,
+        actor_type=ActorType.STAFF if opts.staff_ref else ActorType.CUSTOMER,
+        actor_id=opts.staff_ref or f"customer:{f.customer_id}", actor_role=opts.staff_role,
+        confirmed=opts.confirm,  # None: the batch confirmed every consequence shown
+        refund_method=refund_method, refund_destination=opts.refund_destination, reason_code=row.reason_code,
+        reason_text=row.note, requested_effective_date=row.effective_date, staff_ref=opts.staff_ref,
+        submitted_data=data), now)
+    app_row = decision.row(application_no=new_application_number(), brand_id=app.brand_id(f.brand),
+                           identity_evidence={"method": method.value, "recorded_via": "bulk", "batch_id": batch_id},
+                           batch_id=batch_id)
+    return app_row, list(decision.events), decision.status.value

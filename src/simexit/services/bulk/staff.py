@@ -14,11 +14,12 @@ from typing import Any
 from simexit.domain.errors import Forbidden, NotFound
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
 from simexit.services.access.caller import StaffIdentity
+from simexit.services.access.caller import require_staff as require
 from simexit.services.bulk import approval as bulk_approval
 from simexit.services.bulk import closure as bulk_closure
 from simexit.services.bulk.decision import BulkOptions
 from simexit.services.bulk.input import file_sha256
-from simexit.services.closure.acting import require, staff_actor
+from simexit.services.closure.applications import Actor
 from simexit.services.context import Simexit
 from simexit.store import bulk_repo as repo
 
@@ -71,4 +72,4 @@ def approve(app: Simexit, who: StaffIdentity, batch_id: str, *, only: Sequence[s
             note: str | None = None) -> dict[str, Any]:
     require(who, Permission.REVIEW)
     _visible(app, who, batch_id)
-    return bulk_approval.approve_batch(app, batch_id, staff_actor(who), only=only, note=note)
+    return bulk_approval.approve_batch(app, batch_id, Actor.of_staff(who), only=only, note=note)

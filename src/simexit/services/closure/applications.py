@@ -1,41 +1,40 @@
-"""Use cases of the cancellation application: apply, withdraw, approve, reject, automatic approval, show."""
+"""The cancellation application below the door: apply, withdraw, approve, reject, automatic approval, show.
+
+These take an ``Actor`` (who is recorded) and a ``Scope`` (what may be touched) that ``commands`` and ``queries``
+derive from the caller after checking it; doors never call this module.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
-
+from simexit.domain import intake
 from simexit.domain.access import Scope
 from simexit.domain.application_number import new_application_number, normalize_application_number
-from simexit.domain.consequences import check_confirmed
-from simexit.domain.eligibility import needs_person
-from simexit.domain.errors import DomainError, InvalidInput, NotFound, PrecheckBlocked
+from simexit.domain.errors import DomainError, InvalidInput, NotFound
 from simexit.domain.identifiers import mask_msisdn
 from simexit.domain.identity import IdentityMethod, check_method, id_matches
+from simexit.domain.intake import DESTINATION_FIELDS, REASON_CODES
 from simexit.domain.policy import CHANNELS
 from simexit.domain.state_machine import (
     REJECTION_REASONS,
     Action,
     ActorType,
-    Status,
-    Transition,
     check_rejection_reasons,
     transition,
 )
+from simexit.services.access.caller import StaffIdentity
 from simexit.services.closure.precheck import precheck_in, resolve_msisdn
+from simexit.services.closure.views import ApplicationView, ApplyResult, TimelineEntry
 from simexit.services.context import Simexit
 from simexit.services.execution.scheduling import schedule_execution
 from simexit.store import applications_repo as repo
-from simexit.store.tables import customers
+from simexit.store.database import Connection
 
-REASON_CODES = ("moving_abroad", "switching_operator", "no_longer_needed", "too_expensive", "device_lost",
-                "deceased_holder", "business_closed", "other")
-DESTINATION_FIELDS = {"bank_transfer": ("iban_or_account", "holder"), "alipay": ("account",),
-                      "wechat_pay": ("account",)}
+__all__ = ["DESTINATION_FIELDS", "REASON_CODES", "Actor", "ApplyRequest", "ApplyResult", "apply", "approve",
+           "auto_approve_clean", "reject", "show", "withdraw"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,10 @@ class Actor:
     @classmethod
     def system(cls) -> Actor:
         return cls(ActorType.SYSTEM, "simexit", "system")
+
+    @classmethod
+    def of_staff(cls, who: StaffIdentity, channel: str | None = None) -> Actor:
+        return cls(ActorType.STAFF, who.username, who.role.value, channel)
 
 
 @dataclass
@@ -69,13 +72,6 @@ class ApplyRequest:
     scope: Scope | None = None  # the caller's reach (API): a line outside it is "not found"
 
 
-@dataclass(frozen=True)
-class ApplyResult:
-    application_no: str
-    status: str
-    replayed: bool  # True when an open application already existed and is returned again
-
-
 def _validate_request(req: ApplyRequest) -> None:
     if req.channel not in CHANNELS:
         raise InvalidInput("CHANNEL_UNKNOWN", f"unknown channel {req.channel!r}", allowed=list(CHANNELS))
@@ -85,28 +81,10 @@ def _validate_request(req: ApplyRequest) -> None:
         raise InvalidInput("REASON_TOO_LONG", "the reason text has at most 1000 characters")
 
 
-def _check_refund(req: ApplyRequest, methods: list[str], refund_minor: int) -> tuple[str | None, dict | None]:
-    if refund_minor <= 0:
-        return None, None
-    if not req.refund_method:
-        raise InvalidInput("REFUND_METHOD_REQUIRED", "a refund is due: choose how it is paid",
-                           allowed=methods)
-    if req.refund_method not in methods:
-        raise InvalidInput("REFUND_METHOD_NOT_OFFERED", f"this brand does not refund by {req.refund_method}",
-                           allowed=methods)
-    needed = DESTINATION_FIELDS.get(req.refund_method, ())
-    dest = {k: str(v).strip() for k, v in (req.refund_destination or {}).items() if str(v).strip()}
-    missing = [f for f in needed if f not in dest]
-    if missing:
-        raise InvalidInput("REFUND_DESTINATION_INCOMPLETE", f"the refund destination needs {', '.join(missing)}",
-                           missing=missing)
-    return req.refund_method, ({k: dest[k] for k in needed} or None)
-
-
 def _verify_identity(app: Simexit, conn: Connection, customer_id: int, req: ApplyRequest) -> IdentityMethod:
     method = check_method(req.channel, req.identity_method, req.staff_ref)
     if req.id_number is not None or method == IdentityMethod.ID_NUMBER:
-        row = conn.execute(customers.select().where(customers.c.id == customer_id)).mappings().one()
+        row = repo.customer_id_record(conn, customer_id)
         if not req.id_number or not id_matches(app.secret_key, row["id_type"], req.id_number, row["id_hash"]):
             raise DomainError("IDENTITY_MISMATCH", "the ID number does not match the real-name record")
     return method
@@ -120,12 +98,12 @@ def apply(app: Simexit, req: ApplyRequest) -> ApplyResult:
         try:
             with app.db.write() as conn:
                 return _apply_in(app, conn, req, msisdn)
-        except IntegrityError:
+        except repo.StoreConflict:
             # Someone opened an application for this line at the same moment (the unique partial index
             # refused ours), or — astronomically rarely — the random number was taken: look again.
             with app.db.read() as conn:
                 facts = app.facts_source(conn).line_facts(msisdn)
-                _check_scope(req.scope, facts.brand, facts.customer_id, "LINE_NOT_FOUND", msisdn)
+                check_scope(req.scope, facts.brand, facts.customer_id, "LINE_NOT_FOUND", msisdn)
                 if facts.open_application:
                     return ApplyResult(facts.open_application.application_no, facts.open_application.status, True)
     raise DomainError("APPLY_CONFLICT", "could not store the application; try again")
@@ -135,73 +113,41 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
     now = app.clock.now()
     pc = precheck_in(app, conn, msisdn, now=now, requested_effective=req.requested_effective_date)
     facts, policy, quote = pc.facts, pc.policy, pc.quote
-    _check_scope(req.scope, facts.brand, facts.customer_id, "LINE_NOT_FOUND", msisdn)
+    check_scope(req.scope, facts.brand, facts.customer_id, "LINE_NOT_FOUND", msisdn)
     if facts.open_application is not None:
         return ApplyResult(facts.open_application.application_no, facts.open_application.status, True)
-    if req.channel not in policy.brand.channels:
-        raise InvalidInput("CHANNEL_NOT_OFFERED", f"{policy.brand.name} does not take applications on "
-                           f"the {req.channel} channel", allowed=list(policy.brand.channels))
+    intake.check_channel(policy, req.channel)
     method = _verify_identity(app, conn, facts.customer_id, req)
-    if not pc.eligible:
-        blockers = [f.to_dict() for f in pc.findings if f.severity == "blocker"]
-        raise PrecheckBlocked("PRECHECK_BLOCKED", "the line cannot be closed yet: "
-                              + ", ".join(b["code"] for b in blockers), findings=blockers)
-    consequences = check_confirmed(quote, req.consequences_confirmed)
-    refund_method, refund_dest = _check_refund(req, list(policy.refund.methods), quote.refund_minor)
-
-    person = needs_person(pc.findings) or method.value not in policy.review.auto_approve_identity_methods
-    actor = Actor(ActorType.STAFF if req.staff_ref else ActorType.CUSTOMER,
-                  req.staff_ref or f"customer:{facts.customer_id}", req.staff_role, req.channel)
-    # The whole intake is decided here, so the row is written once in its final status (no UPDATE per
-    # transition) and its timeline in one statement; each transition is still checked by the state machine.
-    queued = transition(Status.SUBMITTED, Action.QUEUE_FOR_REVIEW, actor_type=ActorType.SYSTEM, at=now,
-                        actor_id="simexit", actor_role="system", note="needs a person" if person else None)
-    events = [
-        repo.event_values(event="submitted", at=now, actor_type=actor.type.value, actor_id=actor.id,
-                          actor_role=actor.role, channel=req.channel, note=req.reason_text,
-                          data={"reason_code": req.reason_code} if req.reason_code else None),
-        repo.event_values(queued, event="queued_for_review"),
-    ]
-    status, decided = Status.PENDING_REVIEW, {}
-    if policy.review.auto_approve_clean and not person:
-        approved = _auto_approval(now)
-        events.append(repo.event_values(approved, event="approved"))
-        status, decided = approved.to_status, {"decided_at": now, "decided_by": "simexit"}
+    # The whole intake is decided at once (domain/intake.py, as for a bulk line), so the row is written once in
+    # its final status (no UPDATE per transition) and its timeline in one statement.
+    decision = intake.decide(facts, policy, quote, pc.findings, intake.Intake(
+        channel=req.channel, identity_method=method,
+        actor_type=ActorType.STAFF if req.staff_ref else ActorType.CUSTOMER,
+        actor_id=req.staff_ref or f"customer:{facts.customer_id}", actor_role=req.staff_role,
+        confirmed=req.consequences_confirmed, refund_method=req.refund_method,
+        refund_destination=req.refund_destination, reason_code=req.reason_code, reason_text=req.reason_text,
+        requested_effective_date=req.requested_effective_date, staff_ref=req.staff_ref,
+        submitted_data={"reason_code": req.reason_code} if req.reason_code else None), now)
     number = new_application_number()
     evidence = {"method": method.value, **{k: v for k, v in req.identity_evidence.items() if k != "id_number"}}
     if req.id_number is not None:
         evidence["id_number_matched"] = True
     brand_id = app.brand_id(facts.brand)
-    app_id = repo.insert_application(conn, dict(
-        application_no=number, brand_id=brand_id, line_id=facts.line_id,
-        customer_id=facts.customer_id, status=status.value, channel=req.channel,
-        staff_ref=req.staff_ref, identity_method=method.value, identity_evidence=evidence,
-        reason_code=req.reason_code, reason_text=req.reason_text,
-        consequences={"confirmed": sorted(consequences), "shown": consequences},
-        refund_method=refund_method, refund_destination=refund_dest,
-        requested_effective_date=req.requested_effective_date, effective_date=quote.effective_date,
-        quote=quote.to_dict(), findings=[f.to_dict() for f in pc.findings], needs_person=person,
-        review_due_at=quote.review_due_at, submitted_at=now, batch_id=req.batch_id, updated_at=now,
-        decided_at=decided.get("decided_at"), decided_by=decided.get("decided_by"),
-    ))
-    repo.insert_events(conn, app_id, events)
-    if status == Status.APPROVED:
+    app_id = repo.insert_application(conn, decision.row(application_no=number, brand_id=brand_id,
+                                                        identity_evidence=evidence, batch_id=req.batch_id))
+    repo.insert_events(conn, app_id, list(decision.events))
+    if decision.approved:
         schedule_execution(app, conn, app_id, now, known=(number, brand_id, quote.effective_date))
-    return ApplyResult(number, status.value, False)
-
-
-def _auto_approval(now: datetime) -> Transition:
-    return transition(Status.PENDING_REVIEW, Action.AUTO_APPROVE, actor_type=ActorType.SYSTEM, at=now,
-                      actor_id="simexit", actor_role="system", note="clean application, approved automatically")
+    return ApplyResult(number, decision.status.value, False)
 
 
 def _auto_approve(app: Simexit, conn: Connection, app_id: int, now: Any) -> None:
-    repo.apply_transition(conn, app_id, _auto_approval(now), event="approved",
+    repo.apply_transition(conn, app_id, intake.auto_approval(now), event="approved",
                           extra={"decided_at": now, "decided_by": "simexit"})
     schedule_execution(app, conn, app_id, now)  # in the approval's transaction
 
 
-def _check_scope(scope: Scope | None, brand: str, customer_id: int, code: str, what: str) -> None:
+def check_scope(scope: Scope | None, brand: str, customer_id: int, code: str, what: str) -> None:
     if scope is not None and not scope.permits(brand=brand, customer_id=customer_id):
         label = mask_msisdn(what) if code == "LINE_NOT_FOUND" else what
         raise NotFound(code, f"no {'line with number' if code == 'LINE_NOT_FOUND' else 'application'} {label}")
@@ -215,44 +161,44 @@ def _number(application_no: str) -> str:
 
 
 def approve(app: Simexit, application_no: str, actor: Actor, note: str | None = None, *,
-            scope: Scope | None = None) -> dict[str, Any]:
+            scope: Scope | None = None) -> ApplicationView:
     number = _number(application_no)
     with app.db.write() as conn:
         row = repo.get_by_number(conn, number, for_update=True)
-        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
+        check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
         now = app.clock.now()
         t = transition(row["status"], Action.APPROVE, actor_type=actor.type, at=now, actor_id=actor.id,
                        actor_role=actor.role, channel=actor.channel, note=note)
         repo.apply_transition(conn, row["id"], t, event="approved", extra={"decided_at": now, "decided_by": actor.id})
         schedule_execution(app, conn, row["id"], now)  # in the approval's transaction
-        return _view(conn, repo.get_by_number(conn, number))
+        return view_of(conn, repo.get_by_number(conn, number))
 
 
 def reject(app: Simexit, application_no: str, actor: Actor, reasons: list[str], note: str | None = None, *,
-           scope: Scope | None = None) -> dict[str, Any]:
+           scope: Scope | None = None) -> ApplicationView:
     number = _number(application_no)
     codes = check_rejection_reasons(reasons, note)
     with app.db.write() as conn:
         row = repo.get_by_number(conn, number, for_update=True)
-        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
+        check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
         now = app.clock.now()
         t = transition(row["status"], Action.REJECT, actor_type=actor.type, at=now, actor_id=actor.id,
                        actor_role=actor.role, channel=actor.channel, note=note)
         repo.apply_transition(conn, row["id"], t, event="rejected", data={"reasons": codes},
                               extra={"decided_at": now, "decided_by": actor.id, "rejection_reasons": codes})
-        return _view(conn, repo.get_by_number(conn, number))
+        return view_of(conn, repo.get_by_number(conn, number))
 
 
 def withdraw(app: Simexit, application_no: str, actor: Actor, note: str | None = None, *,
-            scope: Scope | None = None) -> dict[str, Any]:
+             scope: Scope | None = None) -> ApplicationView:
     number = _number(application_no)
     with app.db.write() as conn:
         row = repo.get_by_number(conn, number, for_update=True)
-        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
+        check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
         t = transition(row["status"], Action.WITHDRAW, actor_type=actor.type, at=app.clock.now(),
                        actor_id=actor.id, actor_role=actor.role, channel=actor.channel, note=note)
         repo.apply_transition(conn, row["id"], t, event="withdrawn")
-        return _view(conn, repo.get_by_number(conn, number))
+        return view_of(conn, repo.get_by_number(conn, number))
 
 
 def auto_approve_clean(app: Simexit, limit: int = 500) -> list[str]:
@@ -269,29 +215,29 @@ def auto_approve_clean(app: Simexit, limit: int = 500) -> list[str]:
     return done
 
 
-def show(app: Simexit, application_no: str, *, scope: Scope | None = None) -> dict[str, Any]:
+def show(app: Simexit, application_no: str, *, scope: Scope | None = None) -> ApplicationView:
     number = normalize_application_number(application_no)
     if number is None:
         raise NotFound("APPLICATION_NOT_FOUND", "no such application")
     with app.db.read() as conn:
         row = repo.get_by_number(conn, number)
-        _check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
-        return _view(conn, row)
+        check_scope(scope, row["brand"], row["customer_id"], "APPLICATION_NOT_FOUND", number)
+        return view_of(conn, row)
 
 
-def _view(conn: Connection, row: Any) -> dict[str, Any]:
+def view_of(conn: Connection, row: Any) -> ApplicationView:
     reasons = row["rejection_reasons"] or []
-    return {
-        "application_no": row["application_no"], "status": row["status"], "brand": row["brand"],
-        "msisdn": row["msisdn"], "kind": row["line_kind"], "channel": row["channel"],
-        "staff_ref": row["staff_ref"], "identity_method": row["identity_method"],
-        "reason_code": row["reason_code"], "reason_text": row["reason_text"],
-        "submitted_at": row["submitted_at"].isoformat(), "review_due_at": row["review_due_at"].isoformat(),
-        "effective_date": row["effective_date"].isoformat(), "needs_person": row["needs_person"],
-        "decided_at": row["decided_at"].isoformat() if row["decided_at"] else None,
-        "decided_by": row["decided_by"],
-        "rejection_reasons": [{"code": c, "message": REJECTION_REASONS[c]} for c in reasons],
-        "refund_method": row["refund_method"],
-        "quote": row["quote"], "findings": row["findings"], "batch_id": row["batch_id"],
-        "timeline": repo.timeline(conn, row["id"]),
-    }
+    return ApplicationView(
+        application_no=row["application_no"], status=row["status"], brand=row["brand"],
+        msisdn=row["msisdn"], kind=row["line_kind"], channel=row["channel"],
+        staff_ref=row["staff_ref"], identity_method=row["identity_method"],
+        reason_code=row["reason_code"], reason_text=row["reason_text"],
+        submitted_at=row["submitted_at"].isoformat(), review_due_at=row["review_due_at"].isoformat(),
+        effective_date=row["effective_date"].isoformat(), needs_person=row["needs_person"],
+        decided_at=row["decided_at"].isoformat() if row["decided_at"] else None,
+        decided_by=row["decided_by"],
+        rejection_reasons=tuple({"code": c, "message": REJECTION_REASONS[c]} for c in reasons),
+        refund_method=row["refund_method"],
+        quote=row["quote"], findings=tuple(row["findings"] or ()), batch_id=row["batch_id"],
+        timeline=tuple(TimelineEntry.of(e) for e in repo.timeline(conn, row["id"])),
+    )

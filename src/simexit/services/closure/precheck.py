@@ -1,47 +1,19 @@
-"""Use case: the eligibility pre-check with an exact quote."""
+"""The eligibility pre-check with an exact quote, below the door (``queries.precheck`` checks the caller)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import Connection
 
 from simexit.domain.access import Scope
-from simexit.domain.consequences import required_consequences
-from simexit.domain.eligibility import Finding, evaluate, has_blocker
+from simexit.domain.eligibility import evaluate
 from simexit.domain.errors import NotFound
-from simexit.domain.facts import LineFacts
 from simexit.domain.identifiers import mask_msisdn, normalize_msisdn
-from simexit.domain.policy import Policy
-from simexit.domain.quote import Quote, compute_quote
+from simexit.domain.quote import compute_quote
+from simexit.services.closure.views import PrecheckResult
 from simexit.services.context import Simexit
+from simexit.store.database import Connection
 
-
-@dataclass(frozen=True)
-class PrecheckResult:
-    facts: LineFacts
-    policy: Policy
-    findings: list[Finding]
-    quote: Quote
-    checked_at: datetime
-
-    @property
-    def eligible(self) -> bool:
-        return not has_blocker(self.findings)
-
-    def to_dict(self) -> dict[str, Any]:
-        f = self.facts
-        return {
-            "msisdn": f.msisdn, "brand": f.brand, "kind": f.kind, "payment": f.payment, "status": f.status,
-            "eligible": self.eligible, "checked_at": self.checked_at.isoformat(),
-            "findings": [x.to_dict() for x in self.findings],
-            "quote": self.quote.to_dict(),
-            "consequences": required_consequences(self.quote),
-            "refund_methods": list(self.policy.refund.methods),
-            "channels": list(self.policy.brand.channels),
-        }
+__all__ = ["PrecheckResult", "precheck", "precheck_in", "resolve_msisdn"]
 
 
 def resolve_msisdn(app: Simexit, raw: str) -> str:

@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import insert, select, update
 
 from simexit.domain.application_number import new_application_number, normalize_application_number
 from simexit.domain.consequences import required_consequences
@@ -30,8 +29,8 @@ from simexit.services.closure.applications import ApplyRequest, apply
 from simexit.services.closure.precheck import precheck, resolve_msisdn
 from simexit.services.context import Simexit
 from simexit.services.execution.outbox import enqueue
-from simexit.store.tables import applications, brands, lines
-from simexit.store.tables_public import cancellation_requests
+from simexit.store import applications_repo, lines_repo
+from simexit.store import cancellation_requests_repo as requests_repo
 
 CODE_TTL = timedelta(hours=24)
 MAX_ATTEMPTS = 5
@@ -78,11 +77,10 @@ def submit(app: Simexit, *, kind: str, reason: str | None, customer_name: str, m
         now = app.clock.now()
         throttle.hit(conn, f"cancel-ip:{_h(app, client_address)}", now=now, limit=20, window=timedelta(hours=1),
                      code="RATE_LIMITED", message="too many cancellation requests from this address; try later")
-        row = conn.execute(select(lines.c.id, brands.c.code).join(brands, brands.c.id == lines.c.brand_id)
-                           .where(lines.c.msisdn == number, lines.c.status != "closed")).first()
-        tz = app.policy(row.code).brand.time_zone if row else "UTC"
-        brand_name = brand_display_name(app.policy(row.code), locale) if row else "simexit"
-        conn.execute(insert(cancellation_requests).values(
+        brand = lines_repo.open_line_brand(conn, number)
+        tz = app.policy(brand).brand.time_zone if brand else "UTC"
+        brand_name = brand_display_name(app.policy(brand), locale) if brand else "simexit"
+        requests_repo.insert_request(conn, dict(
             request_no=request_no, received_at=now, kind=kind, reason=(reason or "").strip() or None,
             customer_name=customer_name.strip(), msisdn=number,
             end_date_wanted=end_date_wanted.isoformat() if end_date_wanted else None, email=mail, locale=locale,
@@ -93,7 +91,7 @@ def submit(app: Simexit, *, kind: str, reason: str | None, customer_name: str, m
         enqueue(conn, kind="email", recipient=mail, template="cancellation_received", locale=locale,
                 payload={**receipt.to_dict(), "brand_name": brand_name},
                 idempotency_key=f"cancel-receipt:{request_no}", now=now)
-        if row is not None:
+        if brand is not None:
             enqueue(conn, kind="sms", recipient=number, template="cancellation_code", locale=locale,
                     payload={"code": code, "request_no": request_no, "brand_name": brand_name},
                     idempotency_key=f"cancel-code:{request_no}",
@@ -109,8 +107,7 @@ def confirm(app: Simexit, request_no: str, code: str) -> dict[str, Any]:
     number = norm.replace("SX-", "KR-")
     with app.db.write() as conn:
         now = app.clock.now()
-        req = conn.execute(select(cancellation_requests).where(cancellation_requests.c.request_no == number)
-                           .with_for_update()).mappings().first()  # simultaneous guesses: one at a time
+        req = requests_repo.get(conn, number, for_update=True)  # simultaneous guesses: one at a time
         if req is None:
             raise NotFound("REQUEST_NOT_FOUND", "no such cancellation request")
         if req["state"] != "awaiting_confirmation":
@@ -118,8 +115,7 @@ def confirm(app: Simexit, request_no: str, code: str) -> dict[str, Any]:
         ok = req["attempts"] < MAX_ATTEMPTS and req["code_expires_at"] > now and \
             hmac.compare_digest(_h(app, (code or "").strip()), req["code_hash"])
         if not ok:
-            conn.execute(update(cancellation_requests).where(cancellation_requests.c.id == req["id"])
-                         .values(attempts=cancellation_requests.c.attempts + 1))
+            requests_repo.count_wrong_code(conn, req["id"])
             failed = True
         else:
             failed = False
@@ -144,10 +140,8 @@ def confirm(app: Simexit, request_no: str, code: str) -> dict[str, Any]:
     with app.db.write() as conn:
         app_id = None
         if outcome["state"] == "confirmed":
-            app_id = conn.execute(select(applications.c.id).where(
-                applications.c.application_no == outcome["application_no"])).scalar_one()
-        conn.execute(update(cancellation_requests).where(cancellation_requests.c.request_no == number)
-                     .values(state=outcome["state"], application_id=app_id, outcome=outcome))
+            app_id = applications_repo.id_of(conn, outcome["application_no"])
+        requests_repo.record_outcome(conn, number, state=outcome["state"], application_id=app_id, outcome=outcome)
     return {"request_no": number, **outcome}
 
 
