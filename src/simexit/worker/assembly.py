@@ -1,6 +1,6 @@
 """Building a worker from the settings, the same way for ``simexit worker`` and the worker embedded in
-``simexit serve``: the integrations chosen by configuration and the erasure handler of the ``erasure_due``
-timer. ``EmbeddedWorker`` runs one in a background thread of the serving process."""
+``simexit serve``: the integrations chosen by configuration (what it runs is in ``worker/registry.py``).
+``EmbeddedWorker`` runs one in a background thread of the serving process."""
 
 from __future__ import annotations
 
@@ -10,15 +10,12 @@ import threading
 from simexit.config import Settings
 from simexit.integrations.wiring import integrations_from_settings
 from simexit.services.context import Simexit
-from simexit.services.privacy.erasure import handle_erasure_due
 from simexit.worker.runner import Worker, WorkerOptions
-from simexit.worker.timers import register_erasure_handler
 
 log = logging.getLogger("simexit.worker")
 
 
 def worker_from_settings(app: Simexit, settings: Settings) -> Worker:
-    register_erasure_handler(handle_erasure_due)
     return Worker(app, integrations_from_settings(settings, app), WorkerOptions.from_settings(settings))
 
 
