@@ -42,8 +42,9 @@ class WorkerOptions:
     poll_seconds: float = 0.5
     sweep_seconds: float = 60
     supervisor_email: str = "supervisors@example.invalid"
-    # The longest one item may take: its outside call's timeout. A claim takes no more items than fit in a
-    # lease one after the other (issue 12: 20 items with a 10 s SMTP timeout do not fit in a 60 s lease).
+    # The longest one item may take: its outside call's timeout. A claim of steps or messages takes no more
+    # items than fit in a lease one after the other (issue 12: 20 e-mails with a 10 s SMTP timeout do not fit
+    # in a 60 s lease).
     item_seconds: float = 10
 
     @property
@@ -74,9 +75,8 @@ class Worker:
     def lease(self) -> timedelta:
         return timedelta(seconds=self.options.lease_seconds)
 
-    def _work(self, queue: str, run_one: Callable[[Mapping[str, Any], BatchLeases], Any]) -> int:
-        rows = work.claim(self.app, queue, worker_id=self.worker_id, lease=self.lease,
-                          limit=self.options.claim_limit)
+    def _work(self, queue: str, run_one: Callable[[Mapping[str, Any], BatchLeases], Any], limit: int) -> int:
+        rows = work.claim(self.app, queue, worker_id=self.worker_id, lease=self.lease, limit=limit)
         if not rows:
             return 0
         if self._keeper is None:
@@ -97,7 +97,7 @@ class Worker:
                      max_attempts=o.max_attempts, backoff_base=o.backoff_seconds, backoff_max=o.backoff_max_seconds,
                      still_held=leases.check)
 
-        return self._work("saga_steps", one)
+        return self._work("saga_steps", one, o.claim_limit)
 
     def run_outbox(self) -> int:
         o = self.options
@@ -106,7 +106,7 @@ class Worker:
             dispatch(self.app, self.integrations, row, self.worker_id, max_attempts=o.max_attempts,
                      backoff_base=o.backoff_seconds, backoff_max=o.backoff_max_seconds, leases=leases)
 
-        return self._work("outbox", one)
+        return self._work("outbox", one, o.claim_limit)
 
     def run_timers(self) -> int:
         def one(row: Mapping[str, Any], leases: BatchLeases) -> None:
@@ -128,7 +128,8 @@ class Worker:
             except work.LeaseLost:  # the handler's work is rolled back with the transaction
                 log.warning("timer %s: lease lost", row["id"])
 
-        return self._work("timers", one)
+        # Timers call no outside system (their handler runs in the transaction that records it): a full batch.
+        return self._work("timers", one, self.options.batch)
 
     def sweep(self, force: bool = False) -> int:
         if not force and time.monotonic() - self._last_sweep < self.options.sweep_seconds:
