@@ -99,12 +99,9 @@ def integrations_from_settings(s: Settings, app: Simexit | None = None) -> Integ
 
 def worker_from_settings(app: Simexit, settings: Settings, integrations: Integrations | None = None) -> Worker:
     """A worker for ``simexit worker`` and the one embedded in ``simexit serve``: the integrations chosen by
-    configuration (or those given) and the erasure handler of the ``erasure_due`` timer."""
-    from simexit.services.privacy.erasure import handle_erasure_due
+    configuration (or those given); what it runs is listed in ``worker/registry.py``."""
     from simexit.worker.runner import Worker, WorkerOptions
-    from simexit.worker.timers import register_erasure_handler
 
-    register_erasure_handler(handle_erasure_due)
     return Worker(app, integrations or integrations_from_settings(settings, app), WorkerOptions.from_settings(settings))
 
 

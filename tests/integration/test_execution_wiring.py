@@ -22,15 +22,15 @@ from simexit.services.access import queries as access_queries
 from simexit.services.access.caller import Public, System
 from simexit.services.closure import public_cancellation
 from simexit.services.closure.applications import show
+from simexit.services.execution import queries as execution
 from simexit.services.execution.esim_notifications import record_download_progress
 from simexit.services.execution.receipts import check_receipt_token
-from simexit.services.execution.refunds import payout_rows
-from simexit.services.numbers.relying_parties import add_relying_party
+from simexit.services.numbers import commands as numbers
 from simexit.services.privacy.export import build_export, request_export
 from simexit.store.tables import customers, esim_profiles, lines, outbox
 from simexit.store.tables_audit import erasures
 from simexit.store.tables_messaging import refunds
-from simexit.store.tables_worker import timers
+from simexit.store.tables_worker import saga_steps, timers
 from simexit.worker.runner import Worker, WorkerOptions
 from simexit.worker.sweeps import escalate_overdue
 from tests.factories import make_line
@@ -49,7 +49,7 @@ def close(app, sims, brand="globetalk", **kw) -> str:
 
 
 def test_default_integrations_are_the_real_clients_and_factories_still_override(app):
-    add_relying_party(app, "bank", "http://127.0.0.1:9/hook")
+    numbers.subscribe(app, System(), "bank", "http://127.0.0.1:9/hook")
     i = integrations_from_settings(Settings(), app)
     assert isinstance(i.sender("email"), SmtpSender) and isinstance(i.sender("sms"), HttpSmsSender)
     assert isinstance(i.refund_gateway(), WebhookRefundGateway)
@@ -74,9 +74,11 @@ def test_the_saga_records_one_paid_refund_that_the_payout_file_lists(app, clock,
     pay = [c for c in sims.recorder.calls if c.get("system") == "refund"]
     assert len(pay) == 1
     assert (r["application_no"], r["state"], r["amount_minor"]) == (number, "paid", pay[0]["amount_minor"])
-    assert r["payment_ref"] and r["reference"] == f"{number}:refund"
-    listed = payout_rows(app, clock.now().date())
-    assert [(x["application_no"], x["state"], x["payment_ref"]) for x in listed] == [
+    with app.db.read() as conn:
+        key = conn.execute(select(saga_steps.c.idempotency_key).where(saga_steps.c.step == "refund")).scalar_one()
+    assert r["payment_ref"] and r["reference"] == key == pay[0]["key"] and key.startswith(f"{number}:")
+    listed = execution.payouts(app, System(), clock.now().date())
+    assert [(x.application_no, x.state, x.payment_ref) for x in listed] == [
         (number, "paid", r["payment_ref"])]
 
 

@@ -8,16 +8,14 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from simexit.domain.errors import DomainError
+from simexit.services.access.caller import System
 from simexit.services.closure.applications import ApplyRequest, apply
+from simexit.services.execution import queries as execution
 from simexit.services.execution.receipts import check_receipt_token, receipt_url, render_receipt
-from simexit.services.execution.refunds import mark_refund_paid, payout_rows, record_refund, write_payout_file
-from simexit.services.numbers.disconnects import permanent_disconnects, was_disconnected, write_rnd_export
-from simexit.services.numbers.relying_parties import (
-    active_subscriptions,
-    add_relying_party,
-    list_relying_parties,
-    remove_relying_party,
-)
+from simexit.services.execution.refunds import mark_refund_paid, record_refund
+from simexit.services.numbers import commands as numbers_commands
+from simexit.services.numbers import queries as numbers
+from simexit.services.numbers.relying_parties import active_subscriptions
 from simexit.store.tables import applications, lines
 from tests.conftest import T0
 from tests.factories import make_line
@@ -50,36 +48,38 @@ def test_refund_is_recorded_once_and_listed_masked_in_the_payout_file(app, tmp_p
         first = record_refund(conn, **args)
         assert record_refund(conn, **args) == first
         mark_refund_paid(conn, no, "po_000001", T0)
-    n = write_payout_file(app, T0.date(), tmp_path / "payout.csv")
+    text, n = execution.payout_file(app, System(), T0.date())
+    (tmp_path / "payout.csv").write_text(text, encoding="utf-8")
     rows = list(csv.DictReader((tmp_path / "payout.csv").open(encoding="utf-8")))
     assert n == 1 and rows == [{"application_no": no, "amount_minor": "122450", "currency": "CNY",
                                 "method": "bank_transfer", "destination": "****2233", "reference": f"{no}:refund",
                                 "date": "2026-11-23", "state": "paid", "payment_ref": "po_000001"}]
     assert "6222020200112233" not in (tmp_path / "payout.csv").read_text()
-    assert payout_rows(app, T0.date() + timedelta(days=1)) == []
+    assert execution.payouts(app, System(), T0.date() + timedelta(days=1)) == []
     with app.db.write() as conn, pytest.raises(DomainError):
         record_refund(conn, **{**args, "amount_minor": 0})
 
 
 def test_relying_parties_add_list_remove(app):
-    added = add_relying_party(app, "icbc", "https://hooks.icbc.example/simexit")
-    assert len(added["secret"]) >= 32
+    added = numbers_commands.subscribe(app, System(), "icbc", "https://hooks.icbc.example/simexit")
+    assert len(added.secret) >= 32
     with pytest.raises(DomainError) as e:
-        add_relying_party(app, "icbc", "https://other.example")
+        numbers_commands.subscribe(app, System(), "icbc", "https://other.example")
     assert e.value.code == "RELYING_PARTY_EXISTS"
     with pytest.raises(DomainError) as e:
-        add_relying_party(app, "x", "ftp://nope")
+        numbers_commands.subscribe(app, System(), "x", "ftp://nope")
     assert e.value.code == "RELYING_PARTY_URL_INVALID"
-    add_relying_party(app, "alipay", "https://alipay.example/h", "s" * 32)
-    assert [p["name"] for p in list_relying_parties(app)] == ["alipay", "icbc"]
-    assert "secret" not in list_relying_parties(app)[0]
-    remove_relying_party(app, "icbc")
+    numbers_commands.subscribe(app, System(), "alipay", "https://alipay.example/h", "s" * 32)
+    listed = [v.to_dict() for v in numbers.subscriptions(app, System())]
+    assert [p["name"] for p in listed] == ["alipay", "icbc"]
+    assert "secret" not in listed[0]
+    numbers_commands.unsubscribe(app, System(), "icbc")
     assert [s.name for s in active_subscriptions(app)] == ["alipay"]
     assert active_subscriptions(app)[0].secret == "s" * 32
-    assert [p["active"] for p in list_relying_parties(app, include_removed=True)] == [True, False]
+    assert [p.active for p in numbers.subscriptions(app, System(), include_removed=True)] == [True, False]
     with pytest.raises(DomainError):
-        remove_relying_party(app, "icbc")
-    assert add_relying_party(app, "icbc", "https://new.icbc.example")["url"] == "https://new.icbc.example"
+        numbers_commands.unsubscribe(app, System(), "icbc")
+    assert numbers_commands.subscribe(app, System(), "icbc", "https://new.icbc.example").url == "https://new.icbc.example"
 
 
 def test_rnd_export_uses_the_brand_local_date(app, tmp_path):
@@ -90,24 +90,24 @@ def test_rnd_export_uses_the_brand_local_date(app, tmp_path):
     us, _, _ = closed(app, "roamly", at=late)
     early, _, _ = closed(app, "roamly", at=MIDDAY_US)
     make_line(app, "roamly")  # an active line is never exported
-    assert permanent_disconnects(app, "2026-11") == [
+    assert [r.to_dict() for r in numbers.permanent_disconnects(app, System(), "2026-11")] == [
         {"number": early, "permanent_disconnect_date": "2026-11-23", "brand": "roamly"},
         {"number": us, "permanent_disconnect_date": "2026-11-30", "brand": "roamly"}]
-    assert write_rnd_export(app, "2026-12", tmp_path / "rnd.csv") == 1
-    assert (tmp_path / "rnd.csv").read_text() == f"number,permanent_disconnect_date\n{cn},2026-12-01\n"
+    assert numbers.rnd_export(app, System(), "2026-12") == (f"number,permanent_disconnect_date\n{cn},2026-12-01\n", 1)
 
 
 def test_was_disconnected_yes_no_no_data(app):
     m, _, _ = closed(app, "roamly", at=MIDDAY_US)
     active = make_line(app, "roamly", activated_at="2025-01-01T00:00:00+00:00")["msisdn"]
     new = make_line(app, "roamly", activated_at="2026-10-01T00:00:00+00:00")["msisdn"]
-    assert was_disconnected(app, m, date(2026, 11, 1)) == "yes"
-    assert was_disconnected(app, m, date(2026, 11, 23)) == "yes"  # on the date counts
-    assert was_disconnected(app, m, date(2026, 11, 24)) == "no"
-    assert was_disconnected(app, active, date(2026, 1, 1)) == "no"
-    assert was_disconnected(app, new, date(2026, 1, 1)) == "no_data"  # its history before October is not ours
-    assert was_disconnected(app, new, date(2026, 10, 2)) == "no"
-    assert was_disconnected(app, "+12025559999", date(2026, 1, 1)) == "no_data"
+    assert numbers.was_disconnected(app, System(), m, date(2026, 11, 1)) == "yes"
+    assert numbers.was_disconnected(app, System(), m, date(2026, 11, 23)) == "yes"  # on the date counts
+    assert numbers.was_disconnected(app, System(), m, date(2026, 11, 24)) == "no"
+    assert numbers.was_disconnected(app, System(), active, date(2026, 1, 1)) == "no"
+    # its history before October is not ours
+    assert numbers.was_disconnected(app, System(), new, date(2026, 1, 1)) == "no_data"
+    assert numbers.was_disconnected(app, System(), new, date(2026, 10, 2)) == "no"
+    assert numbers.was_disconnected(app, System(), "+12025559999", date(2026, 1, 1)) == "no_data"
 
 
 def test_receipt_in_both_languages_with_exact_amounts(app):

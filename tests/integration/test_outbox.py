@@ -1,6 +1,6 @@
 from sqlalchemy import select
 
-from simexit.services.execution.outbox import enqueue
+from simexit.services.execution.outbox import enqueue, message_payload
 from simexit.store.tables import outbox
 
 
@@ -20,4 +20,6 @@ def test_same_key_is_stored_once_and_rolls_back_with_its_transaction(app, clock)
         pass
     with app.db.read() as conn:
         rows = conn.execute(select(outbox.c.idempotency_key, outbox.c.payload, outbox.c.state)).all()
-    assert [(r.idempotency_key, r.payload, r.state) for r in rows] == [("k1", {"code": "1"}, "pending")]
+    assert [(r.idempotency_key, message_payload(r.payload), r.state) for r in rows] == [
+        ("k1", {"code": "1"}, "pending")]
+    assert rows[0].payload["provider_key"].startswith("k1:")  # drawn once, when the message was first stored

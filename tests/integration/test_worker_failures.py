@@ -8,12 +8,14 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from simexit.services.access.staff_auth import StaffIdentity
 from sqlalchemy import select
 
 from simexit.domain.errors import TransitionRefused
+from simexit.domain.roles import Role
 from simexit.services.closure.applications import show
+from simexit.services.execution import commands as execution
 from simexit.services.execution import outbox
-from simexit.services.execution.scheduling import retry_application
 from simexit.store.tables import application_events
 from simexit.store.tables import outbox as outbox_table
 from simexit.store.tables_worker import saga_steps
@@ -44,10 +46,11 @@ def test_outage_waits_retries_then_needs_attention_and_supervisor_retry_finishes
     clock.advance(hours=1)
     worker.run_until_idle()
     assert show(app, number)["status"] == "needs_attention"  # nobody retries it but a supervisor
-    out = retry_application(app, number, "sue", "HSS is back")
-    assert out["step"] == "network_bar"
+    sue = StaffIdentity(id=1, username="sue", display_name="Sue", role=Role.SUPERVISOR, brands=("*",))
+    out = execution.retry(app, sue, number, "HSS is back")
+    assert out.step == "network_bar"
     with pytest.raises(TransitionRefused):
-        retry_application(app, number, "sue")
+        execution.retry(app, sue, number)
     worker.run_until_idle()
     view = show(app, number)
     assert view["status"] == "completed"
@@ -104,7 +107,9 @@ def test_one_time_code_is_scrubbed_after_sending(app, clock, sims):
     with app.db.read() as conn:
         row = conn.execute(select(outbox_table).where(outbox_table.c.id == oid)).mappings().one()
     assert row["state"] == "sent" and row["payload"]["code"] == "[scrubbed]"
-    assert row["payload"]["provider_message_id"] == "msg-otp:1"
+    # the gateway got the message's provider key (unique across instances), not the local key otp:1
+    key = row["payload"]["provider_key"]
+    assert key.startswith("otp:1:") and row["payload"]["provider_message_id"] == f"msg-{key}"
 
 
 @pytest.mark.postgres_only

@@ -26,17 +26,9 @@ FLOORS: dict[str, int] = {
 SQL_ALLOWED_ACCESS: set[str] = set()
 SQL_ALLOWED_CLOSURE: set[str] = set()
 SQL_ALLOWED_EXECUTION: set[str] = {
-    "simexit.services.execution.closing_steps",
-    "simexit.services.execution.esim_notifications",
-    "simexit.services.execution.outbox",
-    "simexit.services.execution.receipts",
-    "simexit.services.execution.refunds",
-    "simexit.services.execution.scheduling",
+    "simexit.services.execution.esim_notifications",  # the eSIM notifications' owner (real systems) moves it
 }
-SQL_ALLOWED_NUMBERS: set[str] = {
-    "simexit.services.numbers.disconnects",
-    "simexit.services.numbers.relying_parties",
-}
+SQL_ALLOWED_NUMBERS: set[str] = set()
 SQL_ALLOWED_PRIVACY: set[str] = {
     "simexit.services.privacy.audit",
     "simexit.services.privacy.erasure",
@@ -55,10 +47,6 @@ SQL_ALLOWED_REST: set[str] = {
     "simexit.demo.data",
     "simexit.demo.simulator_seed",
     "simexit.services.reports",
-    "simexit.worker.outbox_dispatch",
-    "simexit.worker.runner",
-    "simexit.worker.sweeps",
-    "simexit.worker.timers",
 }
 SQL_ALLOWED = (SQL_ALLOWED_ACCESS | SQL_ALLOWED_CLOSURE | SQL_ALLOWED_EXECUTION | SQL_ALLOWED_NUMBERS
                | SQL_ALLOWED_PRIVACY | SQL_ALLOWED_BULK | SQL_ALLOWED_IMPORTS | SQL_ALLOWED_REST)

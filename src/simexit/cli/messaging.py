@@ -31,9 +31,11 @@ def refunds() -> None:
 @refusals
 def payout_file(day: str, out: Path) -> None:
     """Write the payout CSV for finance: one row per refund, destinations masked."""
-    from simexit.services.execution.refunds import write_payout_file
+    from simexit.services.access.caller import System
+    from simexit.services.execution import queries
 
-    n = write_payout_file(_app(), _parse_date(day), out)
+    text, n = queries.payout_file(_app(), System(), _parse_date(day))
+    out.write_text(text, encoding="utf-8")
     click.echo(f"{n} refund(s) written to {out}")
 
 @click.group()
@@ -46,9 +48,11 @@ def rnd() -> None:
 @refusals
 def rnd_export(month: str, out: Path) -> None:
     """Write each number's permanent disconnect date in MONTH (CSV: number,permanent_disconnect_date)."""
-    from simexit.services.numbers.disconnects import write_rnd_export
+    from simexit.services.access.caller import System
+    from simexit.services.numbers import queries
 
-    n = write_rnd_export(_app(), month, out)
+    text, n = queries.rnd_export(_app(), System(), month)
+    out.write_text(text, encoding="utf-8")
     click.echo(f"{n} number(s) written to {out}")
 
 @rnd.command("query")
@@ -58,9 +62,10 @@ def rnd_export(month: str, out: Path) -> None:
 @refusals
 def rnd_query(msisdn: str, since: str, as_json: bool) -> None:
     """Was MSISDN permanently disconnected on or after --since? yes / no / no_data."""
-    from simexit.services.numbers.disconnects import was_disconnected
+    from simexit.services.access.caller import System
+    from simexit.services.numbers import queries
 
-    answer = was_disconnected(_app(), msisdn, _parse_date(since))
+    answer = queries.was_disconnected(_app(), System(), msisdn, _parse_date(since))
     _out({"answer": answer}, as_json, lambda r: click.echo(r["answer"]))
 
 @click.group("relying-parties")
@@ -75,9 +80,10 @@ def relying_parties() -> None:
 @refusals
 def rp_add(name: str, url: str, secret: str | None, as_json: bool) -> None:
     """Subscribe NAME at URL; prints the signing secret once."""
-    from simexit.services.numbers.relying_parties import add_relying_party
+    from simexit.services.access.caller import System
+    from simexit.services.numbers import commands
 
-    _out(add_relying_party(_app(), name, url, secret), as_json,
+    _out(commands.subscribe(_app(), System(), name, url, secret).to_dict(), as_json,
          lambda r: click.echo(f"{r['name']} subscribed at {r['url']}\nsigning secret: {r['secret']}"))
 
 @relying_parties.command("list")
@@ -85,21 +91,23 @@ def rp_add(name: str, url: str, secret: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @refusals
 def rp_list(include_removed: bool, as_json: bool) -> None:
-    from simexit.services.numbers.relying_parties import list_relying_parties
+    from simexit.services.access.caller import System
+    from simexit.services.numbers import queries
 
     def human(rows: list[dict[str, Any]]) -> None:
         for r in rows:
             click.echo(f"{r['name']:<24} {'active' if r['active'] else 'removed':<8} {r['url']}")
 
-    _out(list_relying_parties(_app(), include_removed), as_json, human)
+    _out([v.to_dict() for v in queries.subscriptions(_app(), System(), include_removed)], as_json, human)
 
 @relying_parties.command("remove")
 @click.argument("name")
 @refusals
 def rp_remove(name: str) -> None:
-    from simexit.services.numbers.relying_parties import remove_relying_party
+    from simexit.services.access.caller import System
+    from simexit.services.numbers import commands
 
-    remove_relying_party(_app(), name)
+    commands.unsubscribe(_app(), System(), name)
     click.echo(f"{name} removed")
 
 @click.command()
@@ -109,9 +117,10 @@ def rp_remove(name: str) -> None:
 @refusals
 def receipt(application_no: str, out: Path, lang: str) -> None:
     """Write the certificate of cancellation of a completed application (printable HTML)."""
-    from simexit.services.execution.receipts import render_receipt
+    from simexit.services.access.caller import System
+    from simexit.services.execution import queries
 
-    out.write_text(render_receipt(_app(), application_no, lang), encoding="utf-8")
+    out.write_text(queries.receipt_html(_app(), System(), application_no, lang) or "", encoding="utf-8")
     click.echo(f"certificate of cancellation written to {out}")
 
 @click.group()

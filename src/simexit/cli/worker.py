@@ -54,9 +54,13 @@ def review() -> None:
 @refusals
 def review_retry(application_no: str, staff: str, note: str | None, as_json: bool) -> None:
     """Put an application in needs_attention back to work: its failed step runs again."""
-    from simexit.services.execution.scheduling import retry_application
+    from simexit.domain.roles import Role
+    from simexit.services.access.caller import StaffIdentity
+    from simexit.services.execution import commands
 
-    _out(retry_application(_app(), application_no, staff, note), as_json,
+    # An operator on the server acts as the supervisor named by --staff, for every brand.
+    supervisor = StaffIdentity(id=0, username=staff, display_name=staff, role=Role.SUPERVISOR, brands=("*",))
+    _out(commands.retry(_app(), supervisor, application_no, note).to_dict(), as_json,
          lambda o: click.echo(f"{o['application_no']}: executing again from step {o['step']}"))
 
 @click.command("steps")
@@ -65,10 +69,10 @@ def review_retry(application_no: str, staff: str, note: str | None, as_json: boo
 @refusals
 def steps(application_no: str, as_json: bool) -> None:
     """The closing steps of an application, with their state and last error."""
-    from simexit.services.closure.applications import _number
-    from simexit.services.execution.scheduling import execution_view
+    from simexit.services.access.caller import System
+    from simexit.services.execution import queries
 
-    rows = execution_view(_app(), _number(application_no))
+    rows = [v.to_dict() for v in queries.steps(_app(), System(), application_no)]
     _out(rows, as_json, lambda rs: [click.echo(f"{r['step']:<20} {r['state']:<8} attempts={r['attempts']}"
                                                + (f"  {r['last_error']}" if r["last_error"] else ""))
                                     for r in rs])

@@ -1,7 +1,8 @@
 """The closing saga: its steps in order, when it starts, and how failed work is retried. Pure rules, no I/O.
 
 Each step is recorded on its own (``saga_steps``); the next one is created when the previous one is done,
-in the same transaction. Every external call carries the idempotency key ``<application no>:<step>``.
+in the same transaction. Every external call carries the step's idempotency key, drawn when the step is created
+(``<application no>:<16 random characters>``, ``domain.outside_keys``) and the same on every try.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def next_step(step: str) -> str | None:
 
 
 def idempotency_key(application_no: str, step: str, part: str | None = None) -> str:
-    """``SX-XXXX-XXXX-C:network_bar`` (≤ 36 characters, which PyHSS's operation_id allows)."""
+    """``SX-XXXX-XXXX-C:network_bar``: a key that names a record within simexit (an outbox message of the
+    application); what goes outside is an ``outside_key``."""
     return f"{application_no}:{step}" + (f":{part}" if part else "")
 
 

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
+from simexit.store.locking import skip_locked
 from simexit.store.tables import (
     accounts,
+    application_events,
     applications,
     balance_ledger,
     bills,
@@ -141,3 +143,32 @@ def release_number(conn: Connection, msisdn: str, at: datetime) -> int:
 
 def applications_date(value: str | date) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def scheduling_facts(conn: Connection, application_ids: list[int]) -> list[Any]:
+    """(id, application_no, brand_id, effective_date) of each application, in id order."""
+    return list(conn.execute(select(applications.c.id, applications.c.application_no, applications.c.brand_id,
+                                    applications.c.effective_date)
+                             .where(applications.c.id.in_(application_ids)).order_by(applications.c.id)))
+
+
+def status_and_number(conn: Connection, application_id: int) -> Any:
+    return conn.execute(select(applications.c.status, applications.c.application_no)
+                        .where(applications.c.id == application_id)).one()
+
+
+def profile_state(conn: Connection, iccid: str) -> str | None:
+    return conn.execute(select(esim_profiles.c.state).where(esim_profiles.c.iccid == iccid)).scalar()
+
+
+def overdue_reviews(conn: Connection, now: datetime, limit: int) -> list[RowMapping]:
+    """Applications pending review past their review_due_at that no sweep escalated yet, oldest due first;
+    on PostgreSQL locked (skipping those another worker's sweep holds)."""
+    flagged = select(application_events.c.application_id).where(application_events.c.event == "sla_escalated")
+    q = (select(applications.c.id, applications.c.application_no, applications.c.review_due_at,
+                brands.c.code.label("brand"))
+         .join(brands, brands.c.id == applications.c.brand_id)
+         .where(applications.c.status == "pending_review", applications.c.review_due_at < now,
+                applications.c.id.not_in(flagged))
+         .order_by(applications.c.review_due_at).limit(limit))
+    return list(conn.execute(skip_locked(conn, q, of=applications)).mappings())

@@ -1,8 +1,13 @@
-"""Row locks and dialect switches, in one place (nothing else tests ``conn.dialect.name``).
+"""Row locks and the other places where PostgreSQL and SQLite differ, in one module (nothing else tests
+``conn.dialect.name``).
 
 - ``insert_for(conn, table)``: the dialect's INSERT, which has ``on_conflict_do_nothing`` and
   ``on_conflict_do_update`` with the same API on PostgreSQL and SQLite (an upsert is one atomic statement on
   both: PostgreSQL takes the row's lock and keeps it until the transaction ends, SQLite has one writer).
+- ``insert_ignoring``: ``INSERT … ON CONFLICT DO NOTHING`` per dialect, built once per (dialect, table, keys)
+  (a statement built per call was compiled per call: it cost more than the rest of an apply).
+- ``skip_locked``: PostgreSQL ``SELECT … FOR UPDATE SKIP LOCKED`` so that many workers take disjoint rows;
+  SQLite has one writer (``BEGIN IMMEDIATE``), which already serializes the claims.
 - ``SELECT … FOR UPDATE`` needs no switch: SQLAlchemy renders nothing for it on SQLite, where a write
   transaction (``BEGIN IMMEDIATE``, store/database.py) already holds the only write lock.
 """
@@ -11,11 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Select, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 _INSERTS: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+_BUILT: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 
 
 def insert_for(conn: Connection, table: Table) -> Any:
@@ -26,3 +32,25 @@ def insert_for(conn: Connection, table: Table) -> Any:
 def dialect_of(conn: Connection) -> str:
     """For statements built once per dialect (a dict keyed by it)."""
     return conn.dialect.name
+
+
+def is_postgresql(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def skip_locked(conn: Connection, query: Select[Any], *, of: Any = None) -> Select[Any]:
+    """``query`` locking the rows it returns and skipping rows another transaction holds (PostgreSQL)."""
+    if is_postgresql(conn):
+        return query.with_for_update(skip_locked=True, of=of) if of is not None else \
+            query.with_for_update(skip_locked=True)
+    return query
+
+
+def insert_ignoring(conn: Connection, table: Table, index_elements: tuple[str, ...]) -> Any:
+    """``INSERT INTO table … ON CONFLICT (index_elements) DO NOTHING`` for the connection's dialect."""
+    key = (conn.dialect.name, table.name, index_elements)
+    stmt = _BUILT.get(key)
+    if stmt is None:
+        stmt = _BUILT[key] = _INSERTS[conn.dialect.name](table).on_conflict_do_nothing(
+            index_elements=list(index_elements))
+    return stmt

@@ -1,60 +1,77 @@
-"""Claiming due work with a lease, and recording its result only while the lease is still held.
+"""Claiming due work with a lease, renewing it while the work goes on, and recording a result only while the
+lease is still held. The three queues: ``saga_steps``, ``outbox`` and ``timers``.
 
 PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` so that many workers take disjoint rows. SQLite: the write
 transaction (``BEGIN IMMEDIATE``) already serializes claims. A claimed row carries ``locked_by`` and
-``locked_until``; when a worker dies its rows become due again at ``locked_until``.
+``locked_until``; when a worker dies its rows become due again at ``locked_until``. ``renew`` extends the lease
+of the rows a worker still holds and says which those are: a row another worker claimed meanwhile is not
+among them, and the first worker must leave it alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Table, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from simexit.store.locking import insert_ignoring, skip_locked
+from simexit.store.tables import outbox
 from simexit.store.tables_worker import saga_steps, timers
+
+QUEUES: dict[str, Table] = {"saga_steps": saga_steps, "outbox": outbox, "timers": timers}
+Item = Mapping[str, Any]
 
 
 class LeaseLost(Exception):
     """Another worker holds this item now (ours expired): our result must not be recorded."""
 
 
-def claim(conn: Connection, table: Table, *, worker_id: str, now: datetime, lease: timedelta, limit: int
+def claim(conn: Connection, queue: str, *, worker_id: str, now: datetime, lease: timedelta, limit: int
           ) -> list[RowMapping]:
+    table = QUEUES[queue]
     q = (select(table.c.id)
          .where(table.c.state == "pending", table.c.due_at <= now,
                 or_(table.c.locked_until.is_(None), table.c.locked_until < now))
          .order_by(table.c.due_at, table.c.id).limit(limit))
-    if conn.dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    ids = list(conn.execute(q).scalars())
+    ids = list(conn.execute(skip_locked(conn, q)).scalars())
     if not ids:
         return []
     conn.execute(update(table).where(table.c.id.in_(ids)).values(locked_by=worker_id, locked_until=now + lease))
     return list(conn.execute(select(table).where(table.c.id.in_(ids)).order_by(table.c.id)).mappings())
 
 
-def finish(conn: Connection, table: Table, item_id: int, worker_id: str, **values: Any) -> None:
+def renew(conn: Connection, queue: str, ids: Collection[int], *, worker_id: str, now: datetime,
+          lease: timedelta) -> set[int]:
+    """Extend our lease on ``ids`` to ``now + lease``; returns the ids we still hold. (A lease that ran out
+    while nobody claimed the row is still ours: ``claim`` is the only way another worker takes it.)"""
+    if not ids:
+        return set()
+    table = QUEUES[queue]
+    res = conn.execute(update(table)
+                       .where(table.c.id.in_(list(ids)), table.c.locked_by == worker_id, table.c.state == "pending")
+                       .values(locked_until=now + lease).returning(table.c.id))
+    return set(res.scalars())
+
+
+def finish(conn: Connection, queue: str, item_id: int, worker_id: str, **values: Any) -> None:
     """Record a result for a claimed item; raises LeaseLost if we no longer hold it."""
+    table = QUEUES[queue]
     res = conn.execute(update(table)
                        .where(table.c.id == item_id, table.c.locked_by == worker_id, table.c.state == "pending")
                        .values(locked_by=None, locked_until=None, **values))
     if res.rowcount != 1:
-        raise LeaseLost(f"{table.name} {item_id}")
+        raise LeaseLost(f"{queue} {item_id}")
 
 
-# Built once per (dialect, table): an INSERT … ON CONFLICT DO NOTHING built per call was compiled per call (it
-# cost more than the rest of an apply).
-_INSERT_IGNORE = {(name, table.name): ins(table).on_conflict_do_nothing(index_elements=keys)
-                  for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-                  for table, keys in ((saga_steps, ["idempotency_key"]), (timers, ["kind", "subject"]))}
+def set_step_result(conn: Connection, step_id: int, result: dict[str, Any] | None) -> None:
+    conn.execute(update(saga_steps).where(saga_steps.c.id == step_id).values(result=result))
 
 
-def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def _insert_ignore(conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(_INSERT_IGNORE[(conn.dialect.name, table.name)], rows)  # one executemany for many rows
+        conn.execute(insert_ignoring(conn, table, keys), rows)  # one executemany for many rows
 
 
 def step_values(*, application_id: int, step: str, seq: int, key: str, due_at: datetime,
@@ -75,8 +92,9 @@ def add_step(conn: Connection, *, application_id: int, step: str, seq: int, key:
 
 
 def add_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Saga steps (``step_values``); one already there with the same idempotency key is left as it is."""
-    _insert_ignore(conn, saga_steps, rows)
+    """Saga steps (``step_values``); a step the application already has is left as it is (with its key: the
+    key goes outside and must stay the same on every try)."""
+    _insert_ignore(conn, saga_steps, ("application_id", "step"), rows)
 
 
 def add_timer(conn: Connection, *, kind: str, subject: str, due_at: datetime, now: datetime,
@@ -86,7 +104,7 @@ def add_timer(conn: Connection, *, kind: str, subject: str, due_at: datetime, no
 
 def add_timers(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Timers (``timer_values``); one already there for the same kind and subject is left as it is."""
-    _insert_ignore(conn, timers, rows)
+    _insert_ignore(conn, timers, ("kind", "subject"), rows)
 
 
 def failed_step(conn: Connection, application_id: int) -> RowMapping | None:
@@ -97,6 +115,11 @@ def failed_step(conn: Connection, application_id: int) -> RowMapping | None:
 def steps_of(conn: Connection, application_id: int) -> list[RowMapping]:
     return list(conn.execute(select(saga_steps).where(saga_steps.c.application_id == application_id)
                              .order_by(saga_steps.c.seq)).mappings())
+
+
+def step_state(conn: Connection, application_id: int, step: str) -> str | None:
+    return conn.execute(select(saga_steps.c.state).where(saga_steps.c.application_id == application_id,
+                                                         saga_steps.c.step == step)).scalar()
 
 
 def reopen_step(conn: Connection, step_id: int, now: datetime) -> None:

@@ -1,16 +1,13 @@
 """Periodic sweeps: SLA escalation of applications not reviewed in time, and automatic approval. (The worker's
-sweep also deletes the files of expired exports: ``services.export.expire_exports``.)"""
+sweep also deletes the files of expired exports: ``services.privacy.export.expire_exports``.)"""
 
 from __future__ import annotations
-
-from sqlalchemy import select
 
 from simexit.services.access.caller import System
 from simexit.services.closure import commands
 from simexit.services.context import Simexit
 from simexit.services.execution import outbox
-from simexit.store import applications_repo
-from simexit.store.tables import application_events, applications, brands
+from simexit.store import applications_repo, closing_repo
 
 ESCALATION_TEMPLATE = "sla_escalation"
 
@@ -21,26 +18,17 @@ def escalate_overdue(app: Simexit, supervisor_email: str, limit: int = 200) -> l
     done: list[str] = []
     with app.db.write() as conn:
         now = app.clock.now()
-        flagged = select(application_events.c.application_id).where(application_events.c.event == "sla_escalated")
-        q = (select(applications.c.id, applications.c.application_no, applications.c.review_due_at,
-                    brands.c.code.label("brand"))
-             .join(brands, brands.c.id == applications.c.brand_id)
-             .where(applications.c.status == "pending_review", applications.c.review_due_at < now,
-                    applications.c.id.not_in(flagged))
-             .order_by(applications.c.review_due_at).limit(limit))
-        if conn.dialect.name == "postgresql":
-            q = q.with_for_update(of=applications, skip_locked=True)
-        for r in conn.execute(q).all():
-            brand = app.policy(r.brand).brand
+        for r in closing_repo.overdue_reviews(conn, now, limit):
+            brand = app.policy(r["brand"]).brand
             outbox.enqueue(conn, kind="email", recipient=supervisor_email, template=ESCALATION_TEMPLATE,
-                           payload={"application_no": r.application_no, "brand": r.brand, "brand_name": brand.name,
-                                    "status": "pending_review", "time_zone": brand.time_zone,
-                                    "review_due_at": r.review_due_at.isoformat()},
-                           idempotency_key=f"{r.application_no}:sla_escalation", now=now, application_id=r.id)
-            applications_repo.append_event(conn, r.id, event="sla_escalated", at=now, actor_type="system",
+                           payload={"application_no": r["application_no"], "brand": r["brand"],
+                                    "brand_name": brand.name, "status": "pending_review",
+                                    "time_zone": brand.time_zone, "review_due_at": r["review_due_at"].isoformat()},
+                           idempotency_key=f"{r['application_no']}:sla_escalation", now=now, application_id=r["id"])
+            applications_repo.append_event(conn, r["id"], event="sla_escalated", at=now, actor_type="system",
                                            actor_id="simexit-worker", actor_role="system",
                                            note="review is overdue; supervisors were told")
-            done.append(r.application_no)
+            done.append(r["application_no"])
     return done
 
 

@@ -1,5 +1,5 @@
 """The certificate of cancellation at the link of the confirmation message
-(``services.receipts.receipt_url``: ``/receipts/SX-…?t=<token>``): printable HTML for a completed
+(``services.execution.receipts.receipt_url``: ``/receipts/SX-…?t=<token>``): printable HTML for a completed
 application with a valid token; a 404 problem otherwise (a wrong token and an unknown number look alike)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 
 from simexit.api.problems import problem, responses
 from simexit.api.routes.common import ApplicationNo, wiring
-from simexit.domain.errors import DomainError
-from simexit.services.execution import receipts
+from simexit.services.access.caller import Public
+from simexit.services.execution import queries
 
 router = APIRouter(tags=["receipts"], responses=responses(404, 422, 429))
 _PRINT = base64.b64encode(hashlib.sha256(b"window.print()").digest()).decode()
@@ -38,12 +38,8 @@ async def receipt(request: Request, application_no: str = ApplicationNo,
     app, run = wiring(request)
 
     def work() -> str | None:
-        if not receipts.check_receipt_token(app, application_no, t):
-            return None
-        try:
-            return receipts.render_receipt(app, application_no, _locale(request, lang))
-        except DomainError:
-            return None
+        caller = Public(request.client.host if request.client else "")
+        return queries.receipt_html(app, caller, application_no, _locale(request, lang), token=t)
 
     html = await run(work)
     if html is None:

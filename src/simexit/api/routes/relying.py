@@ -16,7 +16,7 @@ from simexit.api.idempotency import IdempotencyKey
 from simexit.api.models import Body, Msisdn
 from simexit.api.problems import COMMON
 from simexit.api.routes.common import answer, wiring
-from simexit.services.numbers import disconnects, relying_parties
+from simexit.services.numbers import commands, queries
 
 router = APIRouter(prefix="/api/v1/partner", tags=["relying parties"], responses=COMMON)
 SCOPE = "relying_party"
@@ -55,8 +55,9 @@ class DisconnectAnswer(BaseModel):
     since: date
 
 
-def _out(view: dict) -> dict:
-    return {k: view[k] for k in ("label", "url", "active", "created_at", "removed_at")}
+def _out(view) -> dict:  # a services.numbers.views.SubscriptionView
+    return {"label": view.label, "url": view.url, "active": view.active, "created_at": view.created_at,
+            "removed_at": view.removed_at}
 
 
 @router.post("/disconnect-subscriptions", status_code=201, response_model=SubscriptionCreated,
@@ -69,8 +70,8 @@ async def subscribe(request: Request, body: SubscriptionIn, creds: Credentials =
         partner = auth.partner(app, creds, SCOPE)
 
         def action():
-            view = relying_parties.add_for_partner(app, partner.name, body.label, body.url)
-            return 201, {**_out(view), "secret": view["secret"]}
+            view = commands.subscribe(app, partner, body.label, body.url)
+            return 201, {**_out(view), "secret": view.secret}
 
         return idempotency.run(app, principal=f"p:{partner.id}", key=idempotency_key,
                                route="POST /api/v1/partner/disconnect-subscriptions", body=body, action=action)
@@ -85,7 +86,7 @@ async def subscriptions(request: Request, creds: Credentials = Depends(auth.part
 
     def work():
         partner = auth.partner(app, creds, SCOPE)
-        return [_out(v) for v in relying_parties.list_for_partner(app, partner.name)]
+        return [_out(v) for v in queries.subscriptions(app, partner)]
 
     return answer({"items": await run(work)})
 
@@ -97,7 +98,7 @@ async def unsubscribe(request: Request, label: str = Label, creds: Credentials =
 
     def work():
         partner = auth.partner(app, creds, SCOPE)
-        return _out(relying_parties.remove_for_partner(app, partner.name, label))
+        return _out(commands.unsubscribe(app, partner, label))
 
     return answer(await run(work))
 
@@ -110,7 +111,6 @@ async def disconnect_query(request: Request, body: DisconnectQuery,
     app, run = wiring(request)
 
     def work():
-        auth.partner(app, creds, SCOPE)
-        return disconnects.was_disconnected(app, body.msisdn, body.since)
+        return queries.was_disconnected(app, auth.partner(app, creds, SCOPE), body.msisdn, body.since)
 
     return answer({"answer": await run(work), "since": body.since.isoformat()})

@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Connection
+from typing import TYPE_CHECKING, Any
 
 from simexit.domain.erasure_schedule import line_stage
 from simexit.domain.policy import brand_display_name
@@ -28,6 +26,9 @@ from simexit.store import closing_repo as repo
 from simexit.store.closing_repo import ClosingCase
 from simexit.store.work_queue import add_timer
 
+if TYPE_CHECKING:
+    from simexit.store.database import Connection
+
 CONFIRMATION_TEMPLATE = "closure_confirmation"
 
 
@@ -38,10 +39,7 @@ class StepRun:
     case: ClosingCase
     step: str
     now: datetime
-
-    @property
-    def key(self) -> str:
-        return idempotency_key(self.case.application_no, self.step)
+    key: str  # the step's outside idempotency key, stored with the step (the same on every try)
 
     @property
     def subscriber(self) -> Subscriber:
@@ -49,14 +47,16 @@ class StepRun:
 
 
 External = Callable[[StepRun], dict[str, Any]]
-Record = Callable[[Connection, StepRun, dict[str, Any]], dict[str, Any]]
+Record = Callable[["Connection", StepRun, dict[str, Any]], dict[str, Any]]
 
 
-def _nothing(run: StepRun) -> dict[str, Any]:
+def nothing(run: StepRun) -> dict[str, Any]:
+    """An external part that calls no one."""
     return {}
 
 
-def _noted(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+def noted(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    """A record part that keeps what the external part answered as the step's result."""
     return data
 
 
@@ -103,8 +103,7 @@ def _esim(run: StepRun) -> dict[str, Any]:
         elif state == "Unavailable":
             done[iccid] = "Unavailable"
         else:
-            run.integrations.smdp.cancel_order(iccid, "Unavailable", idempotency_key(run.case.application_no,
-                                                                                      "esim", iccid), eid=eid)
+            run.integrations.smdp.cancel_order(iccid, "Unavailable", f"{run.key}:{iccid}", eid=eid)
             done[iccid] = "Unavailable"
     return {"profiles": done}
 
@@ -219,11 +218,6 @@ def _confirmation(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[
     return {"outbox_ids": sent}
 
 
-def _relying_parties(run: StepRun) -> dict[str, Any]:
-    run.integrations.disconnect_notifier().notify(run.case.msisdn, run.case.effective_date, run.key)
-    return {"notified": True}
-
-
 def _finish(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
     case, policy = run.case, run.app.policy(run.case.brand)
     tz = policy.brand.time_zone
@@ -243,16 +237,17 @@ def _finish(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, A
     return {"quarantined_until": release.isoformat(), "erasure_date": erasure.isoformat()}
 
 
+# The steps of this capability (``relying_parties`` is in services/numbers/tasks.py); the worker's registry
+# (worker/registry.py) puts them together and checks that every step of domain.saga.STEPS has its actions.
 STEP_ACTIONS: dict[str, tuple[External, Record]] = {
-    "start": (_nothing, _start),
-    "network_bar": (_bar, _noted),
-    "network_deregister": (_deregister, _noted),
+    "start": (nothing, _start),
+    "network_bar": (_bar, noted),
+    "network_deregister": (_deregister, noted),
     "esim_release": (_esim, _esim_record),
-    "network_delete": (_delete, _noted),
-    "final_bill": (_nothing, _final_bill),
+    "network_delete": (_delete, noted),
+    "final_bill": (nothing, _final_bill),
     "refund": (_refund, _refund_record),
-    "account_close": (_nothing, _account_close),
-    "confirmation": (_nothing, _confirmation),
-    "relying_parties": (_relying_parties, _noted),
-    "finish": (_nothing, _finish),
+    "account_close": (nothing, _account_close),
+    "confirmation": (nothing, _confirmation),
+    "finish": (nothing, _finish),
 }

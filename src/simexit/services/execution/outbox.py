@@ -1,23 +1,24 @@
-"""Writing messages to the transactional outbox (sending them is the worker's job)."""
+"""Writing messages to the transactional outbox (sending them is the worker's job).
+
+Each message gets, when it is first stored, the idempotency key its provider will see on every try
+(``provider_key`` in the stored payload; ``domain.outside_keys``): the caller's key says which message this is
+within simexit (the same key is stored once), the provider key is unique across every simexit instance that
+shares the provider. Messages stored before the provider key existed are sent with their own key.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from simexit.domain.outside_keys import outside_key
+from simexit.store import outbox_repo
 
-from simexit.store.tables import outbox
+if TYPE_CHECKING:
+    from simexit.store.database import Connection
 
 KINDS = ("sms", "email", "webhook")
-
-
-# Built once (an INSERT … ON CONFLICT built per call is compiled per call).
-_INSERT_IGNORE = {name: ins(outbox).on_conflict_do_nothing(index_elements=["idempotency_key"])
-                  for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
-_ID_OF_KEY = select(outbox.c.id).where(outbox.c.idempotency_key == bindparam("key"))
+PROVIDER_KEY = "provider_key"
 
 
 def enqueue(conn: Connection, *, kind: str, recipient: str, template: str, payload: dict[str, Any],
@@ -29,8 +30,17 @@ def enqueue(conn: Connection, *, kind: str, recipient: str, template: str, paylo
     """
     if kind not in KINDS:
         raise ValueError(f"unknown outbox kind {kind!r}")
-    values = dict(kind=kind, recipient=recipient, template=template, locale=locale, payload=payload,
-                  idempotency_key=idempotency_key, application_id=application_id, state="pending", attempts=0,
-                  created_at=now, due_at=due_at or now)
-    conn.execute(_INSERT_IGNORE[conn.dialect.name], values)
-    return conn.execute(_ID_OF_KEY, {"key": idempotency_key}).scalar_one()
+    stored = {**payload, PROVIDER_KEY: outside_key(idempotency_key)}
+    return outbox_repo.add_message(conn, kind=kind, recipient=recipient, template=template, locale=locale,
+                                   payload=stored, idempotency_key=idempotency_key,
+                                   application_id=application_id, now=now, due_at=due_at or now)
+
+
+def provider_key(row: dict[str, Any] | Any) -> str:
+    """The key the provider gets for this outbox row, the same on every try."""
+    return (row["payload"] or {}).get(PROVIDER_KEY) or row["idempotency_key"]
+
+
+def message_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """What the template renders: the stored payload without simexit's own bookkeeping."""
+    return {k: v for k, v in payload.items() if k != PROVIDER_KEY}

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
 
 from simexit.domain.application_number import normalize_application_number
 from simexit.domain.display import format_day, format_moment, format_money, message_locale
@@ -18,8 +17,7 @@ from simexit.domain.errors import Conflict, NotFound
 from simexit.domain.identifiers import mask_msisdn
 from simexit.services.context import Simexit
 from simexit.store import applications_repo as repo
-from simexit.store.tables import lines
-from simexit.store.tables_messaging import refunds
+from simexit.store import closing_repo, refunds_repo
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -72,8 +70,8 @@ def receipt_facts(app: Simexit, application_no: str) -> dict[str, Any]:
         if row["status"] != "completed":
             raise Conflict("RECEIPT_NOT_AVAILABLE", f"{number} is {row['status']}: a certificate of cancellation "
                            "exists once the closure is completed", status=row["status"])
-        closed_at = conn.execute(select(lines.c.closed_at).where(lines.c.id == row["line_id"])).scalar()
-        refund = conn.execute(select(refunds).where(refunds.c.application_id == row["id"])).mappings().first()
+        closed_at = closing_repo.line_closed_at(conn, row["line_id"])
+        refund = refunds_repo.refund_of(conn, row["id"])
     return {"row": row, "closed_at": closed_at, "refund": refund}
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Connection, select, update
+from typing import TYPE_CHECKING, Any
 
 from simexit.domain.display import mask_account
 from simexit.domain.errors import InvalidInput, NotFound
 from simexit.domain.money import check_currency
 from simexit.services.context import Simexit
-from simexit.store.tables_messaging import refunds
+from simexit.store import refunds_repo
+
+if TYPE_CHECKING:
+    from simexit.store.database import Connection
 
 PAYOUT_COLUMNS = ("application_no", "amount_minor", "currency", "method", "destination", "reference", "date",
                   "state", "payment_ref")
@@ -34,20 +34,17 @@ def record_refund(conn: Connection, *, application_id: int, application_no: str,
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise InvalidInput("REFUND_AMOUNT_INVALID", "a refund is a positive integer in minor units")
     check_currency(currency)
-    existing = conn.execute(select(refunds.c.id).where(refunds.c.application_id == application_id)).scalar()
+    existing = refunds_repo.refund_id_of(conn, application_id)
     if existing is not None:
         return existing
-    return conn.execute(refunds.insert().values(
+    return refunds_repo.insert_refund(conn, dict(
         application_id=application_id, application_no=application_no, amount_minor=amount_minor, currency=currency,
         method=method, destination=destination, destination_masked=masked_destination(method, destination),
-        reference=reference, state="ordered", recorded_at=now,
-    ).returning(refunds.c.id)).scalar_one()
+        reference=reference, state="ordered", recorded_at=now))
 
 
 def mark_refund_paid(conn: Connection, application_no: str, payment_ref: str, now: datetime) -> None:
-    res = conn.execute(update(refunds).where(refunds.c.application_no == application_no)
-                       .values(state="paid", payment_ref=payment_ref, paid_at=now))
-    if res.rowcount != 1:
+    if refunds_repo.mark_paid(conn, application_no, payment_ref, now) != 1:
         raise NotFound("REFUND_NOT_FOUND", f"no refund recorded for {application_no}")
 
 
@@ -55,10 +52,7 @@ def payout_rows(app: Simexit, day: date) -> list[dict[str, Any]]:
     """The refunds recorded on ``day`` (UTC), in the order they were recorded; destinations masked."""
     start = datetime.combine(day, time(0), tzinfo=UTC)
     with app.db.read() as conn:
-        rows = conn.execute(
-            select(refunds).where(refunds.c.recorded_at >= start, refunds.c.recorded_at < start + timedelta(days=1))
-            .order_by(refunds.c.recorded_at, refunds.c.id)
-        ).mappings().all()
+        rows = refunds_repo.recorded_between(conn, start, start + timedelta(days=1))
     return [{"application_no": r["application_no"], "amount_minor": r["amount_minor"], "currency": r["currency"],
              "method": r["method"], "destination": r["destination_masked"], "reference": r["reference"],
              "date": r["recorded_at"].date().isoformat(), "state": r["state"], "payment_ref": r["payment_ref"] or ""}
@@ -71,10 +65,3 @@ def payout_csv(rows: list[dict[str, Any]]) -> str:
     w.writeheader()
     w.writerows(rows)
     return buf.getvalue()
-
-
-def write_payout_file(app: Simexit, day: date, out: Path) -> int:
-    """Write the day's payout file (UTF-8 CSV, header row); returns the number of refunds in it."""
-    rows = payout_rows(app, day)
-    out.write_text(payout_csv(rows), encoding="utf-8")
-    return len(rows)

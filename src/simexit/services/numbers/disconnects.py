@@ -10,16 +10,13 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
 
 from simexit.domain.errors import InvalidInput
 from simexit.domain.identifiers import normalize_msisdn
 from simexit.services.context import Simexit
-from simexit.store.tables import brands, lines
+from simexit.store import numbers_repo
 
 Answer = Literal["yes", "no", "no_data"]
 RND_COLUMNS = ("number", "permanent_disconnect_date")
@@ -46,11 +43,7 @@ def permanent_disconnects(app: Simexit, month: str) -> list[dict[str, Any]]:
     lo = datetime.combine(first - timedelta(days=1), time(0), tzinfo=UTC)
     hi = datetime.combine(nxt + timedelta(days=1), time(0), tzinfo=UTC)
     with app.db.read() as conn:
-        rows = conn.execute(
-            select(lines.c.msisdn, lines.c.closed_at, brands.c.code)
-            .join(brands, brands.c.id == lines.c.brand_id)
-            .where(lines.c.status == "closed", lines.c.closed_at >= lo, lines.c.closed_at < hi)
-        ).all()
+        rows = numbers_repo.closed_lines_between(conn, lo, hi)
     out = []
     for r in rows:
         day = _local_day(app, r.code, r.closed_at)
@@ -66,22 +59,12 @@ def rnd_csv(rows: list[dict[str, Any]]) -> str:
     w.writerows(rows)
     return buf.getvalue()
 
-
-def write_rnd_export(app: Simexit, month: str, out: Path) -> int:
-    rows = permanent_disconnects(app, month)
-    out.write_text(rnd_csv(rows), encoding="utf-8")
-    return len(rows)
-
-
 def was_disconnected(app: Simexit, msisdn: str, since: date) -> Answer:
     """``yes``: permanently disconnected on or after ``since``; ``no``: held without a disconnect since then;
     ``no_data``: not a number we have records of for that whole period."""
     number = normalize_msisdn(msisdn)
     with app.db.read() as conn:
-        line = conn.execute(
-            select(lines.c.status, lines.c.closed_at, lines.c.activated_at, brands.c.code)
-            .join(brands, brands.c.id == lines.c.brand_id).where(lines.c.msisdn == number)
-        ).first()
+        line = numbers_repo.line_of_number(conn, number)
     if line is None:  # never ours, or its records were already removed
         return "no_data"
     if line.status == "closed" and line.closed_at is not None:

@@ -112,7 +112,7 @@ def _carry_out(app: Simexit, conn: Connection, p: PlannedErasure, now: datetime,
 
 
 def handle_erasure_due(app: Simexit, conn: Connection, timer: Any, now: datetime) -> datetime | None:
-    """The worker's ``erasure_due`` timer handler (``worker.timers.register_erasure_handler``), run in the
+    """The worker's ``erasure_due`` timer handler (listed in ``services/privacy/tasks.py``), run in the
     timer's transaction: carries out every stage due today, then keeps the timer pending until the next stage
     of this application's line or customer (a record set a law keeps longer), or ends it when none is left."""
     report = ErasureReport()

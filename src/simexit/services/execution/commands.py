@@ -1,0 +1,41 @@
+"""Use cases of the execution capability that change state, each one transaction, the caller checked first."""
+
+from __future__ import annotations
+
+from simexit.domain.application_number import normalize_application_number
+from simexit.domain.errors import Conflict, InvalidInput, NotFound
+from simexit.domain.roles import Permission
+from simexit.domain.state_machine import Action, ActorType, Status, transition
+from simexit.services.access.caller import Caller, require_staff
+from simexit.services.context import Simexit
+from simexit.services.execution.views import RetryView
+from simexit.store import applications_repo
+from simexit.store.work_queue import failed_step, reopen_step
+
+
+def application_number(value: str) -> str:
+    number = normalize_application_number(value)
+    if number is None:
+        raise InvalidInput("APPLICATION_NO_INVALID", "not a valid application number (check character)")
+    return number
+
+
+def retry(app: Simexit, caller: Caller, application_no: str, note: str | None = None) -> RetryView:
+    """A supervisor puts an application in needs_attention back to work: its failed step runs again now.
+    An application of a brand outside the supervisor's brands is "not found"."""
+    staff = require_staff(caller, Permission.RETRY_EXECUTION)
+    number = application_number(application_no)
+    with app.db.write() as conn:
+        row = applications_repo.get_by_number(conn, number, for_update=True)
+        if not staff.sees_brand(row["brand"]):
+            raise NotFound("APPLICATION_NOT_FOUND", f"no application {number}")
+        now = app.clock.now()
+        t = transition(row["status"], Action.RETRY, actor_type=ActorType.STAFF, at=now, actor_id=staff.username,
+                       actor_role=staff.role.value, note=note)
+        step = failed_step(conn, row["id"])
+        if step is None:
+            raise Conflict("NO_FAILED_STEP", "the application has no failed step to retry")
+        applications_repo.apply_transition(conn, row["id"], t, event="retried", data={"step": step["step"]})
+        reopen_step(conn, step["id"], now)
+        return RetryView(application_no=number, status=Status.EXECUTING.value, step=step["step"],
+                         last_error=step["last_error"])

@@ -1,0 +1,90 @@
+"""Running one claimed step of the closing saga: its external part (outside any transaction, with the step's
+stored idempotency key), then its record part in the transaction that marks the step done and creates the
+next one. A failure is retried with backoff; a step that keeps failing puts the application in
+``needs_attention`` for a supervisor. The step's actions come from the worker's registry."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from simexit.domain.saga import backoff, next_step
+from simexit.domain.state_machine import Action, ActorType, Status, transition
+from simexit.integrations.errors import IntegrationError
+from simexit.integrations.wiring import Integrations
+from simexit.services.context import Simexit
+from simexit.services.execution.closing_steps import External, Record, StepRun
+from simexit.services.execution.scheduling import step_key
+from simexit.store import applications_repo, closing_repo
+from simexit.store.work_queue import LeaseLost, add_step, finish, set_step_result
+
+log = logging.getLogger("simexit.execution")
+QUEUE = "saga_steps"
+StepActions = Mapping[str, tuple[External, Record]]
+
+
+def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], worker_id: str, *,
+             actions: StepActions, max_attempts: int, backoff_base: float, backoff_max: float,
+             still_held: Callable[[int], bool]) -> str:
+    """Run one claimed step; returns ``done``, ``stopped``, ``retry``, ``failed`` or ``lease_lost``.
+
+    ``still_held(step id)`` renews the lease and says whether the step is still ours; it is asked right before
+    the external part, which is never made for a step another worker took over."""
+    external, record = actions[step["step"]]
+    with app.db.read() as conn:
+        case = closing_repo.load_case(conn, step["application_id"])
+    run = StepRun(app, integrations, case, step["step"], app.clock.now(), step["idempotency_key"])
+    if case.status not in (Status.APPROVED, Status.EXECUTING):
+        # Withdrawn before execution started (or otherwise no longer ours): the saga stops here.
+        try:
+            with app.db.write() as conn:
+                finish(conn, QUEUE, step["id"], worker_id, state="done", finished_at=run.now,
+                       done_by=worker_id, result={"stopped": case.status})
+        except LeaseLost:
+            return "lease_lost"
+        return "stopped"
+    if not still_held(step["id"]):
+        return "lease_lost"
+    try:
+        data = external(run)
+    except IntegrationError as exc:
+        return _failed(app, step, worker_id, exc, max_attempts, backoff_base, backoff_max)
+    try:
+        with app.db.write() as conn:
+            run.now = app.clock.now()
+            finish(conn, QUEUE, step["id"], worker_id, state="done", result=None, finished_at=run.now,
+                   done_by=worker_id, attempts=step["attempts"] + 1, last_error=None)
+            set_step_result(conn, step["id"], record(conn, run, data))
+            nxt = next_step(step["step"])
+            if nxt:
+                add_step(conn, application_id=case.application_id, step=nxt, seq=step["seq"] + 1,
+                         key=step_key(case.application_no), due_at=run.now, now=run.now)
+    except LeaseLost:
+        log.warning("step %s of %s: lease lost, another worker took it over", step["step"], case.application_no)
+        return "lease_lost"
+    return "done"
+
+
+def _failed(app: Simexit, step: Mapping[str, Any], worker_id: str, exc: IntegrationError, max_attempts: int,
+            base: float, cap: float) -> str:
+    attempts = step["attempts"] + 1
+    error = f"{exc.system}: {exc.code}: {exc.message}"
+    give_up = not exc.retryable or attempts >= max_attempts
+    now = app.clock.now()
+    try:
+        with app.db.write() as conn:
+            if give_up:
+                finish(conn, QUEUE, step["id"], worker_id, state="failed", attempts=attempts, last_error=error)
+                t = transition(Status.EXECUTING, Action.FLAG_TROUBLE, actor_type=ActorType.SYSTEM, at=now,
+                               actor_id="simexit-worker", actor_role="system", note=error)
+                applications_repo.apply_transition(conn, step["application_id"], t, event="needs_attention",
+                                                   data={"step": step["step"], "code": exc.code,
+                                                         "system": exc.system, "attempts": attempts})
+            else:
+                finish(conn, QUEUE, step["id"], worker_id, state="pending", attempts=attempts,
+                       last_error=error, due_at=now + backoff(attempts, base, cap))
+    except LeaseLost:
+        return "lease_lost"
+    log.info("step %s failed (attempt %d): %s", step["step"], attempts, error)
+    return "failed" if give_up else "retry"

@@ -1,0 +1,24 @@
+"""The transactional outbox: messages written in the use case's transaction, sent later by the worker."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select
+
+from simexit.store.locking import insert_ignoring
+from simexit.store.tables import outbox
+
+_ID_OF_KEY = select(outbox.c.id).where(outbox.c.idempotency_key == bindparam("key"))
+
+
+def add_message(conn: Connection, *, kind: str, recipient: str, template: str, locale: str,
+                payload: dict[str, Any], idempotency_key: str, application_id: int | None, now: datetime,
+                due_at: datetime) -> int:
+    """Insert the message unless one with the same idempotency key exists; the id of the one stored."""
+    conn.execute(insert_ignoring(conn, outbox, ("idempotency_key",)), dict(
+        kind=kind, recipient=recipient, template=template, locale=locale, payload=payload,
+        idempotency_key=idempotency_key, application_id=application_id, state="pending", attempts=0,
+        created_at=now, due_at=due_at))
+    return conn.execute(_ID_OF_KEY, {"key": idempotency_key}).scalar_one()
