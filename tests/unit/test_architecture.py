@@ -57,18 +57,11 @@ SQL_ALLOWED_PRIVACY: set[str] = {
     "simexit.services.privacy.export",
     "simexit.services.privacy.export_archive",
 }
-SQL_ALLOWED_BULK: set[str] = {
-    "simexit.services.bulk.closure",
-    "simexit.services.bulk.decision",
-}
-SQL_ALLOWED_IMPORTS: set[str] = {
-    "simexit.services.imports.importer",
-}
+SQL_ALLOWED_BULK: set[str] = set()
+SQL_ALLOWED_IMPORTS: set[str] = set()
 SQL_ALLOWED_REST: set[str] = {
     "simexit.api.routes.ops",
     "simexit.cli.api",
-    "simexit.demo.data",
-    "simexit.demo.simulator_seed",
     "simexit.services.context",
     "simexit.services.reports",
     "simexit.worker.outbox_dispatch",

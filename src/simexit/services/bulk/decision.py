@@ -7,8 +7,6 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from simexit.domain.application_number import new_application_number
 from simexit.domain.business_days import BusinessCalendar
 from simexit.domain.consequences import check_confirmed, required_consequences
@@ -22,6 +20,7 @@ from simexit.domain.state_machine import Action, ActorType, Status, Transition, 
 from simexit.services.bulk.input import BulkRow
 from simexit.services.closure.applications import DESTINATION_FIELDS, ApplyRequest, _check_refund
 from simexit.services.context import Simexit
+from simexit.store.database import Connection
 
 
 @dataclass
