@@ -118,7 +118,7 @@ def import_cmd(file: Path, as_json: bool) -> None:
     from simexit.services.access.caller import System
     from simexit.services.imports import commands
 
-    with file.open(encoding="utf-8") as fh:
+    with file.open("rb") as fh:  # decoded line by line: a line that is not UTF-8 is named, not a traceback
         report = commands.import_jsonl(_app(), System(), fh)
     _out(report.to_dict(), as_json,
          lambda o: click.echo("imported: " + ", ".join(f"{n} {t}" for t, n in sorted(o["imported"].items()))))

@@ -13,7 +13,7 @@ from simexit.services.imports import importer
 from simexit.services.imports.views import ImportReport
 
 
-def import_jsonl(app: Simexit, caller: Caller, rows: Iterable[str]) -> ImportReport:
+def import_jsonl(app: Simexit, caller: Caller, rows: Iterable[str | bytes]) -> ImportReport:
     """Import every line of ``rows`` in one transaction; ``ImportFailed`` (IMPORT_INVALID) names each bad line
     and field, and then nothing is stored."""
     require_system(caller)

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Record)
 MAX_ERRORS = 100
+MAX_DIGITS = 40  # the longest JSON integer converted (a 64-bit number has 20 characters)
 USAGE_BATCH = 5000
 
 
@@ -64,8 +65,8 @@ class _LineError(Exception):
         self.message, self.field = message, field
 
 
-def import_jsonl(app: Simexit, rows: Iterable[str]) -> ImportReport:
-    """Import the lines of a JSON Lines file, all or nothing.
+def import_jsonl(app: Simexit, rows: Iterable[str | bytes]) -> ImportReport:
+    """Import the lines of a JSON Lines file (text, or bytes decoded here as UTF-8), all or nothing.
 
     Raises ``ImportFailed`` naming each bad line (and its field) when any line is bad; nothing is stored then.
     """
@@ -75,7 +76,7 @@ def import_jsonl(app: Simexit, rows: Iterable[str]) -> ImportReport:
         state = _State(app, conn)
         for lineno, raw in enumerate(rows, start=1):
             try:
-                text = raw
+                text = _text(raw, lineno)
                 if not text.strip():
                     continue
                 rec = _parse(text)
@@ -99,11 +100,57 @@ def import_jsonl(app: Simexit, rows: Iterable[str]) -> ImportReport:
     return ImportReport(counts)
 
 
+def _text(raw: str | bytes, lineno: int) -> str:
+    if isinstance(raw, str):
+        return raw
+    if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _LineError(f"not UTF-8: byte 0x{raw[e.start]:02x} at column {e.start + 1} (save the file as "
+                         "UTF-8)", _field_not_utf8(raw)) from None
+
+
+def _field_not_utf8(raw: bytes) -> str | None:
+    """The field whose name or value holds the bytes that are not UTF-8, when the rest of the line is JSON."""
+    try:
+        obj = json.loads(raw.decode("utf-8", "surrogateescape"), parse_int=_integer)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    for k, v in obj.items():
+        text = k + (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str))
+        if any("\udc80" <= c <= "\udcff" for c in text):
+            return k.encode("utf-8", "backslashreplace").decode("utf-8", "replace")
+    return None
+
+
+class _HugeInteger:
+    """A JSON integer with more digits than any field takes: validation then names its field."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<an integer of {len(self.digits.lstrip('-'))} digits>"
+
+
+def _integer(digits: str) -> int | _HugeInteger:
+    # Python refuses to convert more than 4,300 digits (a ValueError); no field takes more than 20.
+    return int(digits) if len(digits) <= MAX_DIGITS else _HugeInteger(digits)
+
+
 def _parse(text: str) -> Any:
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, parse_int=_integer)
     except json.JSONDecodeError as e:
         raise _LineError(f"not valid JSON: {e.msg} at column {e.colno}") from None
+    except RecursionError:
+        raise _LineError("not valid JSON: nested too deeply") from None
+    except ValueError as e:
+        raise _LineError(f"not valid JSON: {e}") from None
     if not isinstance(obj, dict):
         raise _LineError("each line is one JSON object")
     if "type" not in obj:
@@ -116,6 +163,8 @@ def _parse(text: str) -> Any:
             raise _LineError(f"unknown type {obj['type']!r}; known: {err['ctx']['expected_tags']}", "type") from None
         loc = ".".join(str(p) for p in err["loc"][1:]) or "(record)"
         raise _LineError(f"{loc}: {err['msg']}", loc) from None
+    except RecursionError:
+        raise _LineError("nested too deeply") from None
 
 
 def _aware(v: datetime | None, default: datetime | None) -> datetime | None:
