@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -179,11 +180,24 @@ def write_result_file(conn: Connection, batch_id: str, out: Path) -> int:
         for item in repo.iter_items(conn, batch_id):
             r = _result(item)
             if writer:
-                writer.writerow({**r, "codes": ";".join(r["codes"])})
+                writer.writerow({k: spreadsheet_safe(v) for k, v in {**r, "codes": ";".join(r["codes"])}.items()})
             else:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
             n += 1
     return n
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV field a spreadsheet will not run as a formula: a text starting with ``= + - @``, a tab or a CR gets
+    a leading ``'`` (OWASP's advice). A plain number such as an E.164 MSISDN (``+8613800000000``) stays as it
+    is: digits alone cannot call anything, and the operator's numbers must stay readable."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _result(item: Any) -> dict[str, Any]:
