@@ -340,3 +340,17 @@ def test_the_result_csv_cannot_run_a_formula_in_a_spreadsheet(app, fleet, tmp_pa
     write_results(app, res["batch_id"], jsonl)
     assert [json.loads(x)["line"] for x in jsonl.read_text(encoding="utf-8").splitlines()[:5]] == [
         h[:40] for h in hostile]
+
+
+@pytest.mark.parametrize("n", [1, 25])  # 25: COPY on PostgreSQL, which raises the driver's own error
+def test_an_application_taken_meanwhile_is_row_taken_so_the_chunk_is_redone(app, fleet, tmp_path, n):
+    f = tmp_path / "one.csv"
+    f.write_text(f"msisdn\n{fleet['de_clean']}\n", encoding="utf-8")
+    close_file(app, f, STORE)
+    with app.db.read() as c:
+        row = dict(c.execute(select(applications)).mappings().one())
+    del row["id"]
+    copies = [{**row, "application_no": new_application_number()} for _ in range(n - 1)] + [row]
+    with pytest.raises(bulk_repo.RowTaken), app.db.write() as c:
+        bulk_repo.insert_applications(c, copies)
+    assert count(app, applications) == 1
