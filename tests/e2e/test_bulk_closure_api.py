@@ -107,3 +107,35 @@ def test_a_body_over_the_limit_gets_413(client, app):
     r = client.post(URL, params=STORE, content=big, headers={**bearer(clerk), **CSV})
     assert r.status_code == 202, r.text
     assert wait_done(client, clerk, r.headers["location"])["done"] == 5000
+
+
+def test_rows_ending_in_cr_only_count_against_the_line_limit(client, app):
+    clerk = staff_token(client, app, "cora", "store_clerk", ["hansanet"])
+    settings = client.app.state.api_settings
+
+    def chunks():
+        for _ in range(settings.api_bulk_max_lines // 10_000 + 2):
+            yield b"+491510000000,,,,\r" * 10_000
+
+    r = client.post(URL, params=STORE, content=chunks(), headers={**bearer(clerk), **CSV})
+    assert r.status_code == 413 and r.json()["code"] == "BODY_TOO_LARGE", r.text
+    # CR LF split between two chunks is one line ending, not two
+    from simexit.api.middleware import LineEnds
+
+    ends = LineEnds()
+    assert [ends.feed(c) for c in (b"msisdn\r", b"\n+491510000000\r", b"\n", b"+49\r+49\n\r\n")] == [1, 2, 2, 5]
+
+
+def test_a_file_that_is_not_utf8_or_has_a_10_mb_line_is_a_422_not_a_500(client, app):
+    clerk = staff_token(client, app, "cleo", "store_clerk", ["hansanet"])
+    latin1 = "msisdn,note\n+491510000000,ok\n+491510000001,Müller\n".encode("latin-1")
+    r = client.post(URL, params=STORE, content=latin1, headers={**bearer(clerk), **CSV})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
+    assert r.json()["code"] == "BULK_FILE_NOT_UTF8" and "row 3, column 16" in r.json()["detail"]
+    long_line = b'{"msisdn": "+491510000000", "note": "' + b"x" * (10 * 1024 * 1024) + b'"}\n'
+    r = client.post(URL, params=STORE, content=long_line,
+                    headers={**bearer(clerk), "content-type": "application/x-ndjson"})
+    assert r.status_code == 422 and r.json()["code"] == "BULK_LINE_TOO_LONG" and "row 1" in r.json()["detail"]
+    r = client.post(URL, params=STORE, content=b'msisdn,note\n+491510000000,"open\n' + b"more\n" * 30_000,
+                    headers={**bearer(clerk), **CSV})
+    assert r.status_code == 422 and r.json()["code"] == "BULK_FILE_NOT_CSV", r.text

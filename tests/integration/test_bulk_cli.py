@@ -57,3 +57,20 @@ def test_refusals_exit_2(env, tmp_path):
     assert p.returncode == 2 and "STAFF_REQUIRED" in p.stderr
     p = _run(env, "close", str(tmp_path / "missing.csv"), "--channel", "store", ok=False)
     assert p.returncode == 2
+
+
+@pytest.mark.parametrize(("content", "code", "where"), [
+    ("msisdn,note\n+8613800200100,ok\n+8613800200101,Müller\n".encode("latin-1"), "BULK_FILE_NOT_UTF8",
+     "row 3, column 17"),
+    (b"msisdn,note\n+8613800200100," + b"x" * (10 * 1024 * 1024) + b"\n", "BULK_LINE_TOO_LONG", "row 2"),
+    (b'msisdn,note\n+8613800200100,"never closed\n' + b"more\n" * 30_000, "BULK_FILE_NOT_CSV", "row 2"),
+], ids=["latin1", "10MB-line", "open-quote"])
+def test_a_file_that_cannot_be_read_is_refused_with_exit_2(env, tmp_path, content, code, where):
+    f = tmp_path / "bad.csv"
+    f.write_bytes(content)
+    p = _run(env, "close", str(f), "--channel", "store", "--staff", "clerk7", ok=False)
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert code in p.stderr and where in p.stderr, p.stderr
+    assert not f.with_name("bad.csv.result.csv").exists()
+    p = _run(env, "status", "B-" + __import__("hashlib").sha256(content).hexdigest()[:20], ok=False)
+    assert "BATCH_NOT_FOUND" in p.stderr  # nothing was stored

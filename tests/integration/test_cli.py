@@ -116,3 +116,31 @@ def test_audit_verify_exits_2_naming_the_tampered_entry(env):
         conn.execute("UPDATE audit_log SET role = 'root' WHERE id = ?", (entry_id,))
     p = _run(env, "audit", "verify", ok=False)
     assert p.returncode == 2 and f"entry {entry_id} changed" in p.stderr
+
+
+_CUSTOMER = (b'{"type": "customer", "brand": "liuliang", "ref": "cli-hostile", "name": "x", "id_type": "passport", '
+             b'"id_number": "E12345678"}\n')
+_BALANCE = b'{"type": "balance", "msisdn": "+8613900300100", "currency": "CNY", "amount_minor": %s}\n'
+
+
+@pytest.mark.parametrize(("bad", "words"), [
+    (b'{"type": "customer", "brand": "liuliang", "ref": "\xc3\x28", "name": "x"}\n', ["line 2", "ref", "UTF-8"]),
+    (_BALANCE % (b"[" * 100_000 + b"]" * 100_000), ["line 2", "nested too deeply"]),
+    (_BALANCE % (b"7" * 5000), ["line 2", "amount_minor"]),
+    (_BALANCE % str(2**63).encode(), ["line 2", "amount_minor"]),
+], ids=["utf8", "nesting", "digits", "2^63"])
+def test_import_refuses_a_hostile_line_with_exit_2_and_stores_nothing(env, tmp_path: Path, bad, words):
+    f = tmp_path / "hostile.jsonl"
+    f.write_bytes(_CUSTOMER + bad)
+    p = _run(env, "import", str(f), ok=False)
+    assert p.returncode == 2, p.stderr
+    assert "Traceback" not in p.stderr and "IMPORT_INVALID" in p.stderr
+    first = p.stderr.splitlines()[0]
+    assert all(w in first for w in words), first
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["SIMEXIT_DATABASE_URL"])
+    with engine.connect() as c:  # nothing stored half-way: not even the good customer of line 1
+        assert c.execute(text("SELECT count(*) FROM customers WHERE customer_ref = 'cli-hostile'")).scalar() == 0
+    engine.dispose()
+    assert _run(env, "import", str(f.with_name("none.jsonl")), ok=False).returncode == 2  # click: no such file

@@ -84,3 +84,37 @@ def test_duplicates_in_file_and_database(app):
     assert e.value.errors[0]["line"] == 3 and "twice" in e.value.errors[0]["message"]
     with app.db.read() as c:
         assert c.execute(select(func.count()).select_from(lines)).scalar_one() == 1
+
+
+def _balance_line(amount: str) -> bytes:
+    return ('{"type": "balance", "msisdn": "+8613900000077", "currency": "CNY", "amount_minor": ' + amount
+            + '}\n').encode()
+
+
+HOSTILE = [  # (third line of the file, words the refusal must contain)
+    (b'{"type": "balance", "msisdn": "+8613900000077", "currency": "CNY", "reference": "\xff\xfe", '
+     b'"amount_minor": 1}\n', ["line 3", "reference", "UTF-8", "column 82"]),
+    (_balance_line("[" * 100_000 + "]" * 100_000), ["line 3", "nested too deeply"]),
+    (_balance_line("9" * 5000), ["line 3", "amount_minor"]),
+    (_balance_line(str(2**63)), ["line 3", "amount_minor"]),
+    (_balance_line(str(-(2**63) - 1)), ["line 3", "amount_minor"]),
+    (b'{"type": "usage", "msisdn": "+8613900000077", "kind": "call", "started_at": "2026-11-01T10:00:00Z", '
+     b'"duration_s": 2147483648}\n', ["line 3", "duration_s"]),
+]
+
+
+@pytest.mark.parametrize(("bad", "words"), HOSTILE, ids=["utf8", "nesting", "digits", "2^63", "-2^63-1", "int32"])
+def test_a_hostile_line_is_refused_by_line_and_field_and_nothing_is_stored(app, bad, words):
+    """Bytes as the CLI reads them; each case used to escape as an exception (a traceback, exit 1)."""
+    before = total_rows(app)
+    good = [(json.dumps(r, ensure_ascii=False) + "\n").encode() for r in (customer(), line())]
+    with pytest.raises(ImportFailed) as e:
+        import_jsonl(app, [*good, bad])
+    message = f"line {e.value.errors[0]['line']}: {e.value.errors[0]['message']}"
+    assert all(w in message for w in words), message
+    assert total_rows(app) == before
+
+
+def test_the_largest_64_bit_amount_is_stored(app):
+    good = [(json.dumps(r, ensure_ascii=False) + "\n").encode() for r in (customer(), line())]
+    assert import_jsonl(app, [*good, _balance_line(str(2**63 - 1))]).counts["balance"] == 1

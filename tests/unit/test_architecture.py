@@ -35,17 +35,11 @@ SQL_ALLOWED_PRIVACY: set[str] = {
     "simexit.services.privacy.export",
     "simexit.services.privacy.export_archive",
 }
-SQL_ALLOWED_BULK: set[str] = {
-    "simexit.services.bulk.closure",
-    "simexit.services.bulk.decision",
-}
-SQL_ALLOWED_IMPORTS: set[str] = {
-    "simexit.services.imports.importer",
-}
+SQL_ALLOWED_BULK: set[str] = set()
+SQL_ALLOWED_IMPORTS: set[str] = set()
 SQL_ALLOWED_REST: set[str] = {
     "simexit.cli.api",
-    "simexit.demo.data",
-    "simexit.demo.simulator_seed",
+
     "simexit.services.reports",
 }
 SQL_ALLOWED = (SQL_ALLOWED_ACCESS | SQL_ALLOWED_CLOSURE | SQL_ALLOWED_EXECUTION | SQL_ALLOWED_NUMBERS

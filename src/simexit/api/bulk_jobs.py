@@ -10,7 +10,8 @@ import logging
 import threading
 from pathlib import Path
 
-from simexit.services.bulk import closure as bulk_closure
+from simexit.services.access.caller import System
+from simexit.services.bulk import commands as bulk_commands
 from simexit.services.context import Simexit
 
 log = logging.getLogger("simexit.bulk")
@@ -35,7 +36,7 @@ class BulkJobs:
 
     def _run(self, app: Simexit, batch_id: str, path: Path) -> None:
         try:
-            bulk_closure.run_batch(app, batch_id, path)
+            bulk_commands.run(app, System(), batch_id, path)
         except Exception:
             log.exception("bulk batch stopped; upload the same file again to resume it", extra={"batch": batch_id})
         finally:

@@ -109,7 +109,8 @@ class ApiMiddleware:
     async def _spool(self, receive: Receive, max_bytes: int, max_lines: int) -> str | None:
         """Stream the body to a temporary file, never holding more than one chunk; None when too large."""
         fd, name = tempfile.mkstemp(prefix="simexit-upload-", dir=self.upload_dir)
-        size = lines = 0
+        size = 0
+        lines = LineEnds()
         ok = False
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -119,8 +120,7 @@ class ApiMiddleware:
                         return None
                     chunk = message.get("body", b"")
                     size += len(chunk)
-                    lines += chunk.count(b"\n")
-                    if size > max_bytes or lines > max_lines + 1:  # + 1: a CSV's header line
+                    if size > max_bytes or lines.feed(chunk) > max_lines + 1:  # + 1: a CSV's header line
                         return None
                     fh.write(chunk)
                     if not message.get("more_body", False):
@@ -144,6 +144,22 @@ class ApiMiddleware:
                                 (b"x-content-type-options", b"nosniff"), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": data})
         REQUESTS.labels(scope["method"], "unmatched", "413").inc()
+
+
+class LineEnds:
+    """Counts line endings in a body arriving in chunks: LF, CR LF and CR alone each end a line (the bulk file
+    reader takes all three), a CR LF split between two chunks once."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._after_cr = False
+
+    def feed(self, chunk: bytes) -> int:
+        if chunk:
+            lf, cr, crlf = chunk.count(b"\n"), chunk.count(b"\r"), chunk.count(b"\r\n")
+            self.count += lf + cr - crlf - (1 if self._after_cr and chunk.startswith(b"\n") else 0)
+            self._after_cr = chunk.endswith(b"\r")
+        return self.count
 
 
 async def _empty_body() -> Message:

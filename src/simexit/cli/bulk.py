@@ -52,7 +52,8 @@ def bulk_close(file: Path, channel: str, staff_ref: str | None, identity_method:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from simexit.cli.common import DEFAULT_IDENTITY
-    from simexit.services.bulk.closure import BulkOptions, run_batch, start_batch, write_results
+    from simexit.services.access.caller import System
+    from simexit.services.bulk import commands, queries
 
     dest: dict[str, str] = {}
     for item in refund_to:
@@ -60,23 +61,22 @@ def bulk_close(file: Path, channel: str, staff_ref: str | None, identity_method:
         if not sep:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--refund-to")
         dest[key] = value
-    opts = BulkOptions(
-        channel=channel, identity_method=identity_method or DEFAULT_IDENTITY[channel], staff_ref=staff_ref,
-        staff_role="agent" if staff_ref else None,
+    system = System()
+    opts = commands.intake_options(
+        system, channel, identity_method or DEFAULT_IDENTITY[channel], staff_ref=staff_ref,
         confirm=None if confirm == "all" else [c.strip() for c in confirm.split(",") if c.strip()],
         refund_method=refund_method, refund_destination=dest or None,
     )
     app = _app()
-    batch = start_batch(app, file, opts)
+    batch = commands.start(app, system, file, opts)
     out = out or file.with_name(file.name + ".result.csv")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   transient=True, disable=as_json) as bar:
-        task = bar.add_task(batch["batch_id"], total=batch["total"], completed=batch["done"])
-        result = run_batch(app, batch["batch_id"], file, chunk_size=chunk_size,
-                           progress=lambda done, total: bar.update(task, completed=done, total=total))
-    write_results(app, batch["batch_id"], out)
-    result["result_file"] = str(out)
-    _out(result, as_json, _print_batch)
+        task = bar.add_task(batch.batch_id, total=batch.total, completed=batch.done)
+        result = commands.run(app, system, batch.batch_id, file, chunk_size=chunk_size,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    queries.write_results(app, system, batch.batch_id, out)
+    _out({**result.to_dict(), "result_file": str(out)}, as_json, _print_batch)
 
 
 def _print_batch(b: dict[str, Any]) -> None:
@@ -91,9 +91,10 @@ def _print_batch(b: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def bulk_status(batch_id: str, as_json: bool) -> None:
     """Progress of a batch."""
-    from simexit.services.bulk.closure import batch_progress
+    from simexit.services.access.caller import System
+    from simexit.services.bulk import queries
 
-    _out(batch_progress(_app(), batch_id), as_json, _print_batch)
+    _out(queries.progress(_app(), System(), batch_id).to_dict(), as_json, _print_batch)
 
 
 @bulk.command("results")
@@ -102,9 +103,10 @@ def bulk_status(batch_id: str, as_json: bool) -> None:
               help="result file (.csv, or .jsonl for JSON Lines)")
 def bulk_results(batch_id: str, out: Path) -> None:
     """Write a batch's result file again (one row per input row)."""
-    from simexit.services.bulk.closure import write_results
+    from simexit.services.access.caller import System
+    from simexit.services.bulk import queries
 
-    n = write_results(_app(), batch_id, out)
+    n = queries.write_results(_app(), System(), batch_id, out)
     click.echo(f"{n} row(s) written to {out}")
 
 
@@ -116,12 +118,13 @@ def bulk_results(batch_id: str, out: Path) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def bulk_approve(batch_id: str, staff: str, only: tuple[str, ...], note: str | None, as_json: bool) -> None:
     """Approve the batch's applications waiting for review, all of them or --only some."""
-    from simexit.domain.state_machine import ActorType
-    from simexit.services.bulk.approval import approve_batch
-    from simexit.services.closure.applications import Actor
+    from simexit.domain.roles import Role
+    from simexit.services.access.caller import StaffIdentity
+    from simexit.services.bulk import commands
 
-    result = approve_batch(_app(), batch_id, Actor(ActorType.STAFF, staff, "reviewer", None),
-                           only=list(only) or None, note=note)
+    # An operator on the server approves as the reviewer named by --staff, with every brand in reach.
+    reviewer = StaffIdentity(id=0, username=staff, display_name=staff, role=Role.REVIEWER, brands=("*",))
+    result = commands.approve(_app(), reviewer, batch_id, only=list(only) or None, note=note).to_dict()
 
     def human(r: dict[str, Any]) -> None:
         click.echo(f"{r['batch_id']}: approved {r['approved']} application(s)")

@@ -33,9 +33,10 @@ def demo_load() -> None:
 @refusals
 def import_cmd(file: Path, as_json: bool) -> None:
     """Import JSON Lines (all or nothing; errors named by line number)."""
-    from simexit.services.imports.importer import import_jsonl
+    from simexit.services.access.caller import System
+    from simexit.services.imports import commands
 
-    with file.open(encoding="utf-8") as fh:
-        report = import_jsonl(_app(), fh)
-    _out({"imported": report.counts}, as_json,
+    with file.open("rb") as fh:  # decoded line by line: a line that is not UTF-8 is named, not a traceback
+        report = commands.import_jsonl(_app(), System(), fh)
+    _out(report.to_dict(), as_json,
          lambda o: click.echo("imported: " + ", ".join(f"{n} {t}" for t, n in sorted(o["imported"].items()))))

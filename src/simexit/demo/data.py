@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from simexit.domain.identifiers import cn_resident_id_check_char, eid_with_check_digits, luhn_check_digit
+from simexit.services.access.caller import System
 from simexit.services.context import Simexit
-from simexit.services.imports.importer import ImportReport, import_jsonl
-from simexit.store.tables import customers
+from simexit.services.imports import commands as imports
+from simexit.services.imports.views import ImportReport
+from simexit.store import import_repo
 
 SITUATIONS = ("clean", "arrears", "contract", "services", "devices", "port_out", "sim_change", "unverified")
 
@@ -133,17 +133,14 @@ DEMO_STAFF = (("agent", "agent"), ("clerk", "store_clerk"), ("reviewer", "review
 
 def load_demo(app: Simexit) -> ImportReport | None:
     """Load the demo data unless it is there already (idempotent). Returns None when it was."""
-    from simexit.services.access.caller import System
     from simexit.services.access.commands import create_staff
 
     with app.db.read() as conn:
-        exists = conn.execute(select(customers.c.id).where(customers.c.customer_ref == "demo-clean")).first()
-    if exists:
-        return None
+        if import_repo.customer_ref_exists(conn, "demo-clean"):
+            return None
     today = app.clock.now().date()
-    report = import_jsonl(app, (json.dumps(r, ensure_ascii=False) for r in demo_records(today)))
+    report = imports.import_jsonl(app, System(), (json.dumps(r, ensure_ascii=False) for r in demo_records(today)))
     for username, role in DEMO_STAFF:
         create_staff(app, System(), username, DEMO_STAFF_PASSWORD, role, ["*"],
                      display_name=f"Demo {role.replace('_', ' ')}")
-    report.counts["staff"] = len(DEMO_STAFF)
-    return report
+    return ImportReport({**report.counts, "staff": len(DEMO_STAFF)})

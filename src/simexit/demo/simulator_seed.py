@@ -6,19 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from simexit.services.context import Simexit
-from simexit.store.tables import esim_profiles, lines
+from simexit.store import network_records
 
 
 def simulator_records(app: Simexit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(HSS subscribers, SM-DP+ profiles) of the lines not closed yet, for the simulators' seed API."""
     with app.db.read() as conn:
-        rows = conn.execute(select(lines.c.id, lines.c.msisdn, lines.c.imsi, lines.c.iccid, lines.c.kind)
-                            .where(lines.c.status != "closed", lines.c.imsi.is_not(None))).all()
-        profiles = conn.execute(select(esim_profiles.c.line_id, esim_profiles.c.iccid, esim_profiles.c.state,
-                                       esim_profiles.c.eid)).all()
+        rows = network_records.open_subscribers(conn)
+        profiles = network_records.esim_profile_rows(conn)
     by_line: dict[int, list[dict[str, Any]]] = {}
     for p in profiles:
         by_line.setdefault(p.line_id, []).append({"iccid": p.iccid, "state": p.state, "eid": p.eid})

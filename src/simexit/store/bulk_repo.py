@@ -7,17 +7,24 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from simexit.domain.errors import NotFound
+from simexit.store.locking import for_update as locked
 from simexit.store.many_rows import insert_many
 from simexit.store.tables import application_events, applications, lines
 from simexit.store.tables_bulk import bulk_batches, bulk_items
 
 
+class RowTaken(Exception):
+    """A row that must be unique was written meanwhile by someone else (a line got an open application, an
+    application number or a batch was taken): the transaction is spoilt; roll it back and do it again."""
+
+
 def get_batch(conn: Connection, batch_id: str, *, for_update: bool = False) -> RowMapping:
     q = select(bulk_batches).where(bulk_batches.c.id == batch_id)
-    if for_update and conn.dialect.name == "postgresql":
-        q = q.with_for_update()
+    if for_update:
+        q = locked(conn, q)
     row = conn.execute(q).mappings().first()
     if row is None:
         raise NotFound("BATCH_NOT_FOUND", f"no batch {batch_id}")
@@ -28,8 +35,14 @@ def find_batch_by_hash(conn: Connection, sha256: str) -> RowMapping | None:
     return conn.execute(select(bulk_batches).where(bulk_batches.c.file_sha256 == sha256)).mappings().first()
 
 
-def insert_batch(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(insert(bulk_batches).values(**values))
+def insert_batch(conn: Connection, values: dict[str, Any]) -> bool:
+    """Insert a batch; False when it exists already (started at the same moment by someone else)."""
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(bulk_batches).values(**values))
+    except IntegrityError:
+        return False
+    return True
 
 
 def update_batch(conn: Connection, batch_id: str, **values: Any) -> None:
@@ -51,7 +64,10 @@ def insert_applications(conn: Connection, rows: list[dict[str, Any]]) -> list[in
     """
     if not rows:
         return []
-    insert_many(conn, applications, rows)
+    try:
+        insert_many(conn, applications, rows)
+    except (IntegrityError, conn.dialect.dbapi.IntegrityError) as e:  # COPY raises the driver's own error
+        raise RowTaken(str(e).splitlines()[0]) from e
     ids = dict(conn.execute(select(applications.c.application_no, applications.c.id)
                             .where(applications.c.application_no.in_([r["application_no"] for r in rows]))).all())
     return [ids[r["application_no"]] for r in rows]

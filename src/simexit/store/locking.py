@@ -8,13 +8,13 @@
   (a statement built per call was compiled per call: it cost more than the rest of an apply).
 - ``skip_locked``: PostgreSQL ``SELECT … FOR UPDATE SKIP LOCKED`` so that many workers take disjoint rows;
   SQLite has one writer (``BEGIN IMMEDIATE``), which already serializes the claims.
-- ``SELECT … FOR UPDATE`` needs no switch: SQLAlchemy renders nothing for it on SQLite, where a write
-  transaction (``BEGIN IMMEDIATE``, store/database.py) already holds the only write lock.
+- ``for_update``: ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite a write transaction (``BEGIN IMMEDIATE``,
+  store/database.py) already holds the only write lock, so a row lock adds nothing.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 _INSERTS: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 _BUILT: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
 
 
 def insert_for(conn: Connection, table: Table) -> Any:
@@ -54,3 +55,8 @@ def insert_ignoring(conn: Connection, table: Table, index_elements: tuple[str, .
         stmt = _BUILT[key] = _INSERTS[conn.dialect.name](table).on_conflict_do_nothing(
             index_elements=list(index_elements))
     return stmt
+
+
+def for_update(conn: Connection, stmt: S) -> S:
+    """``stmt`` locking the rows it reads until the transaction ends (PostgreSQL; SQLite: the write lock)."""
+    return stmt.with_for_update() if is_postgresql(conn) else stmt

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Table
 
+from simexit.store.locking import is_postgresql
 from simexit.store.types import UtcDateTime
 
 COPY_FROM = 20  # fewer rows: a plain executemany (no COPY set-up)
@@ -31,7 +32,7 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     params = _params(rows, [c.key for c in cols], procs)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(c.name) for c in cols)
-    if dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+    if is_postgresql(conn) and len(rows) >= COPY_FROM:
         dbapi = conn.connection.dbapi_connection
         with dbapi.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
             for p in params:

@@ -17,7 +17,8 @@ from simexit.api.middleware import UPLOAD_STATE
 from simexit.api.problems import COMMON, responses
 from simexit.api.routes.common import answer, wiring
 from simexit.domain.errors import DomainError, InvalidInput
-from simexit.services.bulk import staff as bulk_staff
+from simexit.services.bulk import commands as bulk_commands
+from simexit.services.bulk import queries as bulk_queries
 
 UPLOAD_PATH = "/api/v1/staff/bulk-closures"
 FORMATS = {"text/csv": "csv", "application/x-ndjson": "jsonl"}
@@ -105,15 +106,16 @@ async def bulk_upload(request: Request, creds: Credentials = Depends(auth.staff_
 
     def work():
         who = auth.staff(app, creds)
-        opts = bulk_staff.options_for(who, channel, identity_method, confirm=confirm, refund_method=refund_method)
+        opts = bulk_commands.intake_options(who, channel, identity_method, confirm=confirm,
+                                            refund_method=refund_method)
         if fmt is None:
             raise UnsupportedMediaType("UNSUPPORTED_MEDIA_TYPE", "send the file as text/csv or application/x-ndjson")
         if spooled is None or os.path.getsize(spooled) == 0:
             raise InvalidInput("BULK_FILE_EMPTY", "the request body is the file; it is empty")
-        body = {"sha256": bulk_staff.upload_digest(Path(spooled)), "format": fmt, **opts.to_json()}
+        body = {"sha256": bulk_queries.file_digest(Path(spooled)), "format": fmt, **opts.to_json()}
 
         def action():
-            return 202, bulk_staff.start(app, who, Path(spooled), fmt, opts)
+            return 202, bulk_commands.start(app, who, Path(spooled), opts, fmt=fmt).to_dict()
 
         return idempotency.run(app, principal=f"s:{who.id}", key=idempotency_key, route=f"POST {UPLOAD_PATH}",
                                body=body, action=action)
@@ -132,7 +134,7 @@ async def bulk_upload(request: Request, creds: Credentials = Depends(auth.staff_
 async def bulk_progress(request: Request, batch_id: str = BatchId,
                         creds: Credentials = Depends(auth.staff_credentials)):
     app, run = wiring(request)
-    return answer(await run(lambda: bulk_staff.progress(app, auth.staff(app, creds), batch_id)))
+    return answer(await run(lambda: bulk_queries.progress(app, auth.staff(app, creds), batch_id).to_dict()))
 
 
 @router.get("/{batch_id}/results", response_model=BulkResultPage,
@@ -141,8 +143,8 @@ async def bulk_results(request: Request, batch_id: str = BatchId,
                        creds: Credentials = Depends(auth.staff_credentials),
                        after_row: int = Query(0, ge=0, le=10**9), limit: int = Query(100, ge=1, le=1000)):
     app, run = wiring(request)
-    items = await run(lambda: bulk_staff.results(app, auth.staff(app, creds), batch_id, after_row=after_row,
-                                                 limit=limit))
+    items = await run(lambda: [r.to_dict() for r in bulk_queries.results(app, auth.staff(app, creds), batch_id,
+                                                                         after_row=after_row, limit=limit)])
     return answer({"items": items, "next_after_row": items[-1]["row"] if len(items) == limit else None})
 
 
@@ -152,5 +154,5 @@ async def bulk_results(request: Request, batch_id: str = BatchId,
 async def bulk_approve(request: Request, body: BulkApproveIn, batch_id: str = BatchId,
                        creds: Credentials = Depends(auth.staff_credentials)):
     app, run = wiring(request)
-    return answer(await run(lambda: bulk_staff.approve(app, auth.staff(app, creds), batch_id,
-                                                       only=body.application_nos, note=body.note)))
+    return answer(await run(lambda: bulk_commands.approve(app, auth.staff(app, creds), batch_id,
+                                                          only=body.application_nos, note=body.note).to_dict()))

@@ -12,6 +12,8 @@ from typing import Any
 from simexit.domain.application_number import normalize_application_number
 from simexit.domain.errors import DomainError, InvalidInput
 from simexit.domain.state_machine import Action, Status, transition
+from simexit.services.access.caller import Caller
+from simexit.services.bulk.scope import batch_for
 from simexit.services.closure.applications import Actor
 from simexit.services.context import Simexit
 from simexit.services.execution.scheduling import schedule_executions
@@ -22,10 +24,11 @@ PAGE = 5000
 
 
 def approve_batch(app: Simexit, batch_id: str, actor: Actor, *, only: Sequence[str] | None = None,
-                  note: str | None = None) -> dict[str, Any]:
+                  note: str | None = None, caller: Caller | None = None) -> dict[str, Any]:
     """Approve the batch's applications waiting for review (or only the numbers in ``only``).
 
-    Returns how many were approved, and for each number of ``only`` that could not be, its code.
+    Returns how many were approved, and for each number of ``only`` that could not be, its code. With
+    ``caller``, the batch must be one the caller sees (``scope.batch_for``), checked in the same transaction.
     """
     refused: list[dict[str, Any]] = []
     numbers: list[str] | None = None
@@ -40,7 +43,10 @@ def approve_batch(app: Simexit, batch_id: str, actor: Actor, *, only: Sequence[s
                 numbers.append(n)
     approved = 0
     with app.db.write() as conn:
-        repo.get_batch(conn, batch_id)
+        if caller is None:
+            repo.get_batch(conn, batch_id)
+        else:
+            batch_for(conn, caller, batch_id)
         now = app.clock.now()
         t = transition(Status.PENDING_REVIEW, Action.APPROVE, actor_type=actor.type, at=now, actor_id=actor.id,
                        actor_role=actor.role, channel=actor.channel, note=note)

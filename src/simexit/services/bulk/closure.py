@@ -14,15 +14,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
+from typing import TYPE_CHECKING, Any
 
 from simexit.domain.business_days import BusinessCalendar
 from simexit.domain.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -37,6 +35,9 @@ from simexit.services.context import Simexit
 from simexit.services.execution.scheduling import schedule_executions
 from simexit.store import applications_repo
 from simexit.store import bulk_repo as repo
+
+if TYPE_CHECKING:
+    from simexit.store.database import Connection
 
 DEFAULT_CHUNK = 2000
 RESULT_FIELDS = ("row", "line", "outcome", "application_no", "status", "codes", "message")
@@ -74,15 +75,13 @@ def start_batch(app: Simexit, path: Path, opts: BulkOptions, *, fmt: str | None 
     total = count_rows(path, fmt)
     batch_id = f"B-{digest[:20]}"
     now = app.clock.now()
-    try:
-        with app.db.write() as conn:
-            repo.insert_batch(conn, dict(
-                id=batch_id, file_sha256=digest, file_name=path.name[:255], file_format=fmt,
-                options=opts.to_json(), state="running", total_rows=total, rows_done=0, last_row=0, counts={},
-                created_by=opts.staff_ref, created_at=now, updated_at=now,
-            ))
-    except IntegrityError:
-        pass  # started at the same moment by someone else: the same batch
+    with app.db.write() as conn:
+        # False: started at the same moment by someone else, the same batch
+        repo.insert_batch(conn, dict(
+            id=batch_id, file_sha256=digest, file_name=path.name[:255], file_format=fmt,
+            options=opts.to_json(), state="running", total_rows=total, rows_done=0, last_row=0, counts={},
+            created_by=opts.staff_ref, created_at=now, updated_at=now,
+        ))
     return batch_progress(app, batch_id)
 
 
@@ -116,7 +115,7 @@ def run_batch(app: Simexit, batch_id: str, path: Path, *, progress: Progress | N
                 with app.db.write() as conn:
                     done = _process_chunk(app, conn, batch_id, opts, method, chunk, calendars)
                 break
-            except IntegrityError:
+            except repo.RowTaken:
                 # A line got an open application meanwhile (another apply), or an application number was
                 # taken: the chunk was rolled back as a whole; read the facts again and redo it.
                 if attempt == 2:
@@ -142,7 +141,11 @@ def close_file(app: Simexit, path: Path, opts: BulkOptions, *, out: Path | None 
 
 def batch_progress(app: Simexit, batch_id: str) -> dict[str, Any]:
     with app.db.read() as conn:
-        b = repo.get_batch(conn, batch_id)
+        return progress_of(repo.get_batch(conn, batch_id))
+
+
+def progress_of(b: Mapping[str, Any]) -> dict[str, Any]:
+    """A batch row's progress, as the doors show it."""
     return {"batch_id": b["id"], "state": b["state"], "file_name": b["file_name"], "total": b["total_rows"],
             "done": b["rows_done"], "counts": dict(b["counts"]), "created_at": b["created_at"].isoformat(),
             "finished_at": b["finished_at"].isoformat() if b["finished_at"] else None}
@@ -152,15 +155,24 @@ def batch_results(app: Simexit, batch_id: str, *, after_row: int = 0, limit: int
     """One page of results in row order (pass the last ``row`` seen as ``after_row`` for the next page)."""
     with app.db.read() as conn:
         repo.get_batch(conn, batch_id)
-        return [_result(r) for r in repo.iter_items(conn, batch_id, after_row=after_row, limit=limit)]
+        return results_page(conn, batch_id, after_row=after_row, limit=limit)
+
+
+def results_page(conn: Connection, batch_id: str, *, after_row: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    return [_result(r) for r in repo.iter_items(conn, batch_id, after_row=after_row, limit=limit)]
 
 
 def write_results(app: Simexit, batch_id: str, out: Path) -> int:
     """Write one row per input row (CSV, or JSON Lines when ``out`` ends in .jsonl); the rows written."""
+    with app.db.read() as conn:
+        repo.get_batch(conn, batch_id)
+        return write_result_file(conn, batch_id, out)
+
+
+def write_result_file(conn: Connection, batch_id: str, out: Path) -> int:
     n = 0
     out.parent.mkdir(parents=True, exist_ok=True)
-    with app.db.read() as conn, out.open("w", encoding="utf-8", newline="") as fh:
-        repo.get_batch(conn, batch_id)
+    with out.open("w", encoding="utf-8", newline="") as fh:
         as_jsonl = out.suffix.lower() in (".jsonl", ".ndjson")
         writer = None if as_jsonl else csv.DictWriter(fh, fieldnames=RESULT_FIELDS)
         if writer:
@@ -168,11 +180,24 @@ def write_results(app: Simexit, batch_id: str, out: Path) -> int:
         for item in repo.iter_items(conn, batch_id):
             r = _result(item)
             if writer:
-                writer.writerow({**r, "codes": ";".join(r["codes"])})
+                writer.writerow({k: spreadsheet_safe(v) for k, v in {**r, "codes": ";".join(r["codes"])}.items()})
             else:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
             n += 1
     return n
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV field a spreadsheet will not run as a formula: a text starting with ``= + - @``, a tab or a CR gets
+    a leading ``'`` (OWASP's advice). A plain number such as an E.164 MSISDN (``+8613800000000``) stays as it
+    is: digits alone cannot call anything, and the operator's numbers must stay readable."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _result(item: Any) -> dict[str, Any]:

@@ -7,8 +7,6 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from simexit.domain import intake
 from simexit.domain.application_number import new_application_number
 from simexit.domain.business_days import BusinessCalendar
@@ -20,6 +18,7 @@ from simexit.domain.quote import compute_quote
 from simexit.domain.state_machine import Action, ActorType, Status, Transition, transition
 from simexit.services.bulk.input import BulkRow
 from simexit.services.context import Simexit
+from simexit.store.database import Connection
 
 
 @dataclass

@@ -3,7 +3,10 @@
 Each row names one line (column ``msisdn``, ``iccid`` or ``line``), and may give ``effective_date``
 (YYYY-MM-DD), ``reason`` (a reason code) and ``note``. A CSV file without a header is read as
 ``line, effective_date, reason, note``. A bad row is not an error of the file: it comes out as a
-row with an error code, and the rest of the file goes on.
+row with an error code, and the rest of the file goes on. A file that cannot be read as rows at all is refused
+as a whole, naming the row (and column): not UTF-8 (``BULK_FILE_NOT_UTF8``), a line longer than ``MAX_LINE``
+characters (``BULK_LINE_TOO_LONG``), or not CSV (``BULK_FILE_NOT_CSV``, e.g. a quote never closed). Lines end in
+LF, CR LF or CR alone; each is a row.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ FORMATS = ("csv", "jsonl")
 COLUMNS = ("line", "msisdn", "iccid", "effective_date", "date", "reason", "note")
 POSITIONAL = ("line", "effective_date", "reason", "note")
 MAX_NOTE = 1000
+MAX_LINE = 16_384  # characters: a row is a line, a date, a reason and a note of at most 1,000 characters
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, as the surrogateescape handler keeps them
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _ICCID_LIKE = re.compile(r"89\d{16,18}F?", re.IGNORECASE)
 
@@ -75,11 +80,26 @@ def read_rows(path: Path, fmt: str, reason_codes: tuple[str, ...], *, after_row:
 def _records(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, str] | DomainError]]:
     if fmt not in FORMATS:
         raise InvalidInput("BULK_FORMAT_UNKNOWN", f"unknown file format {fmt!r}", allowed=list(FORMATS))
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        yield from (_jsonl_records(fh) if fmt == "jsonl" else _csv_records(fh))
+    # newline="": a row ends in LF, CR LF or CR alone, for the CSV reader and for JSON Lines alike.
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+        lines = _checked_lines(fh)
+        yield from (_jsonl_records(lines) if fmt == "jsonl" else _csv_records(lines))
 
 
-def _jsonl_records(fh: io.TextIOBase) -> Iterator[tuple[int, dict[str, str] | DomainError]]:
+def _checked_lines(fh: io.TextIOBase) -> Iterator[str]:
+    """The file's lines, each at most ``MAX_LINE`` characters (never more is read into memory) and UTF-8."""
+    for n, line in enumerate(iter(lambda: fh.readline(MAX_LINE + 2), ""), start=1):
+        if len(line.rstrip("\r\n")) > MAX_LINE:
+            raise InvalidInput("BULK_LINE_TOO_LONG", f"row {n} is longer than {MAX_LINE:,} characters; a row names "
+                               "one line (and a date, a reason, a note)", row=n)
+        if not line.isascii() and (bad := _NOT_UTF8.search(line)) is not None:
+            column, byte = bad.start() + 1, ord(bad.group()) - 0xDC00
+            raise InvalidInput("BULK_FILE_NOT_UTF8", f"row {n}, column {column}: byte 0x{byte:02x} is not UTF-8; "
+                               "save the file as UTF-8", row=n, column=column)
+        yield line
+
+
+def _jsonl_records(fh: Iterator[str]) -> Iterator[tuple[int, dict[str, str] | DomainError]]:
     for n, text in enumerate(fh, start=1):
         if not text.strip():
             continue
@@ -88,17 +108,27 @@ def _jsonl_records(fh: io.TextIOBase) -> Iterator[tuple[int, dict[str, str] | Do
         except ValueError as exc:
             yield n, InvalidInput("ROW_NOT_JSON", f"not a JSON object: {exc.args[0]}")
             continue
+        except RecursionError:
+            yield n, InvalidInput("ROW_NOT_JSON", "not a JSON object: nested too deeply")
+            continue
         if not isinstance(obj, dict):
             yield n, InvalidInput("ROW_NOT_JSON", "each line must be a JSON object")
             continue
         yield n, {str(k).lower(): ("" if v is None else str(v)) for k, v in obj.items()}
 
 
-def _csv_records(fh: io.TextIOBase) -> Iterator[tuple[int, dict[str, str] | DomainError]]:
+def _csv_records(fh: Iterator[str]) -> Iterator[tuple[int, dict[str, str] | DomainError]]:
     reader = csv.reader(fh)
     header: tuple[str, ...] | None = None
     start = 1
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InvalidInput("BULK_FILE_NOT_CSV", f"row {start}: not CSV ({exc}); is a quote never closed?",
+                               row=start) from None
         row_no, start = start, reader.line_num + 1
         if not cells or not any(c.strip() for c in cells):
             continue

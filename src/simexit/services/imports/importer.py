@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Connection, insert, select
 
 from simexit.domain.errors import DomainError, InvalidInput
 from simexit.domain.identifiers import (
@@ -39,21 +37,15 @@ from simexit.services.imports.records import (
     Record,
     UsageRec,
 )
-from simexit.store.tables import (
-    accounts,
-    balance_ledger,
-    bills,
-    customers,
-    devices,
-    esim_profiles,
-    lines,
-    numbers,
-    service_bindings,
-    usage_records,
-)
+from simexit.services.imports.views import ImportReport
+from simexit.store import import_repo as repo
+
+if TYPE_CHECKING:
+    from simexit.store.database import Connection
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Record)
 MAX_ERRORS = 100
+MAX_DIGITS = 40  # the longest JSON integer converted (a 64-bit number has 20 characters)
 USAGE_BATCH = 5000
 
 
@@ -67,60 +59,98 @@ class ImportFailed(DomainError):
         self.errors = errors
 
 
-@dataclass
-class ImportReport:
-    counts: dict[str, int] = field(default_factory=dict)
-
-
 class _LineError(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message, self.field = message, field
 
 
-def import_jsonl(app: Simexit, rows: Iterable[str]) -> ImportReport:
+def import_jsonl(app: Simexit, rows: Iterable[str | bytes]) -> ImportReport:
+    """Import the lines of a JSON Lines file (text, or bytes decoded here as UTF-8), all or nothing.
+
+    Raises ``ImportFailed`` naming each bad line (and its field) when any line is bad; nothing is stored then.
+    """
     errors: list[dict[str, Any]] = []
-    report = ImportReport()
-    with app.db.engine.connect() as raw:
-        conn = raw.execution_options(simexit_write=True)
-        tx = conn.begin()
-        try:
-            state = _State(app, conn)
-            for lineno, text in enumerate(rows, start=1):
+    counts: dict[str, int] = {}
+    with app.db.write() as conn:
+        state = _State(app, conn)
+        for lineno, raw in enumerate(rows, start=1):
+            try:
+                text = _text(raw, lineno)
                 if not text.strip():
                     continue
-                try:
-                    rec = _parse(text)
-                    if not errors:
-                        state.write(rec)
-                    else:
-                        state.validate_only(rec)
-                    report.counts[rec.type] = report.counts.get(rec.type, 0) + 1
-                except _LineError as e:
-                    msg = e.message if not e.field or e.message.startswith(e.field) else f"{e.field}: {e.message}"
-                    errors.append({"line": lineno, "field": e.field, "message": msg})
-                except DomainError as e:
-                    errors.append({"line": lineno, "field": e.data.get("field"), "message": e.message,
-                                   "code": e.code})
-                if len(errors) >= MAX_ERRORS:
-                    break
-            if not errors:
-                state.flush()
-        except BaseException:
-            tx.rollback()
-            raise
-        if errors:
-            tx.rollback()
-            raise ImportFailed(errors)
-        tx.commit()
-    return report
+                rec = _parse(text)
+                if not errors:
+                    state.write(rec)
+                else:
+                    state.validate_only(rec)
+                counts[rec.type] = counts.get(rec.type, 0) + 1
+            except _LineError as e:
+                msg = e.message if not e.field or e.message.startswith(e.field) else f"{e.field}: {e.message}"
+                errors.append({"line": lineno, "field": e.field, "message": msg})
+            except DomainError as e:
+                errors.append({"line": lineno, "field": e.data.get("field"), "message": e.message,
+                               "code": e.code})
+            if len(errors) >= MAX_ERRORS:
+                break
+        if not errors:
+            state.flush()
+        else:
+            raise ImportFailed(errors)  # leaving the block rolls the transaction back: nothing is stored
+    return ImportReport(counts)
+
+
+def _text(raw: str | bytes, lineno: int) -> str:
+    if isinstance(raw, str):
+        return raw
+    if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _LineError(f"not UTF-8: byte 0x{raw[e.start]:02x} at column {e.start + 1} (save the file as "
+                         "UTF-8)", _field_not_utf8(raw)) from None
+
+
+def _field_not_utf8(raw: bytes) -> str | None:
+    """The field whose name or value holds the bytes that are not UTF-8, when the rest of the line is JSON."""
+    try:
+        obj = json.loads(raw.decode("utf-8", "surrogateescape"), parse_int=_integer)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    for k, v in obj.items():
+        text = k + (v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str))
+        if any("\udc80" <= c <= "\udcff" for c in text):
+            return k.encode("utf-8", "backslashreplace").decode("utf-8", "replace")
+    return None
+
+
+class _HugeInteger:
+    """A JSON integer with more digits than any field takes: validation then names its field."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<an integer of {len(self.digits.lstrip('-'))} digits>"
+
+
+def _integer(digits: str) -> int | _HugeInteger:
+    # Python refuses to convert more than 4,300 digits (a ValueError); no field takes more than 20.
+    return int(digits) if len(digits) <= MAX_DIGITS else _HugeInteger(digits)
 
 
 def _parse(text: str) -> Any:
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, parse_int=_integer)
     except json.JSONDecodeError as e:
         raise _LineError(f"not valid JSON: {e.msg} at column {e.colno}") from None
+    except RecursionError:
+        raise _LineError("not valid JSON: nested too deeply") from None
+    except ValueError as e:
+        raise _LineError(f"not valid JSON: {e}") from None
     if not isinstance(obj, dict):
         raise _LineError("each line is one JSON object")
     if "type" not in obj:
@@ -133,6 +163,8 @@ def _parse(text: str) -> Any:
             raise _LineError(f"unknown type {obj['type']!r}; known: {err['ctx']['expected_tags']}", "type") from None
         loc = ".".join(str(p) for p in err["loc"][1:]) or "(record)"
         raise _LineError(f"{loc}: {err['msg']}", loc) from None
+    except RecursionError:
+        raise _LineError("nested too deeply") from None
 
 
 def _aware(v: datetime | None, default: datetime | None) -> datetime | None:
@@ -171,27 +203,20 @@ class _State:
     def _customer(self, brand: str, ref: str) -> tuple[int, int, str]:
         key = (brand, ref)
         if key not in self.customers:
-            row = self.conn.execute(
-                select(customers.c.id, accounts.c.id.label("account_id"), accounts.c.currency)
-                .join(accounts, accounts.c.customer_id == customers.c.id)
-                .where(customers.c.brand_id == self._brand(brand), customers.c.customer_ref == ref)
-            ).first()
-            if row is None:
+            found = repo.customer_account(self.conn, self._brand(brand), ref)
+            if found is None:
                 raise _LineError(f"customer {ref!r} of brand {brand!r} is neither above nor in the database",
                                  "customer")
-            self.customers[key] = (row.id, row.account_id, row.currency)
+            self.customers[key] = found
         return self.customers[key]
 
     def _line(self, raw: str) -> tuple[int, int, str]:
         msisdn = self._msisdn(raw, None if raw.strip().startswith("+") else next(iter(self.app.policies)))
         if msisdn not in self.lines:
-            row = self.conn.execute(
-                select(lines.c.id, lines.c.account_id, accounts.c.currency)
-                .join(accounts, accounts.c.id == lines.c.account_id).where(lines.c.msisdn == msisdn)
-            ).first()
-            if row is None:
+            found = repo.line_account(self.conn, msisdn)
+            if found is None:
                 raise _LineError("no line with this msisdn above or in the database", "msisdn")
-            self.lines[msisdn] = (row.id, row.account_id, row.currency)
+            self.lines[msisdn] = found
         return self.lines[msisdn]
 
     @staticmethod
@@ -238,49 +263,47 @@ class _State:
         policy = self.app.policy(r.brand)
         currency = r.currency or policy.brand.currency
         self._same_currency(currency, policy.brand.currency)
-        if (r.brand, r.ref) in self.customers or self.conn.execute(
-            select(customers.c.id).where(customers.c.brand_id == brand_id, customers.c.customer_ref == r.ref)
-        ).first():
+        if (r.brand, r.ref) in self.customers or repo.customer_exists(self.conn, brand_id, r.ref):
             raise _LineError(f"customer {r.ref!r} already exists in brand {r.brand!r}", "ref")
         digest = id_fingerprint(self.app.secret_key, r.id_type, r.id_number)
         phone = self._msisdn(r.contact_phone, r.brand) if r.contact_phone else None
         if r.email is not None and "@" not in r.email:
             raise _LineError("not an e-mail address", "email")
-        cid = self.conn.execute(insert(customers).values(
+        cid = repo.insert_customer(self.conn, dict(
             brand_id=brand_id, customer_ref=r.ref, name=r.name, id_type=r.id_type, id_hash=digest,
             id_last4=r.id_number.strip().upper()[-4:],
             id_tail_hash=id_tail_fingerprint(self.app.secret_key, r.id_type, r.id_number), email=r.email,
             contact_phone=phone, locale=r.locale,
             identity_verified=r.identity_verified, created_at=self.now,
-        ).returning(customers.c.id)).scalar_one()
-        aid = self.conn.execute(insert(accounts).values(
+        ))
+        aid = repo.insert_account(self.conn, dict(
             customer_id=cid, account_ref=f"{r.brand}:{r.ref}", currency=currency, status="open",
-        ).returning(accounts.c.id)).scalar_one()
+        ))
         self.customers[(r.brand, r.ref)] = (cid, aid, currency)
 
     def _w_line(self, r: LineRec) -> None:
         brand_id = self._brand(r.brand)
         _cid, aid, cur = self._customer(r.brand, r.customer)
         msisdn, iccid, imsi = self._checked_line_ids(r)
-        if self.conn.execute(select(lines.c.id).where(lines.c.msisdn == msisdn)).first():
+        if repo.line_exists(self.conn, msisdn=msisdn):
             raise _LineError("a line with this msisdn already exists", "msisdn")
-        if self.conn.execute(select(lines.c.id).where(lines.c.iccid == iccid)).first():
+        if repo.line_exists(self.conn, iccid=iccid):
             raise _LineError("a line with this iccid already exists", "iccid")
-        lid = self.conn.execute(insert(lines).values(
+        lid = repo.insert_line(self.conn, dict(
             brand_id=brand_id, account_id=aid, msisdn=msisdn, iccid=iccid, imsi=imsi, kind=r.kind,
             payment=r.payment, plan=r.plan, number_keeping=r.number_keeping, contract_start=r.contract_start,
             contract_end=r.contract_end, early_termination_fee_minor=r.early_termination_fee_minor,
             status=r.status, last_sim_change_at=_aware(r.last_sim_change_at, None),
             port_out_pending=r.port_out_pending, activated_at=_aware(r.activated_at, self.now),
-        ).returning(lines.c.id)).scalar_one()
-        self.conn.execute(insert(numbers).values(msisdn=msisdn, brand_id=brand_id, state="assigned", line_id=lid,
-                                                 updated_at=self.now))
+        ))
+        repo.insert_number(self.conn, dict(msisdn=msisdn, brand_id=brand_id, state="assigned", line_id=lid,
+                                           updated_at=self.now))
         self.lines[msisdn] = (lid, aid, cur)
 
     def _w_balance(self, r: BalanceRec) -> None:
         _lid, aid, cur = self._line(r.msisdn)
         self._same_currency(r.currency, cur)
-        self.conn.execute(insert(balance_ledger).values(
+        repo.insert_balance(self.conn, dict(
             account_id=aid, at=_aware(r.at, self.now), amount_minor=r.amount_minor, currency=r.currency,
             kind=r.kind, reference=r.reference))
 
@@ -289,14 +312,14 @@ class _State:
         self._same_currency(r.currency, cur)
         if r.period_end < r.period_start:
             raise _LineError("period_end is before period_start", "period_end")
-        self.conn.execute(insert(bills).values(
+        repo.insert_bill(self.conn, dict(
             account_id=aid, line_id=lid, period_start=r.period_start, period_end=r.period_end,
             amount_minor=r.amount_minor, currency=r.currency, due_date=r.due_date,
             paid_at=_aware(r.paid_at, None)))
 
     def _w_binding(self, r: BindingRec) -> None:
         lid, _aid, _cur = self._line(r.msisdn)
-        self.conn.execute(insert(service_bindings).values(line_id=lid, service=r.service, since=r.since))
+        repo.insert_binding(self.conn, dict(line_id=lid, service=r.service, since=r.since))
 
     def _w_device(self, r: DeviceRec) -> None:
         lid, _aid, _cur = self._line(r.msisdn)
@@ -305,8 +328,8 @@ class _State:
             eid = normalize_eid(r.eid) if r.eid else None
         except InvalidInput as e:
             raise _LineError(e.message, "imei" if e.code.startswith("IMEI") else "eid") from None
-        self.conn.execute(insert(devices).values(line_id=lid, name=r.name, imei=imei, eid=eid,
-                                                 bound_at=_aware(r.bound_at, self.now)))
+        repo.insert_device(self.conn, dict(line_id=lid, name=r.name, imei=imei, eid=eid,
+                                           bound_at=_aware(r.bound_at, self.now)))
 
     def _w_esim_profile(self, r: EsimProfileRec) -> None:
         lid, _aid, _cur = self._line(r.msisdn)
@@ -315,10 +338,10 @@ class _State:
             eid = normalize_eid(r.eid) if r.eid else None
         except InvalidInput as e:
             raise _LineError(e.message, "iccid" if e.code.startswith("ICCID") else "eid") from None
-        if self.conn.execute(select(esim_profiles.c.id).where(esim_profiles.c.iccid == iccid)).first():
+        if repo.esim_profile_exists(self.conn, iccid):
             raise _LineError("an eSIM profile with this iccid already exists", "iccid")
-        self.conn.execute(insert(esim_profiles).values(line_id=lid, iccid=iccid, eid=eid, state=r.state,
-                                                       updated_at=self.now))
+        repo.insert_esim_profile(self.conn, dict(line_id=lid, iccid=iccid, eid=eid, state=r.state,
+                                                 updated_at=self.now))
 
     def _w_usage(self, r: UsageRec) -> None:
         lid, _aid, _cur = self._line(r.msisdn)
@@ -330,7 +353,7 @@ class _State:
 
     def flush(self) -> None:
         if self.usage:
-            self.conn.execute(insert(usage_records), self.usage)
+            repo.insert_usage(self.conn, self.usage)
             self.usage = []
 
 

@@ -13,6 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simexit.domain.identifiers import ID_TYPES
 
+# What the columns hold: a 64-bit integer (money in minor units, bytes), a 32-bit one (seconds). A larger number
+# in the file is refused naming its field, not left to the database to overflow.
+Int64 = Annotated[int, Field(ge=-(2**63), lt=2**63)]
+Count64 = Annotated[int, Field(ge=0, lt=2**63)]
+Count32 = Annotated[int, Field(ge=0, lt=2**31)]
+
 
 class Rec(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -52,7 +58,7 @@ class LineRec(Rec):
     number_keeping: bool = False
     contract_start: date | None = None
     contract_end: date | None = None
-    early_termination_fee_minor: int = Field(default=0, ge=0)
+    early_termination_fee_minor: Count64 = 0
     status: Literal["active", "suspended"] = "active"
     last_sim_change_at: datetime | None = None
     port_out_pending: bool = False
@@ -62,7 +68,7 @@ class LineRec(Rec):
 class BalanceRec(Rec):
     type: Literal["balance"]
     msisdn: str
-    amount_minor: int
+    amount_minor: Int64
     currency: str
     kind: Literal["opening", "topup", "usage", "fee", "adjustment"] = "opening"
     at: datetime | None = None
@@ -74,7 +80,7 @@ class BillRec(Rec):
     msisdn: str
     period_start: date
     period_end: date
-    amount_minor: int = Field(ge=0)
+    amount_minor: Count64
     currency: str
     due_date: date
     paid_at: datetime | None = None
@@ -112,8 +118,8 @@ class UsageRec(Rec):
     started_at: datetime
     direction: Literal["in", "out"] | None = None
     counterpart: str | None = Field(default=None, max_length=20)
-    duration_s: int | None = Field(default=None, ge=0)
-    volume_bytes: int | None = Field(default=None, ge=0)
+    duration_s: Count32 | None = None
+    volume_bytes: Count64 | None = None
 
 
 Record = Annotated[
