@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from simexit.clock import Clock, SystemClock
 from simexit.config import Settings, get_settings
+from simexit.domain.audit_chain import chain_key
 from simexit.domain.business_days import BusinessCalendar
 from simexit.domain.errors import NotFound
 from simexit.domain.facts import FactsSource
@@ -43,8 +44,20 @@ class Simexit:
     export_dir: Path = Path("exports")
     export_ttl_hours: int = 72
     public_base_url: str = "http://127.0.0.1:8000"  # links in messages (receipts, downloads) start with this
+    # Audit log (privacy): the chain's own MAC key (default: derived from secret_key), the Ed25519 key that signs
+    # checkpoints (None: no checkpoints), the public key that checks them (default: the signing key's), the
+    # append-only file they are written to, and how often (every so many entries or seconds, by the sweep).
+    audit_chain_key: str | None = None
+    audit_signing_key: Path | None = None
+    audit_verify_key: Path | None = None
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_entries: int = 1000
+    audit_checkpoint_seconds: float = 300.0
     _calendars: dict[tuple[str, str | None], tuple[float, BusinessCalendar]] = field(default_factory=dict,
                                                                                     repr=False)
+
+    def __post_init__(self) -> None:
+        self.db.audit_key = chain_key(self.secret_key, self.audit_chain_key)
 
     def policy(self, brand: str) -> Policy:
         try:
@@ -103,6 +116,10 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
 
         upgrade(database.url)
     app = Simexit(db=database, policies=policies, clock=clock or SystemClock(), secret_key=s.secret_key,
-                  export_dir=s.export_dir, export_ttl_hours=s.export_ttl_hours, public_base_url=s.public_base_url)
+                  export_dir=s.export_dir, export_ttl_hours=s.export_ttl_hours, public_base_url=s.public_base_url,
+                  audit_chain_key=s.audit_chain_key, audit_signing_key=s.audit_signing_key,
+                  audit_verify_key=s.audit_verify_key, audit_checkpoint_file=s.audit_checkpoint_file,
+                  audit_checkpoint_entries=s.audit_checkpoint_entries,
+                  audit_checkpoint_seconds=s.audit_checkpoint_minutes * 60)
     app.sync_brands()
     return app
