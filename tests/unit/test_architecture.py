@@ -51,12 +51,7 @@ SQL_ALLOWED_NUMBERS: set[str] = {
     "simexit.services.numbers.disconnects",
     "simexit.services.numbers.relying_parties",
 }
-SQL_ALLOWED_PRIVACY: set[str] = {
-    "simexit.services.privacy.audit",
-    "simexit.services.privacy.erasure",
-    "simexit.services.privacy.export",
-    "simexit.services.privacy.export_archive",
-}
+SQL_ALLOWED_PRIVACY: set[str] = set()
 SQL_ALLOWED_BULK: set[str] = {
     "simexit.services.bulk.closure",
     "simexit.services.bulk.decision",
@@ -70,7 +65,6 @@ SQL_ALLOWED_REST: set[str] = {
     "simexit.demo.data",
     "simexit.demo.simulator_seed",
     "simexit.services.context",
-    "simexit.services.reports",
     "simexit.worker.outbox_dispatch",
     "simexit.worker.runner",
     "simexit.worker.sweeps",
