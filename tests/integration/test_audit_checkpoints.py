@@ -186,3 +186,11 @@ def test_entries_chained_before_the_key_are_accepted_only_under_a_checkpoint(sig
     es = _entries(signed)
     _rewrite(signed, [{**es[0], "actor": "mallory"}, *es[1:3]], entry_hash)  # a legacy entry rewritten
     assert not audit.verify(signed).intact
+
+
+def test_the_workers_sweep_writes_the_checkpoint_when_due(signed, clock):
+    from simexit.worker.runner import Worker
+
+    _log(signed, clock, 3)
+    Worker(signed, None).sweep(force=True)  # type: ignore[arg-type]
+    assert [cp.seq for cp in audit_checkpoints.read_all(signed.audit_checkpoint_file)] == [3]
