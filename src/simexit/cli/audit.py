@@ -144,6 +144,9 @@ def audit_verify(as_json: bool) -> None:
         if not rep.checkpoints_configured:
             click.echo("simexit: warning: no checkpoint key (SIMEXIT_AUDIT_SIGNING_KEY): deleting the newest "
                        "entries or the whole log cannot be noticed", err=True)
+        elif rep.checkpoints == 0 and rep.entries:
+            click.echo("simexit: warning: no signed checkpoint yet (the worker's sweep writes one; or run `simexit "
+                       "audit checkpoint`); if the checkpoint file was removed, the log cannot be trusted", err=True)
     if not rep.intact:
         b = rep.broken
         click.echo(f"simexit: AUDIT_BROKEN: entry {b.entry_id if b.entry_id is not None else '-'} {b.kind} "
