@@ -64,7 +64,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, d
         upgrade(database.url)
     app = Simexit(db=database, policies=policies, clock=clock or SystemClock(), secret_key=s.secret_key,
                   export_dir=s.export_dir, export_ttl_hours=s.export_ttl_hours, public_base_url=s.public_base_url,
-                  fast_password_hash=fast_password_hash)
+                  fast_password_hash=fast_password_hash,
+                  audit_chain_key=s.audit_chain_key, audit_signing_key=s.audit_signing_key,
+                  audit_verify_key=s.audit_verify_key, audit_checkpoint_file=s.audit_checkpoint_file,
+                  audit_checkpoint_entries=s.audit_checkpoint_entries,
+                  audit_checkpoint_seconds=s.audit_checkpoint_minutes * 60)
     app.sync_brands()
     return app
 

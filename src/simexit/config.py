@@ -29,6 +29,18 @@ class Settings(BaseSettings):
     # Data exports: where the ZIP files are written, and how long a download link stays valid.
     export_dir: Path = Field(default=Path("exports"))
     export_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # Audit log (privacy): entries are chained with HMAC-SHA256 under a key derived from secret_key (or this
+    # key of its own: changing either makes the existing chain unverifiable). Signed checkpoints (Ed25519,
+    # `simexit audit keygen`) are appended to a file outside the database by the worker's sweep, at least every
+    # `audit_checkpoint_entries` entries or `audit_checkpoint_minutes`; `simexit audit verify` checks the log
+    # against them. Without a signing key no checkpoints are written (truncation goes unnoticed).
+    audit_chain_key: str | None = Field(default=None, min_length=16)
+    audit_signing_key: Path | None = Field(default=None, description="Ed25519 private key PEM (checkpoints)")
+    audit_verify_key: Path | None = Field(default=None, description="public key PEM that checks checkpoints "
+                                          "(default: the signing key's)")
+    audit_checkpoint_file: Path = Field(default=Path("audit-checkpoints.jsonl"))
+    audit_checkpoint_entries: int = Field(default=1000, ge=1)
+    audit_checkpoint_minutes: float = Field(default=5, gt=0)
 
     # Messaging (defaults: the local simulators `simexit sim mail` and `simexit sim sms`).
     smtp_host: str = "127.0.0.1"

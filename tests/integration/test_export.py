@@ -65,9 +65,9 @@ def test_export_holds_every_record_type_and_opens_in_a_spreadsheet(exporting_app
     with pytest.raises(DomainError) as e:
         verify_download_token(app, forged)
     assert e.value.code == "EXPORT_TOKEN_INVALID"
-    eid, exp, sig = view.download_token.split(".")
+    eid, exp, nonce, sig = view.download_token.split(".")
     with pytest.raises(DomainError) as e:
-        verify_download_token(app, f"{eid}.{int(exp) + 86400}.{sig}")  # a longer life cannot be signed in
+        verify_download_token(app, f"{eid}.{int(exp) + 86400}.{nonce}.{sig}")  # a longer life cannot be signed in
     assert e.value.code == "EXPORT_TOKEN_INVALID"
     clock.advance(hours=app.export_ttl_hours, seconds=1)
     with pytest.raises(DomainError) as e:

@@ -29,18 +29,12 @@ SQL_ALLOWED_EXECUTION: set[str] = {
     "simexit.services.execution.esim_notifications",  # the eSIM notifications' owner (real systems) moves it
 }
 SQL_ALLOWED_NUMBERS: set[str] = set()
-SQL_ALLOWED_PRIVACY: set[str] = {
-    "simexit.services.privacy.audit",
-    "simexit.services.privacy.erasure",
-    "simexit.services.privacy.export",
-    "simexit.services.privacy.export_archive",
-}
+SQL_ALLOWED_PRIVACY: set[str] = set()
 SQL_ALLOWED_BULK: set[str] = set()
 SQL_ALLOWED_IMPORTS: set[str] = set()
 SQL_ALLOWED_REST: set[str] = {
     "simexit.cli.api",
 
-    "simexit.services.reports",
 }
 SQL_ALLOWED = (SQL_ALLOWED_ACCESS | SQL_ALLOWED_CLOSURE | SQL_ALLOWED_EXECUTION | SQL_ALLOWED_NUMBERS
                | SQL_ALLOWED_PRIVACY | SQL_ALLOWED_BULK | SQL_ALLOWED_IMPORTS | SQL_ALLOWED_REST)

@@ -28,3 +28,15 @@ def test_canonical_bytes_are_those_of_the_json_module(payload, actor, seq):
              "role": "système", "action": "application.approved", "subject_type": "application",
              "subject_ref": "SX-9Q0P-2KDY-8", "data": payload, "prev_hash": "0" * 64}
     assert canonical(entry) == _json_module(entry)
+
+
+def test_the_entry_mac_is_hmac_sha256_of_the_canonical_bytes():
+    import hmac as std_hmac
+    from datetime import UTC, datetime
+
+    from simexit.domain.audit_chain import entry_mac
+
+    e = {"seq": 7, "at": datetime(2026, 12, 2, tzinfo=UTC), "actor": "rita", "role": "reviewer", "action": "x.y",
+         "subject_type": "test", "subject_ref": "1", "data": {"n": 1}, "prev_hash": "0" * 64}
+    for key in (b"k" * 32, b"", b"long" * 40):
+        assert entry_mac(key, e) == std_hmac.new(key, canonical(e), "sha256").hexdigest()

@@ -9,6 +9,7 @@ from pathlib import Path
 from time import monotonic
 
 from simexit.clock import Clock
+from simexit.domain.audit_chain import chain_key
 from simexit.domain.business_days import BusinessCalendar
 from simexit.domain.errors import NotFound
 from simexit.domain.facts import FactsSource
@@ -36,8 +37,20 @@ class Simexit:
     export_dir: Path = Path("exports")
     export_ttl_hours: int = 72
     public_base_url: str = "http://127.0.0.1:8000"  # links in messages (receipts, downloads) start with this
+    # Audit log (privacy): the chain's own MAC key (default: derived from secret_key), the Ed25519 key that signs
+    # checkpoints (None: no checkpoints), the public key that checks them (default: the signing key's), the
+    # append-only file they are written to, and how often (every so many entries or seconds, by the sweep).
+    audit_chain_key: str | None = None
+    audit_signing_key: Path | None = None
+    audit_verify_key: Path | None = None
+    audit_checkpoint_file: Path | None = None
+    audit_checkpoint_entries: int = 1000
+    audit_checkpoint_seconds: float = 300.0
     _calendars: dict[tuple[str, str | None], tuple[float, BusinessCalendar]] = field(default_factory=dict,
                                                                                     repr=False)
+
+    def __post_init__(self) -> None:
+        self.db.audit_key = chain_key(self.secret_key, self.audit_chain_key)
 
     def policy(self, brand: str) -> Policy:
         try:

@@ -10,6 +10,9 @@ Each report is ``{"name", "from", "to", "columns", "rows"}`` over a window of UT
   payouts later; until then this is what the quotes promise.
 - ``erasures``: erasures done (from the erasure record) and due (from the schedule), by day, brand and
   record set.
+
+Reports are for staff who may see them (``Permission.VIEW_REPORTS``), with the rows of their brands only, and
+for simexit itself (``simexit report``). The SQL is in ``store/reports_repo.py``.
 """
 
 from __future__ import annotations
@@ -17,16 +20,16 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-
 from simexit.domain.errors import InvalidInput
+from simexit.domain.roles import Permission
+from simexit.services.access.caller import Caller, StaffIdentity, System, require_staff
 from simexit.services.context import Simexit
 from simexit.services.privacy.erasure import plan
-from simexit.store.tables import applications, brands
-from simexit.store.tables_audit import erasures
+from simexit.store import reports_repo as repo
 
 REPORTS = ("applications", "sla", "refunds", "erasures")
 PAID, PENDING = ("completed",), ("approved", "executing", "needs_attention")
@@ -39,25 +42,17 @@ def _window(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def _applications(app: Simexit, lo: datetime, hi: datetime) -> tuple[list[str], list[list[Any]]]:
-    q = (select(brands.c.code, applications.c.channel, applications.c.reason_code, applications.c.status,
-                func.count().label("n"))
-         .join(brands, brands.c.id == applications.c.brand_id)
-         .where(applications.c.submitted_at >= lo, applications.c.submitted_at < hi)
-         .group_by(brands.c.code, applications.c.channel, applications.c.reason_code, applications.c.status)
-         .order_by(brands.c.code, applications.c.channel, applications.c.reason_code, applications.c.status))
     with app.db.read() as conn:
-        rows = [[r.code, r.channel, r.reason_code or "", r.status, r.n] for r in conn.execute(q)]
+        rows = [[r.code, r.channel, r.reason_code or "", r.status, r.n]
+                for r in repo.applications_by_outcome(conn, lo, hi)]
     return ["brand", "channel", "reason", "outcome", "applications"], rows
 
 
 def _sla(app: Simexit, lo: datetime, hi: datetime) -> tuple[list[str], list[list[Any]]]:
     now = app.clock.now()
     stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # decided, within, late, open overdue
-    q = (select(brands.c.code, applications.c.status, applications.c.decided_at, applications.c.review_due_at)
-         .join(brands, brands.c.id == applications.c.brand_id)
-         .where(applications.c.submitted_at >= lo, applications.c.submitted_at < hi))
     with app.db.read() as conn:
-        for r in conn.execute(q.execution_options(yield_per=2000)):
+        for r in repo.review_times(conn, lo, hi):
             s = stats[r.code]
             if r.decided_at is not None:
                 s[0] += 1
@@ -70,12 +65,8 @@ def _sla(app: Simexit, lo: datetime, hi: datetime) -> tuple[list[str], list[list
 
 def _refunds(app: Simexit, lo: datetime, hi: datetime) -> tuple[list[str], list[list[Any]]]:
     sums: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    q = (select(brands.c.code, applications.c.status, applications.c.quote)
-         .join(brands, brands.c.id == applications.c.brand_id)
-         .where(applications.c.submitted_at >= lo, applications.c.submitted_at < hi,
-                applications.c.status.in_(PAID + PENDING)))
     with app.db.read() as conn:
-        for r in conn.execute(q.execution_options(yield_per=2000)):
+        for r in repo.quotes(conn, lo, hi, PAID + PENDING):
             amount = int((r.quote or {}).get("refund_minor") or 0)
             if amount <= 0:
                 continue
@@ -88,11 +79,8 @@ def _refunds(app: Simexit, lo: datetime, hi: datetime) -> tuple[list[str], list[
 
 def _erasures(app: Simexit, start: date, end: date, lo: datetime, hi: datetime) -> tuple[list[str], list[list[Any]]]:
     agg: dict[tuple[str, str, str, str], list[Any]] = defaultdict(lambda: [set(), 0])
-    q = (select(erasures.c.at, brands.c.code, erasures.c.record_set, erasures.c.subject_type, erasures.c.subject_id,
-                erasures.c.count).join(brands, brands.c.id == erasures.c.brand_id)
-         .where(erasures.c.at >= lo, erasures.c.at < hi))
     with app.db.read() as conn:
-        for r in conn.execute(q):
+        for r in repo.erasures_done(conn, lo, hi):
             a = agg[(r.at.date().isoformat(), r.code, r.record_set, "done")]
             a[0].add((r.subject_type, r.subject_id))
             a[1] += r.count
@@ -105,7 +93,22 @@ def _erasures(app: Simexit, start: date, end: date, lo: datetime, hi: datetime) 
     return ["day", "brand", "record_set", "state", "subjects", "rows_erased"], rows
 
 
-def build_report(app: Simexit, name: str, start: date, end: date) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Report:
+    name: str
+    start: date
+    end: date
+    columns: list[str]
+    rows: list[list[Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "from": self.start.isoformat(), "to": self.end.isoformat(),
+                "columns": self.columns, "rows": self.rows}
+
+
+def build_report(app: Simexit, caller: Caller, name: str, start: date, end: date) -> Report:
+    """A report over the UTC days ``start``..``end``; staff see the rows of their brands only."""
+    who = None if isinstance(caller, System) else require_staff(caller, Permission.VIEW_REPORTS)
     lo, hi = _window(start, end)
     if name == "applications":
         columns, rows = _applications(app, lo, hi)
@@ -117,14 +120,17 @@ def build_report(app: Simexit, name: str, start: date, end: date) -> dict[str, A
         columns, rows = _erasures(app, start, end, lo, hi)
     else:
         raise InvalidInput("REPORT_UNKNOWN", f"no report {name!r}", allowed=list(REPORTS))
-    return {"name": name, "from": start.isoformat(), "to": end.isoformat(), "columns": columns, "rows": rows}
+    if isinstance(who, StaffIdentity):
+        b = columns.index("brand")
+        rows = [r for r in rows if who.sees_brand(r[b])]
+    return Report(name, start, end, columns, rows)
 
 
-def to_csv(report: dict[str, Any]) -> str:
+def to_csv(report: Report) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(report["columns"])
-    w.writerows(report["rows"])
+    w.writerow(report.columns)
+    w.writerows(report.rows)
     return buf.getvalue()
 
 

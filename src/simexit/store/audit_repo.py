@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from simexit.domain.audit_chain import GENESIS, entry_hash
+from simexit.domain.audit_chain import GENESIS, entry_mac
 from simexit.store.many_rows import insert_many
 from simexit.store.tables_audit import audit_head, audit_log
 
@@ -49,8 +49,9 @@ def append(conn: Connection, *, at: datetime, actor: str, role: str, action: str
         subject_ref=str(subject_ref)[:40], data=data or {}))
 
 
-def flush(conn: Connection) -> int:
-    """Chain and write the transaction's pending entries now (commit does this by itself); returns how many."""
+def flush(conn: Connection, key: bytes) -> int:
+    """Chain (MAC under ``key``, the chain key) and write the transaction's pending entries now (commit does this
+    by itself); returns how many."""
     pending = conn.info.pop(PENDING, None)
     if not pending:
         return 0
@@ -58,7 +59,7 @@ def flush(conn: Connection) -> int:
     for entry in pending:
         seq += 1
         entry["seq"], entry["prev_hash"] = seq, prev
-        entry["hash"] = prev = entry_hash(entry)
+        entry["hash"] = prev = entry_mac(key, entry)
     insert_many(conn, audit_log, pending)  # a bulk closure's chunk writes thousands
     conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
     return len(pending)
@@ -69,11 +70,14 @@ def head(conn: Connection) -> tuple[int, str] | None:
     return (int(row.seq), row.hash) if row else None
 
 
-def iter_entries(conn: Connection, chunk: int = 2000) -> Iterator[dict[str, Any]]:
-    """Every entry ordered by (seq, id), read in keyset-paginated chunks (memory stays flat)."""
+def iter_entries(conn: Connection, chunk: int = 2000, *, after_seq: int = 0) -> Iterator[dict[str, Any]]:
+    """Every entry (with a sequence number above ``after_seq``) ordered by (seq, id), read in keyset-paginated
+    chunks (memory stays flat)."""
     last: tuple[int, int] | None = None
     while True:
         q = select(audit_log).order_by(audit_log.c.seq, audit_log.c.id).limit(chunk)
+        if last is None and after_seq:
+            q = q.where(audit_log.c.seq > after_seq)
         if last is not None:
             q = q.where(or_(audit_log.c.seq > last[0], and_(audit_log.c.seq == last[0], audit_log.c.id > last[1])))
         rows = conn.execute(q).mappings().all()

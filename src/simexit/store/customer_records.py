@@ -89,6 +89,19 @@ EXPORTED_TABLES: list[tuple[str, Table, Column[Any], str]] = [
 ]
 
 
+def exported_files(conn: Connection, customer_id: int) -> Iterator[tuple[str, list[str], Iterator[RowMapping]]]:
+    """For each file an export writes from a table: (file stem, header, the customer's rows streamed)."""
+    owned_accounts, owned_lines = account_ids(conn, customer_id), line_ids(conn, customer_id)
+    for stem, table, owner, owner_kind in EXPORTED_TABLES:
+        cols = [c for c in table.columns if c.name != "id"]
+        ids = owned_lines if owner_kind == "line" else owned_accounts
+        yield stem, ["id", *[c.name for c in cols]], iter_rows(conn, table, cols, owner, ids)
+
+
+def msisdn_of_line(conn: Connection, line_id: int) -> str:
+    return conn.execute(select(lines.c.msisdn).where(lines.c.id == line_id)).scalar_one()
+
+
 def application_rows(conn: Connection, customer_id: int) -> list[RowMapping]:
     return conn.execute(select(applications, brands.c.code.label("brand"), lines.c.msisdn)
                         .join(brands, brands.c.id == applications.c.brand_id)

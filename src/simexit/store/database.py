@@ -9,7 +9,7 @@ while another connection writes.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ from simexit.store.transaction_info import transaction_scoped
 # What an unreachable, restarting or overloaded database raises (connection refused or lost, no connection free
 # in the pool, SQLite's file locked or missing): the doors answer "try again later" (HTTP 503) to these.
 OUTAGES: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
+# The chain key of a Database nobody gave one (Simexit sets the real one, derived from the secret key).
+UNSET_AUDIT_KEY = b"simexit audit chain key not set"
 
 
 def json_text(value: Any) -> str:
@@ -35,10 +37,11 @@ def json_text(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, audit_key: Callable[[], bytes] = lambda: UNSET_AUDIT_KEY) -> Engine:
     engine = _make_engine(url, pool_size=pool_size)
-    # Audit entries are chained and written at commit; both keys are dropped when a transaction ends.
-    transaction_scoped(engine, audit_repo.PENDING, on_commit=audit_repo.flush)
+    # Audit entries are chained (under the chain key ``audit_key()``) and written at commit; both keys are
+    # dropped when a transaction ends.
+    transaction_scoped(engine, audit_repo.PENDING, on_commit=lambda conn: audit_repo.flush(conn, audit_key()))
     transaction_scoped(engine, applications_repo.NUMBERS)
     return engine
 
@@ -78,7 +81,8 @@ def _make_engine(url: str, *, pool_size: int) -> Engine:
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.audit_key = UNSET_AUDIT_KEY  # the audit chain's MAC key (``Simexit`` sets it from its settings)
+        self.engine = make_engine(url, pool_size=pool_size, audit_key=lambda: self.audit_key)
         # SQLite has one write lock per file: threads of this process queue here, in order, instead of
         # colliding in SQLite's busy handler (see PERFORMANCE.md). PostgreSQL needs no such queue.
         self._write_queue = threading.RLock() if self.engine.dialect.name == "sqlite" else None

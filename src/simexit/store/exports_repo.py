@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
@@ -9,9 +10,17 @@ from sqlalchemy import Connection, RowMapping, insert, select, update
 from simexit.domain.errors import NotFound
 from simexit.store.tables_audit import exports
 
+# Export ids are random below 2**53 (exact in JSON numbers and JavaScript), not a counter: whoever learns one id
+# learns nothing about the others.
+ID_LIMIT = 2**53
+
 
 def insert_export(conn: Connection, values: dict[str, Any]) -> int:
-    return conn.execute(insert(exports).values(**values).returning(exports.c.id)).scalar_one()
+    while True:
+        export_id = secrets.randbelow(ID_LIMIT - 1) + 1
+        if conn.execute(select(exports.c.id).where(exports.c.id == export_id)).first() is None:
+            break  # (a collision: about one in 10**15 per export at a million exports)
+    return conn.execute(insert(exports).values(id=export_id, **values).returning(exports.c.id)).scalar_one()
 
 
 def get(conn: Connection, export_id: int, *, for_update: bool = False) -> RowMapping:
@@ -27,7 +36,7 @@ def get(conn: Connection, export_id: int, *, for_update: bool = False) -> RowMap
 def open_for_customer(conn: Connection, customer_id: int) -> int | None:
     return conn.execute(select(exports.c.id).where(exports.c.customer_id == customer_id,
                                                    exports.c.state.in_(("requested", "building")))
-                        .order_by(exports.c.id).limit(1)).scalar_one_or_none()
+                        .order_by(exports.c.requested_at, exports.c.id).limit(1)).scalar_one_or_none()
 
 
 def set_state(conn: Connection, export_id: int, *, expect: tuple[str, ...], **values: Any) -> bool:

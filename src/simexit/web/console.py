@@ -23,8 +23,8 @@ from simexit.services.access.caller import Public, StaffIdentity
 from simexit.services.closure import commands, queries
 from simexit.services.closure.commands import ApplyRequest
 from simexit.services.closure.views import StaffApplicationView
-from simexit.services.privacy.audit import application_entries
-from simexit.services.reports import REPORTS, build_report, to_csv
+from simexit.services.privacy import queries as privacy_queries
+from simexit.services.reports import REPORTS, Report, build_report, to_csv
 from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
 from simexit.web.i18n import _
 from simexit.web.rendering import as_list, client_address, finish, pooled, posted_form, render, simexit
@@ -116,7 +116,7 @@ def application_page(request: Request, application_no: str) -> Response:
     view = _application(request, who, application_no)
     return _page(request, "console/application.html", who, view=view, reasons=REJECTION_REASONS,
                  p=simexit(request).policy(view["brand"]),
-                 audit=application_entries(simexit(request), view["application_no"]))
+                 audit=privacy_queries.audit_entries(simexit(request), who, view["application_no"]))
 
 
 @router.post("/applications/{application_no}/decide")
@@ -186,7 +186,7 @@ def intake(request: Request) -> Response:
     return _redirect(request, f"/console/applications/{result.application_no}")
 
 
-def _report(request: Request, who: StaffIdentity, name: str, start: str, end: str) -> dict[str, Any]:
+def _report(request: Request, who: StaffIdentity, name: str, start: str, end: str) -> Report:
     if not who.can(Permission.VIEW_REPORTS):
         raise HTTPException(status_code=403, detail=_("Your role may not see reports."))
     if name not in REPORTS:
@@ -197,10 +197,7 @@ def _report(request: Request, who: StaffIdentity, name: str, start: str, end: st
         hi = date.fromisoformat(end) if end else today
     except ValueError:
         raise HTTPException(status_code=400, detail=_("Dates are written YYYY-MM-DD.")) from None
-    report = build_report(simexit(request), name, lo, hi)
-    # Every report's first column is the brand: staff see only their brands' rows.
-    report["rows"] = [r for r in report["rows"] if report["columns"][0] != "brand" or who.sees_brand(r[0])]
-    return report
+    return build_report(simexit(request), who, name, lo, hi)  # the rows of the caller's brands only
 
 
 @router.get("/reports")
@@ -208,8 +205,8 @@ def _report(request: Request, who: StaffIdentity, name: str, start: str, end: st
 def reports_page(request: Request, name: str = "applications", start: str = "", end: str = "") -> Response:
     who = _who(request)
     report = _report(request, who, name, start, end)
-    return _page(request, "console/reports.html", who, report=report, names=REPORTS,
-                 chart=report_chart(report))
+    return _page(request, "console/reports.html", who, report=report.to_dict(), names=REPORTS,
+                 chart=report_chart(report.to_dict()))
 
 
 @router.get("/reports.csv")
@@ -217,7 +214,7 @@ def reports_page(request: Request, name: str = "applications", start: str = "", 
 def reports_csv(request: Request, name: str = "applications", start: str = "", end: str = "") -> Response:
     report = _report(request, _who(request), name, start, end)
     return Response(to_csv(report), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="simexit-{name}-{report["from"]}-{report["to"]}.csv"'})
+        "Content-Disposition": f'attachment; filename="simexit-{name}-{report.start}-{report.end}.csv"'})
 
 
 @router.get("/dashboard")

@@ -22,7 +22,8 @@ from simexit.services.closure import commands, queries
 from simexit.services.closure.commands import ApplyRequest
 from simexit.services.closure.views import ApplicationView, PrecheckResult
 from simexit.services.execution.receipts import receipt_url
-from simexit.services.privacy import export, export_requests
+from simexit.services.privacy import commands as privacy_commands
+from simexit.services.privacy import queries as privacy_queries
 from simexit.web.i18n import _, current_locale
 from simexit.web.rendering import as_list, client_address, finish, pooled, posted_form, render, simexit
 
@@ -252,7 +253,7 @@ def my_application(request: Request, application_no: str) -> Response:
 def my_data(request: Request) -> Response:
     """Download my data: ask for an export (second factor), the worker builds it, then the signed link."""
     s = _require(request)
-    latest = export.latest_for_customer(simexit(request), s.customer_id)
+    latest = privacy_queries.latest_export(simexit(request), s)
     link = download_url(latest.download_token) if latest and latest.state == "ready" and latest.download_token \
         else None
     return render(request, "portal/my_data.html", export=latest, link=link)
@@ -266,10 +267,10 @@ def request_my_data(request: Request) -> Response:
     app = simexit(request)
     try:
         s = access.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
-        export_requests.request_export_as_customer(app, s)
+        privacy_commands.request_export(app, s)
     except DomainError as e:
         msg = _("Too many wrong answers. Please wait 15 minutes.") if e.status == 429 else \
             _("Those are not the last 6 characters of your ID number.")
-        return render(request, "portal/my_data.html", export=export.latest_for_customer(app, s.customer_id),
+        return render(request, "portal/my_data.html", export=privacy_queries.latest_export(app, s),
                       link=None, error=msg, status_code=400)
     return _redirect(request, "/my-data")

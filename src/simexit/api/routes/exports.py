@@ -15,15 +15,16 @@ from simexit.api import auth, idempotency
 from simexit.api.auth import Credentials
 from simexit.api.idempotency import IdempotencyKey
 from simexit.api.models import Body, Msisdn
-from simexit.api.problems import COMMON, PROBLEM, Problem, problem
+from simexit.api.problems import COMMON, PROBLEM, Problem, from_domain, problem
 from simexit.api.routes.common import answer, wiring
-from simexit.domain.access import Scope
 from simexit.domain.errors import DomainError
-from simexit.services.privacy import export, export_requests
+from simexit.services.access.caller import Public
+from simexit.services.privacy import commands, queries
 from simexit.services.privacy.export import DOWNLOAD_PATH
+from simexit.services.privacy.views import ExportView
 
 router = APIRouter(prefix="/api/v1", tags=["data export"], responses=COMMON)
-ExportId = Path(ge=1, le=2**53, description="the export's id")
+ExportId = Path(ge=1, le=2**53, description="the export's id (random)")
 
 
 class CustomerExportIn(Body):
@@ -49,7 +50,7 @@ def download_url(token: str) -> str:
     return f"{DOWNLOAD_PATH}?t={token}"
 
 
-def _out(view: export.ExportView) -> dict:
+def _out(view: ExportView) -> dict:
     ready = view.state == "ready" and view.download_token
     return {"export_id": view.export_id, "state": view.state, "size_bytes": view.size_bytes,
             "expires_at": view.expires_at.isoformat() if view.expires_at else None,
@@ -68,8 +69,7 @@ async def my_export_request(request: Request, body: CustomerExportIn,
         s = auth.customer(app, creds)
 
         def action():
-            export_id = export_requests.request_export_as_customer(app, s, body.msisdn)
-            return 202, _out(export.get_export(app, export_id))
+            return 202, _out(commands.request_export(app, s, body.msisdn))
 
         return idempotency.run(app, principal=f"c:{s.customer_id}", key=idempotency_key,
                                route="POST /api/v1/me/exports", body=body, action=action)
@@ -84,8 +84,7 @@ async def my_export(request: Request, export_id: int = ExportId,
     app, run = wiring(request)
 
     def work():
-        s = auth.customer(app, creds)
-        return _out(export.export_for(app, export_id, Scope.customer(s.customer_id)))
+        return _out(queries.export(app, auth.customer(app, creds), export_id))
 
     return answer(await run(work))
 
@@ -101,8 +100,7 @@ async def staff_export_request(request: Request, body: StaffExportIn,
         who = auth.staff(app, creds)
 
         def action():
-            export_id = export_requests.request_export_on_behalf(app, who, body.msisdn)
-            return 202, _out(export.get_export(app, export_id))
+            return 202, _out(commands.request_export(app, who, body.msisdn))
 
         return idempotency.run(app, principal=f"s:{who.id}", key=idempotency_key,
                                route="POST /api/v1/staff/exports", body=body, action=action)
@@ -117,26 +115,32 @@ async def staff_export(request: Request, export_id: int = ExportId,
     app, run = wiring(request)
 
     def work():
-        return _out(export.export_for(app, export_id, export_requests.staff_scope(auth.staff(app, creds))))
+        return _out(queries.export(app, auth.staff(app, creds), export_id))
 
     return answer(await run(work))
 
 
 _GONE = {"description": "The link expired (EXPORT_EXPIRED) or the file is gone (EXPORT_GONE)",
          "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
+_LIMITED = {"description": "More than 30 requests in 15 minutes from this address (RATE_LIMITED, Retry-After)",
+            "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
 
 
 @router.get(DOWNLOAD_PATH.removeprefix("/api/v1"), response_class=FileResponse,
             responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
-                             "description": "the ZIP, streamed"}, 410: _GONE},
+                             "description": "the ZIP, streamed"}, 410: _GONE, 429: _LIMITED},
             summary="Download an export through its signed, expiring link (no sign-in: the link is the key)")
 async def download(request: Request,
-                   t: str = Query(min_length=5, max_length=100, pattern=r"^[0-9]{1,15}\.[0-9]{1,12}\.[0-9a-f]{1,64}$",
-                                  description="the signed token")):
+                   t: str = Query(min_length=5, max_length=160,
+                                  pattern=r"^[0-9]{1,16}\.[0-9]{1,12}(\.[0-9a-f]{1,64}){1,2}$",
+                                  description="the signed token"),
+                   client: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
     try:
-        view = await run(export.verify_download_token, app, t)
+        view = await run(queries.open_download, app, Public(client.client), t)
     except DomainError as e:
+        if e.status == 429:
+            return from_domain(e)
         if e.code == "EXPORT_TOKEN_INVALID":
             return problem(404, e.code, e.message)
         return problem(410, e.code, e.message)

@@ -7,12 +7,15 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from simexit.api import auth
+from simexit.api.auth import Credentials
 from simexit.api.problems import problem, responses
 from simexit.api.routes.common import ApplicationNo, wiring
 from simexit.services.access.caller import Public
+from simexit.services.access.link_limits import count_link_request
 from simexit.services.execution import queries
 
 router = APIRouter(tags=["receipts"], responses=responses(404, 422, 429))
@@ -34,11 +37,13 @@ def _locale(request: Request, lang: str | None) -> str:
 async def receipt(request: Request, application_no: str = ApplicationNo,
                   t: str = Query(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$",
                                  description="the receipt token of the link"),
-                  lang: str | None = Query(None, pattern=r"^(en|zh-CN)$", description="default: Accept-Language")):
+                  lang: str | None = Query(None, pattern=r"^(en|zh-CN)$", description="default: Accept-Language"),
+                  client: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
 
     def work() -> str | None:
-        caller = Public(request.client.host if request.client else "")
+        caller = Public(client.client)
+        count_link_request(app, caller, "receipt")  # 429 past 30 in 15 minutes per address
         return queries.receipt_html(app, caller, application_no, _locale(request, lang), token=t)
 
     html = await run(work)

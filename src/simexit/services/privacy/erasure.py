@@ -10,38 +10,20 @@ already recorded is never run twice, so the job can run as often as wanted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-
-from simexit.domain.erasure_schedule import KEEPABLE, Stage, customer_stages, line_stage, local_date
+from simexit.domain.erasure_schedule import KEEPABLE, customer_stages, line_stage, local_date
 from simexit.domain.saga import local_midnight
 from simexit.services.context import Simexit
 from simexit.services.privacy import audit
+from simexit.services.privacy.views import ErasureReport, PlannedErasure
 from simexit.store import erasure_repo as repo
 
+if TYPE_CHECKING:
+    from simexit.store.database import Connection
 
-@dataclass(frozen=True)
-class PlannedErasure:
-    subject_type: str  # line | customer
-    subject_id: int
-    brand: str
-    stage: Stage
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"subject_type": self.subject_type, "subject_id": self.subject_id, "brand": self.brand,
-                "record_set": self.stage.record_set, "due_on": self.stage.due_on.isoformat(), "rule": self.stage.rule}
-
-
-@dataclass
-class ErasureReport:
-    done: list[dict[str, Any]] = field(default_factory=list)
-    still_kept: int = 0  # stages planned for a later date
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"done": self.done, "still_kept": self.still_kept}
+__all__ = ["ErasureReport", "PlannedErasure", "erase_due", "erasure_due_on", "handle_erasure_due", "plan"]
 
 
 def plan(app: Simexit) -> list[PlannedErasure]:

@@ -1,8 +1,11 @@
-"""Use cases of the data export: request it, build it (the worker calls ``build_export``), check a download
-token, and expire old files.
+"""The data export: request it, build it (the worker calls ``build_export``), check a download token, and
+expire old files (doors reach these through ``commands`` and ``queries``).
 
-The download token is ``<export id>.<expiry, unix seconds>.<HMAC-SHA256 over both under the secret key>``:
-it cannot be forged or extended without the key, and it stops working at its expiry.
+An export's id is random (up to 2**53), so that exports cannot be found by counting. The download token is
+``<export id>.<expiry, unix seconds>.<128 random bits>.<HMAC-SHA256 over the three under the secret key>``:
+it cannot be forged or extended without the key, it cannot be guessed even by whoever knows the key and the
+export id (the random part is stored with the export, and the whole token must match), and it stops working
+at its expiry.
 """
 
 from __future__ import annotations
@@ -11,12 +14,9 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Connection, RowMapping
+from typing import TYPE_CHECKING, Any
 
 from simexit.domain.access import Scope
 from simexit.domain.errors import Conflict, DomainError, NotFound
@@ -24,10 +24,28 @@ from simexit.services.context import Simexit
 from simexit.services.execution.outbox import enqueue
 from simexit.services.privacy import audit
 from simexit.services.privacy.export_archive import write_archive
+from simexit.services.privacy.views import ExportView
 from simexit.store import customer_records as records
 from simexit.store import exports_repo as repo
-from simexit.store.tables import lines
 from simexit.store.work_queue import add_timer
+
+if TYPE_CHECKING:
+    from simexit.store.database import Connection
+
+__all__ = [
+    "BUILD_TIMER",
+    "DOWNLOAD_PATH",
+    "ExportView",
+    "build_export",
+    "expire_exports",
+    "export_for",
+    "get_export",
+    "handle_export_build",
+    "latest_for_customer",
+    "make_download_token",
+    "request_export",
+    "verify_download_token",
+]
 
 log = logging.getLogger("simexit.export")
 BUILD_TIMER = "export_build"  # the worker builds a requested export (handle_export_build)
@@ -36,34 +54,18 @@ BUILD_TIMER = "export_build"  # the worker builds a requested export (handle_exp
 DOWNLOAD_PATH = "/api/v1/exports/download"
 
 
-@dataclass(frozen=True)
-class ExportView:
-    export_id: int
-    state: str
-    file_path: str | None
-    size_bytes: int | None
-    expires_at: datetime | None
-    download_token: str | None
-    counts: dict[str, int] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"export_id": self.export_id, "state": self.state, "file_path": self.file_path,
-                "size_bytes": self.size_bytes, "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-                "download_token": self.download_token, "counts": self.counts}
-
-
 def _view(row: Any) -> ExportView:
     return ExportView(row["id"], row["state"], row["file_path"], row["size_bytes"], row["expires_at"],
                       row["download_token"], row["counts"])
 
 
-def _sign(secret_key: str, export_id: int, expires: int) -> str:
-    return hmac.new(secret_key.encode(), f"export:{export_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+def _sign(secret_key: str, export_id: int, expires: int, nonce: str) -> str:
+    return hmac.new(secret_key.encode(), f"export:{export_id}:{expires}:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
 def make_download_token(secret_key: str, export_id: int, expires_at: datetime) -> str:
-    exp = int(expires_at.timestamp())
-    return f"{export_id}.{exp}.{_sign(secret_key, export_id, exp)}"
+    exp, nonce = int(expires_at.timestamp()), secrets.token_hex(16)
+    return f"{export_id}.{exp}.{nonce}.{_sign(secret_key, export_id, exp, nonce)}"
 
 
 def request_export(app: Simexit, msisdn: str, requested_by: str | None = None, *, scope: Scope | None = None) -> int:
@@ -71,8 +73,18 @@ def request_export(app: Simexit, msisdn: str, requested_by: str | None = None, *
     to be built is returned instead of a second one. ``requested_by``: a staff user (default: the customer).
     ``scope``: the caller's reach (a customer outside it is reported as LINE_NOT_FOUND). The worker builds it
     (timer ``export_build``)."""
+    return request(app, msisdn=msisdn, requested_by=requested_by, scope=scope).export_id
+
+
+def request(app: Simexit, *, msisdn: str | None = None, customer_id: int | None = None,
+            requested_by: str | None = None, scope: Scope | None = None) -> ExportView:
+    """``request_export`` by a line's number or (a signed-in customer) by the customer; returns the export."""
     with app.db.write() as conn:
-        customer_id = records.customer_for_msisdn(conn, msisdn)
+        if msisdn is None:
+            if customer_id is None or not records.line_ids(conn, customer_id):
+                raise NotFound("LINE_NOT_FOUND", "you have no line")
+        else:
+            customer_id = records.customer_for_msisdn(conn, msisdn)
         cust = records.customer(conn, customer_id)
         if scope is not None and not scope.permits(brand=cust["brand"], customer_id=customer_id):
             raise NotFound("LINE_NOT_FOUND", "no line with that number")
@@ -80,7 +92,7 @@ def request_export(app: Simexit, msisdn: str, requested_by: str | None = None, *
             raise Conflict("CUSTOMER_ERASED", "this customer's personal data was erased; nothing to export")
         existing = repo.open_for_customer(conn, customer_id)
         if existing is not None:
-            return existing
+            return _view(repo.get(conn, existing))
         now = app.clock.now()
         who = requested_by or f"customer:{customer_id}"
         export_id = repo.insert_export(conn, dict(customer_id=customer_id, requested_by=who, requested_at=now,
@@ -88,7 +100,7 @@ def request_export(app: Simexit, msisdn: str, requested_by: str | None = None, *
         audit.record(conn, at=now, actor=who, role="staff" if requested_by else "customer", action="export.requested",
                      subject_type="customer", subject_ref=customer_id, data={"export_id": export_id})
         add_timer(conn, kind=BUILD_TIMER, subject=str(export_id), due_at=now, now=now)
-        return export_id
+        return _view(repo.get(conn, export_id))
 
 
 def _write_file(app: Simexit, export_id: int, customer_id: int, built_at: datetime) -> tuple[Path, dict[str, int], str]:
@@ -123,8 +135,7 @@ def _mark_ready(app: Simexit, conn: Connection, export_id: int, customer_id: int
         kind, recipient = "email", cust["email"]
     else:
         line_ids = records.line_ids(conn, customer_id)
-        kind, recipient = "sms", conn.execute(lines.select().where(lines.c.id == line_ids[0])).mappings().one()[
-            "msisdn"]
+        kind, recipient = "sms", records.msisdn_of_line(conn, line_ids[0])
     enqueue(conn, kind=kind, recipient=recipient, template="export_ready", locale=cust["locale"],
             payload={"export_id": export_id, "export_name": f"simexit-export-{export_id}.zip",
                      "download_url": f"{app.public_base_url.rstrip('/')}{DOWNLOAD_PATH}?t={token}",
@@ -157,7 +168,7 @@ def build_export(app: Simexit, export_id: int) -> ExportView:
         return _view(repo.get(conn, export_id))
 
 
-def handle_export_build(app: Simexit, conn: Connection, timer: RowMapping, now: datetime) -> datetime | None:
+def handle_export_build(app: Simexit, conn: Connection, timer: Any, now: datetime) -> datetime | None:
     """Timer handler (kind ``export_build``), run in the transaction that marks the timer done.
 
     The archive is read on a separate connection (committed data only), so the timer's transaction holds
@@ -193,10 +204,10 @@ def export_for(app: Simexit, export_id: int, scope: Scope) -> ExportView:
 def verify_download_token(app: Simexit, token: str) -> ExportView:
     """The ready export a token opens; refused when forged, expired or no longer available."""
     parts = token.split(".") if token else []
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit():
         raise DomainError("EXPORT_TOKEN_INVALID", "this download link is not valid")
-    export_id, exp = int(parts[0]), int(parts[1])
-    if not hmac.compare_digest(_sign(app.secret_key, export_id, exp).encode(), parts[2].encode()):
+    export_id, exp, nonce = int(parts[0]), int(parts[1]), parts[2]
+    if not hmac.compare_digest(_sign(app.secret_key, export_id, exp, nonce).encode(), parts[3].encode()):
         raise DomainError("EXPORT_TOKEN_INVALID", "this download link is not valid")
     if app.clock.now().timestamp() >= exp:
         raise DomainError("EXPORT_EXPIRED", "this download link has expired; request a new export")
@@ -205,7 +216,9 @@ def verify_download_token(app: Simexit, token: str) -> ExportView:
             row = repo.get(conn, export_id)
         except NotFound:
             raise DomainError("EXPORT_TOKEN_INVALID", "this download link is not valid") from None
-    if row["state"] != "ready" or row["download_token"] != token or not Path(row["file_path"]).is_file():
+    if row["state"] == "ready" and not hmac.compare_digest((row["download_token"] or "").encode(), token.encode()):
+        raise DomainError("EXPORT_TOKEN_INVALID", "this download link is not valid")  # signed, but not issued
+    if row["state"] != "ready" or not Path(row["file_path"]).is_file():
         raise DomainError("EXPORT_GONE", "this export is no longer available; request a new one")
     return _view(row)
 
@@ -231,4 +244,4 @@ def latest_for_customer(app: Simexit, customer_id: int) -> ExportView | None:
     """The customer's newest export (the portal's "download my data" page)."""
     with app.db.read() as conn:
         rows = repo.for_customer(conn, customer_id)
-    return _view(max(rows, key=lambda r: r["id"])) if rows else None
+    return _view(max(rows, key=lambda r: (r["requested_at"], r["id"]))) if rows else None

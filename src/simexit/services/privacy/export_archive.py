@@ -13,11 +13,12 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
-
-from sqlalchemy import Connection
+from typing import IO, TYPE_CHECKING, Any
 
 from simexit.store import customer_records as records
+
+if TYPE_CHECKING:
+    from simexit.store.database import Connection
 
 README = """\
 simexit — your data export
@@ -97,19 +98,14 @@ def _application(conn: Connection, a: Mapping[str, Any]) -> dict[str, Any]:
 def write_archive(conn: Connection, customer_id: int, path: Path, built_at: datetime) -> dict[str, int]:
     """Write the archive for ``customer_id`` to ``path``; return the number of records per file."""
     cust = records.customer(conn, customer_id)
-    account_ids = records.account_ids(conn, customer_id)
-    line_ids = records.line_ids(conn, customer_id)
     counts: dict[str, int] = {}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         zf.writestr("README.txt", README.format(brand=cust["brand"], built_at=built_at.isoformat()))
         with _open_text(zf, "customer.json") as fh:
             json.dump(_identity(cust), fh, ensure_ascii=False, indent=2, default=_json_default)
         counts["customer.json"] = 1
-        for stem, table, owner, owner_kind in records.EXPORTED_TABLES:
-            cols = [c for c in table.columns if c.name != "id"]
-            ids = line_ids if owner_kind == "line" else account_ids
-            rows = records.iter_rows(conn, table, cols, owner, ids)
-            counts[f"{stem}.csv"] = _write_csv(zf, f"{stem}.csv", ["id", *[c.name for c in cols]], rows)
+        for stem, header, rows in records.exported_files(conn, customer_id):
+            counts[f"{stem}.csv"] = _write_csv(zf, f"{stem}.csv", header, rows)
         n = 0
         with _open_text(zf, "applications.json") as fh:
             fh.write("[")
