@@ -41,7 +41,6 @@ SQL_ALLOWED_CLOSURE: set[str] = {
 }
 SQL_ALLOWED_EXECUTION: set[str] = {
     "simexit.services.execution.closing_steps",
-    "simexit.services.execution.esim_notifications",
     "simexit.services.execution.outbox",
     "simexit.services.execution.receipts",
     "simexit.services.execution.refunds",

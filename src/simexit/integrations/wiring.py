@@ -101,7 +101,7 @@ def integrations_from_settings(s: Settings, app: Simexit | None = None) -> Integ
     return Integrations(
         network=network_from_settings(s),
         smdp=Es2PlusClient(s.smdp_url, s.smdp_requester_id, timeout=s.integration_timeout_seconds,
-                           client_cert=s.smdp_client_cert, ca_file=s.smdp_ca_file),
+                           client_cert=s.smdp_client_cert, ca_file=s.smdp_ca_file, client_key=s.smdp_client_key),
         senders=senders,
         refunds=load_factory(s.refund_gateway, s) if s.refund_gateway else default_refund_gateway(s),
         notifier=notifier,

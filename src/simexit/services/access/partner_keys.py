@@ -72,3 +72,14 @@ def authenticate(app: Simexit, key: str | None, scope: str) -> Partner | None:
     if scope not in row["scopes"]:
         return None
     return Partner(row["id"], row["name"], tuple(row["scopes"]))
+
+
+def authenticate_name(app: Simexit, name: str, scope: str) -> Partner | None:
+    """The partner ``name`` (named by its verified client certificate, issue 13) if it has an active key with
+    ``scope``; revoking its keys revokes the certificate's access too."""
+    with app.db.read() as conn:
+        rows = conn.execute(select(partner_api_keys).where(partner_api_keys.c.name == name,
+                                                           partner_api_keys.c.revoked_at.is_(None))
+                            .order_by(partner_api_keys.c.id)).mappings().all()
+    row = next((r for r in rows if scope in r["scopes"]), None)
+    return None if row is None else Partner(row["id"], row["name"], tuple(row["scopes"]))

@@ -16,6 +16,7 @@ from simexit.domain.erasure_schedule import line_stage
 from simexit.domain.policy import brand_display_name
 from simexit.domain.saga import DELETE_PENDING, ON_DEVICE_STATES, idempotency_key, local_midnight
 from simexit.domain.state_machine import Action, ActorType, Status, transition
+from simexit.integrations.errors import IntegrationError
 from simexit.integrations.network.base import Subscriber
 from simexit.integrations.payments.base import RefundOrder
 from simexit.integrations.wiring import Integrations
@@ -29,6 +30,8 @@ from simexit.store.closing_repo import ClosingCase
 from simexit.store.work_queue import add_timer
 
 CONFIRMATION_TEMPLATE = "closure_confirmation"
+# ES2+ refusals for the profile's state (8.2.1/3.3 already downloaded, 8.2.1/3.5 invalid transition).
+STATE_REFUSALS = frozenset({"PROFILE_ALREADY_DOWNLOADED", "PROFILE_CANNOT_BE_RELEASED"})
 
 
 @dataclass
@@ -38,6 +41,7 @@ class StepRun:
     case: ClosingCase
     step: str
     now: datetime
+    attempt: int = 1  # 1 for the first try of this step
 
     @property
     def key(self) -> str:
@@ -77,8 +81,8 @@ def _bar(run: StepRun) -> dict[str, Any]:
 
 
 def _deregister(run: StepRun) -> dict[str, Any]:
-    run.integrations.network.deregister(run.subscriber, run.key)
-    return {"network": run.integrations.network.name}
+    done = run.integrations.network.deregister(run.subscriber, run.key)  # what was sent (PyHSS: the CLR)
+    return {"network": run.integrations.network.name, **(done or {})}
 
 
 def _delete(run: StepRun) -> dict[str, Any]:
@@ -103,8 +107,17 @@ def _esim(run: StepRun) -> dict[str, Any]:
         elif state == "Unavailable":
             done[iccid] = "Unavailable"
         else:
-            run.integrations.smdp.cancel_order(iccid, "Unavailable", idempotency_key(run.case.application_no,
-                                                                                      "esim", iccid), eid=eid)
+            try:
+                run.integrations.smdp.cancel_order(iccid, "Unavailable", idempotency_key(
+                    run.case.application_no, "esim", iccid), eid=eid)
+            except IntegrationError as exc:
+                if run.attempt > 1 and exc.code in STATE_REFUSALS:
+                    # No SM-DP+ replays the first answer to a repeated call: a retry after a lost answer is
+                    # refused for the state the first call may have set. Staff must look at the SM-DP+.
+                    raise IntegrationError(exc.system, "ESIM_STATE_UNCERTAIN", f"attempt {run.attempt}: "
+                                           f"{exc.code} ({exc.message}); the first cancelOrder may have worked "
+                                           "- check the profile at the SM-DP+", retryable=False) from exc
+                raise
             done[iccid] = "Unavailable"
     return {"profiles": done}
 
