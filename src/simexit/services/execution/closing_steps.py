@@ -64,6 +64,15 @@ def _noted(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, An
     return data
 
 
+def _deregister_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("service_stops") == "at_next_authentication":
+        # Open5GS enforces neither the bar nor the delete on the network: the timeline says when service ends.
+        applications_repo.append_event(conn, run.case.application_id, event="network_service_until_next_auth",
+                                       at=run.now, actor_type="system", actor_id="simexit-worker",
+                                       actor_role="system", data={"network": data.get("network")})
+    return data
+
+
 # -- start ---------------------------------------------------------------------------------------------------
 def _start(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
     if run.case.status == Status.APPROVED:
@@ -259,7 +268,7 @@ def _finish(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, A
 STEP_ACTIONS: dict[str, tuple[External, Record]] = {
     "start": (_nothing, _start),
     "network_bar": (_bar, _noted),
-    "network_deregister": (_deregister, _noted),
+    "network_deregister": (_deregister, _deregister_record),
     "esim_release": (_esim, _esim_record),
     "network_delete": (_delete, _noted),
     "final_bill": (_nothing, _final_bill),
