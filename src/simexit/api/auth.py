@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from simexit.domain.errors import DomainError
-from simexit.integrations.tls import fingerprint, normalize_fingerprint, peer_certificate
+from simexit.integrations.tls import dn_key, fingerprint, normalize_fingerprint, peer_certificate
 from simexit.services.access import customer_auth, partner_keys, staff_auth
 from simexit.services.access.customer_auth import CustomerSession
 from simexit.services.access.partner_keys import Partner
@@ -101,8 +101,8 @@ def partner(app: Simexit, creds: Credentials, scope: str, certificates: dict[str
     partner name), else of the API key; 401 otherwise."""
     found = None
     if creds.certificate and certificates:
-        mapped = {normalize_fingerprint(k) if _hexlike(k) else k.strip(): v for k, v in certificates.items()}
-        name = next((mapped[n] for n in creds.certificate if n in mapped), None)
+        mapped = {normalize_fingerprint(k) if _hexlike(k) else dn_key(k): v for k, v in certificates.items()}
+        name = next((mapped[k] for k in (dn_key(n) for n in creds.certificate) if k in mapped), None)
         found = partner_keys.authenticate_name(app, name, scope) if name else None
     if found is None and creds.token and len(creds.token) <= 128:
         found = partner_keys.authenticate(app, creds.token, scope)

@@ -54,7 +54,22 @@ def subject_name(decoded: dict[str, Any]) -> str | None:
     rdns = decoded.get("subject") or ()
     if not rdns:
         return None
-    return ",".join("+".join(f"{_SHORT.get(k, k)}={v}" for k, v in rdn) for rdn in reversed(rdns))
+    return ",".join("+".join(f"{_SHORT.get(k, k)}={_escaped(v)}" for k, v in rdn) for rdn in reversed(rdns))
+
+
+def _escaped(value: str) -> str:
+    """RFC 4514 §2.4: escape , + " \\ < > ; everywhere, # and space at the start, space at the end."""
+    out = "".join(f"\\{c}" if c in ',+"\\<>;' else c for c in value)
+    if out[:1] in ("#", " "):
+        out = "\\" + out
+    if out.endswith(" ") and not out.endswith("\\ "):
+        out = out[:-1] + "\\ "
+    return out
+
+
+def dn_key(value: str) -> str:
+    """A subject as compared: escapes removed, so a proxy that does not escape still matches."""
+    return value.replace("\\", "").strip()
 
 
 def peer_certificate(scope: dict[str, Any]) -> tuple[bytes, str | None] | None:
