@@ -87,7 +87,24 @@ class Settings(BaseSettings):
     smdp_url: str = "http://127.0.0.1:8443"
     smdp_requester_id: str = "simexit"
     smdp_client_cert: Path | None = Field(default=None, description="PEM with the client certificate and key (mTLS)")
+    smdp_client_key: Path | None = Field(default=None, description="the client key, if not in smdp_client_cert")
     smdp_ca_file: Path | None = Field(default=None, description="CA bundle that signs the SM-DP+ certificate")
+    # Real systems (issue 13): who the SM-DP+ is on the ES2+ callback, and what its notifications mean.
+    # A verified TLS client certificate names the partner: natively when `simexit serve` terminates TLS with
+    # tls_client_ca, or from trusted_proxies' client_cert_header (the certificate's SHA-256 or SHA-1
+    # fingerprint, or its subject DN as RFC 4514). partner_certificates maps a fingerprint (hex, colons
+    # optional) or a subject to the name of a partner that has an active key with the smdp scope.
+    partner_certificates: dict[str, str] = Field(default_factory=dict,
+                                                 description='e.g. {"CN=smdp.vendor.example,O=Vendor": "vendor"}')
+    trusted_proxies: list[str] = Field(default_factory=list, description="addresses of the TLS-terminating proxy")
+    client_cert_header: str = Field(default="X-Client-Cert", description="the proxy's verified-certificate header")
+    partner_api_key_allowed: bool = Field(default=True, description="partners may still use X-Api-Key")
+    tls_certfile: Path | None = Field(default=None, description="`simexit serve` terminates TLS with this")
+    tls_keyfile: Path | None = None
+    tls_client_ca: Path | None = Field(default=None, description="CA of the partners' client certificates")
+    # notificationPointId → operation per SM-DP+ partner name ("*" for all); operations: eligibility_check,
+    # confirmation_failure, download, install, enable, disable, delete. Default: 1–4 as published, 5 delete.
+    smdp_notification_points: dict[str, dict[int, str]] = Field(default_factory=dict)
     integration_timeout_seconds: float = Field(default=10, gt=0)
     # Senders, refund gateway and relying-party notifier: "package.module:factory" (called with Settings).
     message_senders: dict[str, str] = Field(default_factory=dict, description='e.g. {"email": "pkg.mod:make"}')

@@ -103,7 +103,7 @@ def test_smdp_callback_records_and_moves_the_profile_out_of_installed(client, ap
     rp = partner_key(app, ["relying_party"])
     body = {"header": {"functionRequesterIdentifier": "smdp.example", "functionCallIdentifier": "FCI-1-1"},
             "iccid": iccid + "F", "profileType": "globetalk-1", "timestamp": "2026-11-23T02:00:00Z",
-            "notificationPointId": "7", "notificationPointStatus": {"status": "Executed-Success"}}
+            "notificationPointId": "5", "notificationPointStatus": {"status": "Executed-Success"}}
     url = "/gsma/rsp2/es2plus/handleDownloadProgressInfo"
     assert client.post(url, json=body).status_code == 401
     assert client.post(url, json=body, headers={"X-Api-Key": rp}).status_code == 401

@@ -13,8 +13,8 @@ from simexit.integrations.payments.base import RefundOrder
 from simexit.integrations.payments.webhook import WebhookRefundGateway
 from simexit.integrations.relying_parties.webhooks import Subscription, WebhookDisconnectNotifier
 from simexit.integrations.webhook_signature import verify
+from simexit.simulators.http_server import Reply, Request, Simulator
 from simexit.simulators.payment_system import PaymentSystemSimulator
-from simexit.simulators.recording_server import Reply, SimulatorServer
 
 SECRET = "payments-secret-0123456789abcdef"
 ORDER = RefundOrder("SX-0000-0000-0", 122450, "CNY", "bank_transfer",
@@ -75,7 +75,7 @@ def test_payment_system_down_then_back(payments):
     assert len(payments.paid()) == 1
 
 
-class Bank(SimulatorServer):
+class Bank(Simulator):
     """A relying party that verifies the signature as documented and deduplicates on the event id."""
 
     name = "bank"
@@ -87,7 +87,8 @@ class Bank(SimulatorServer):
     def reset_state(self) -> None:
         self.events: dict[str, dict] = {}
 
-    def handle(self, method, path, headers, body):
+    def handle(self, req: Request) -> Reply:
+        headers, body = req.headers, req.raw
         if not verify(self.secret, headers.get("x-simexit-timestamp"), headers.get("x-simexit-signature"), body,
                       int(time.time())):
             return Reply(401, {"error": "bad signature"})

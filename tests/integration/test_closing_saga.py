@@ -46,11 +46,13 @@ def test_approved_application_is_closed_everywhere(app, clock, sims, card_kind):
         view = show(app, number)
     assert view["status"] == "completed", view["timeline"][-1]
 
-    # the HSS got exactly: bar, deregister (voice lines), delete IMS, subscriber, AuC — in that order
+    # the HSS got exactly: bar (with PyHSS's own CLR of type 1), the detach from the MME (CLR type 2 through
+    # /push/clr, data-only lines included), the IMS deregistration (voice lines), delete IMS, subscriber, AuC
     hss = [(e["kind"], e["imsi"]) for e in sims.effects(sims.hss)]
-    expected = ["bar"] + (["deregister", "delete_ims"] if seeded["kind"] != "data" else []) + \
-        ["delete_subscriber", "delete_auc"]
+    expected = ["bar", "cancel_location", "cancel_location"] + \
+        (["deregister", "delete_ims"] if seeded["kind"] != "data" else []) + ["delete_subscriber", "delete_auc"]
     assert hss == [(k, seeded["imsi"]) for k in expected]
+    assert [e["type"] for e in sims.effects(sims.hss) if e["kind"] == "cancel_location"] == [1, 2]
     requests = sims.get(sims.hss, "requests")
     writes = [r for r in requests if r["method"] in ("PATCH", "DELETE")]
     assert all(r["headers"]["provisioning-key"] == "sim-provisioning-key" for r in writes)

@@ -144,11 +144,12 @@ def test_esim_delete_notification_goes_through_the_saga_path(app, clock, sims):
     key = access.create_partner_key(app, System(), "smdp", ["smdp"]).key
     partner = access_queries.partner_for_key(app, key, "smdp")
     body = dict(requester="smdp.example", iccid=iccid, event_at=clock.now(), payload={})
-    # a late "enabled" notification does not take the profile out of DeletePending
-    assert record_download_progress(app, partner, call_id="c-1", point_id=5, status="Executed-Success", **body)
+    # a late "installed" notification does not take the profile out of DeletePending
+    assert record_download_progress(app, partner, call_id="c-1", point_id=4, status="Executed-Success", **body)
     with app.db.read() as conn:
         assert conn.execute(select(esim_profiles.c.state)).scalar_one() == "DeletePending"
-    assert record_download_progress(app, partner, call_id="c-2", point_id=7, status="Executed-Success", **body)
+    # notificationPointId 5 is "deleted" (PROTOCOLS.md §A; simexit once read it as "enabled")
+    assert record_download_progress(app, partner, call_id="c-2", point_id=5, status="Executed-Success", **body)
     with app.db.read() as conn:
         assert conn.execute(select(esim_profiles.c.state)).scalar_one() == "Deleted"
 

@@ -25,16 +25,13 @@ FLOORS: dict[str, int] = {
 # each move shrinks its own block.
 SQL_ALLOWED_ACCESS: set[str] = set()
 SQL_ALLOWED_CLOSURE: set[str] = set()
-SQL_ALLOWED_EXECUTION: set[str] = {
-    "simexit.services.execution.esim_notifications",  # the eSIM notifications' owner (real systems) moves it
-}
+SQL_ALLOWED_EXECUTION: set[str] = set()
 SQL_ALLOWED_NUMBERS: set[str] = set()
 SQL_ALLOWED_PRIVACY: set[str] = set()
 SQL_ALLOWED_BULK: set[str] = set()
 SQL_ALLOWED_IMPORTS: set[str] = set()
 SQL_ALLOWED_REST: set[str] = {
     "simexit.cli.api",
-
 }
 SQL_ALLOWED = (SQL_ALLOWED_ACCESS | SQL_ALLOWED_CLOSURE | SQL_ALLOWED_EXECUTION | SQL_ALLOWED_NUMBERS
                | SQL_ALLOWED_PRIVACY | SQL_ALLOWED_BULK | SQL_ALLOWED_IMPORTS | SQL_ALLOWED_REST)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Any
+
 import click
 
 from simexit.cli.common import _app, _fail, _out, refusals
@@ -69,10 +71,27 @@ def serve(host: str, port: int, workers: int, embedded: bool | None) -> None:
         click.echo("simexit: embedded worker started (switch off with --no-worker)", err=True)
     try:
         uvicorn.run("simexit.asgi:create_app", factory=True, host=host, port=port, workers=workers,
-                    access_log=False, log_level="warning")
+                    access_log=False, log_level="warning", **tls_options(settings))
     finally:
         if background is not None and not background.stop():
             click.echo("simexit: the embedded worker did not stop in time", err=True)
+
+
+def tls_options(settings: Any) -> dict[str, Any]:
+    """uvicorn's TLS options: simexit terminates TLS itself; with a client CA it verifies the client certificates
+    offered (browsers offer none) and passes the verified one to the partner routes (the SM-DP+'s identity)."""
+    if settings.tls_certfile is None:
+        return {}
+    import ssl
+
+    from simexit.integrations.tls import CLIENT_CERT_PROTOCOL
+
+    options: dict[str, Any] = {"ssl_certfile": str(settings.tls_certfile),
+                               "ssl_keyfile": str(settings.tls_keyfile) if settings.tls_keyfile else None}
+    if settings.tls_client_ca is not None:
+        options.update(ssl_ca_certs=str(settings.tls_client_ca), ssl_cert_reqs=ssl.CERT_OPTIONAL,
+                       http=CLIENT_CERT_PROTOCOL)
+    return options
 
 
 @click.group("staff")

@@ -1,41 +1,85 @@
-"""One HTTP call to an outside system, with transport failures and HTTP statuses mapped to IntegrationError."""
+"""The one mapping of HTTP calls to IntegrationError, for every client in ``integrations/``.
+
+A transport failure is retryable (``TIMEOUT`` / ``UNREACHABLE``); a status is retryable when a later try
+may get another answer (408, 425, 429 and 5xx) and a refusal otherwise. Each outside system names its codes
+once in an ``HttpErrors`` (the SMS gateway says ``SMS_TIMEOUT``, the payment system ``PAYMENT_TIMEOUT``);
+the defaults below serve the network and eSIM clients.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from simexit.integrations.errors import IntegrationError
 
-RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
 
-def request(client: httpx.Client, system: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """Send it; a timeout or refused connection is a retryable ``UNREACHABLE``/``TIMEOUT``."""
+def retryable_status(status: int) -> bool:
+    return status in RETRYABLE_STATUSES or status >= 500
+
+
+@dataclass(frozen=True)
+class HttpErrors:
+    """The codes one outside system's errors get. ``server_error``/``client_error`` name the statuses that
+    ``statuses`` does not; None gives ``HTTP_<status>``."""
+
+    system: str
+    timeout: str = "TIMEOUT"
+    unreachable: str = "UNREACHABLE"
+    bad_response: str = "BAD_RESPONSE"
+    statuses: Mapping[int, str] = field(default_factory=lambda: {401: "UNAUTHORIZED", 403: "FORBIDDEN",
+                                                                 404: "NOT_FOUND"})
+    server_error: str | None = None
+    client_error: str | None = None
+
+    def transport(self, exc: httpx.TransportError, what: str) -> IntegrationError:
+        if isinstance(exc, httpx.TimeoutException):
+            return IntegrationError(self.system, self.timeout, f"{what} timed out", retryable=True)
+        return IntegrationError(self.system, self.unreachable, f"{what}: {type(exc).__name__}", retryable=True)
+
+    def status(self, resp: httpx.Response, detail: str | None = None) -> IntegrationError:
+        s = resp.status_code
+        code = self.statuses.get(s) or (self.server_error if s >= 500 else self.client_error) or f"HTTP_{s}"
+        what = detail or f"{resp.request.method} {resp.request.url.path} → {s}"
+        return IntegrationError(self.system, code, what, retryable=retryable_status(s))
+
+    def bad(self, message: str) -> IntegrationError:
+        return IntegrationError(self.system, self.bad_response, message, retryable=True)
+
+
+_DEFAULTS: dict[str, HttpErrors] = {}
+
+
+def errors_of(system: str | HttpErrors) -> HttpErrors:
+    if isinstance(system, HttpErrors):
+        return system
+    return _DEFAULTS.setdefault(system, HttpErrors(system))
+
+
+def request(client: httpx.Client, system: str | HttpErrors, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """Send it; a timeout or refused connection (a failed TLS handshake included) is retryable."""
     try:
         return client.request(method, url, **kwargs)
-    except httpx.TimeoutException as exc:
-        raise IntegrationError(system, "TIMEOUT", f"{method} {_path(url)} timed out", retryable=True) from exc
     except httpx.TransportError as exc:
-        raise IntegrationError(system, "UNREACHABLE", f"{method} {_path(url)}: {type(exc).__name__}",
-                               retryable=True) from exc
+        raise errors_of(system).transport(exc, f"{method} {_path(url)}") from exc
 
 
-def raise_for_status(system: str, resp: httpx.Response, *, ok: tuple[int, ...] = (200,)) -> None:
-    if resp.status_code in ok:
-        return
-    code = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND"}.get(resp.status_code, f"HTTP_{resp.status_code}")
-    raise IntegrationError(system, code, f"{resp.request.method} {resp.request.url.path} → {resp.status_code}",
-                           retryable=resp.status_code in RETRYABLE_STATUSES)
+def raise_for_status(system: str | HttpErrors, resp: httpx.Response, *, ok: tuple[int, ...] = (200,),
+                     detail: str | None = None) -> None:
+    if resp.status_code not in ok:
+        raise errors_of(system).status(resp, detail)
 
 
-def json_body(system: str, resp: httpx.Response) -> Any:
+def json_body(system: str | HttpErrors, resp: httpx.Response) -> Any:
     try:
         return resp.json()
     except ValueError as exc:
-        raise IntegrationError(system, "BAD_RESPONSE", f"{resp.request.url.path}: the body is not JSON",
-                               retryable=True) from exc
+        raise errors_of(system).bad(f"{resp.request.url.path}: the body is not JSON") from exc
 
 
 def _path(url: str) -> str:

@@ -80,4 +80,4 @@ def default_refund_gateway(s: Settings) -> RefundGateway:
 
 def smdp_from_settings(s: Settings) -> SmdpClient:
     return Es2PlusClient(s.smdp_url, s.smdp_requester_id, timeout=s.integration_timeout_seconds,
-                         client_cert=s.smdp_client_cert, ca_file=s.smdp_ca_file)
+                         client_cert=s.smdp_client_cert, ca_file=s.smdp_ca_file, client_key=s.smdp_client_key)

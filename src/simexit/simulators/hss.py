@@ -1,35 +1,95 @@
-"""A PyHSS-compatible REST server (PROTOCOLS.md §B): subscribers, AuC and IMS subscribers in memory.
+"""A PyHSS REST server (PROTOCOLS.md §B, "Behaviour a faithful simulator must reproduce"), in memory, with
+PyHSS's quirks as observed on PyHSS @47a3a16:
 
-Like PyHSS it answers an unknown id with ``200 null`` (``400 null`` for IMS lookups), needs
-``Provisioning-Key`` on writes when a key is set, logs ``operation_id``, and refuses to delete an AuC row a
-subscriber still points to. ``POST /_sim/seed`` with ``[{"imsi", "msisdn", "iccid", "ims": true}]`` creates
-the three records per line. Effects: ``bar``, ``deregister``, ``delete_ims``, ``delete_subscriber``,
-``delete_auc`` (only real state changes: a second deregister of a detached line is no effect).
+- ``200 null`` for an unknown id/IMSI/MSISDN, a wrongly typed PATCH value, a duplicate MSISDN and any
+  swallowed failure; ``400 null`` for an IMS lookup by IMSI with zero **or several** IMS rows;
+- a database outage is a **400** ``"A database operational error occurred"`` (the IMS routes wrap it twice);
+- bar answers 200 and leaves ``serving_mme*`` set; its CLR (type 1) goes out only to a connected peer and
+  its failure is invisible;
+- ``/oam/deregister`` answers 200 and clears the serving fields whether or not a peer is connected
+  (``200 null`` without exactly one IMS row); ``/push/clr`` answers 400 when the peer is not connected;
+- on the default SQLite backend a subscriber delete orphans its attribute and routing rows, and ids are
+  "highest + 1", so the next subscriber inherits them (``backend: "mariadb"`` cascades);
+- the operation log keeps every DELETE's pre-image (Ki/OPc included), served without a key;
+- ``Provisioning-Key`` on PUT/PATCH/DELETE/POST when a key is set (the GETs stay open).
+
+Create is ``PUT /<resource>/`` as in PyHSS. Admin: ``POST /_sim/seed`` ``[{"imsi", "msisdn", "iccid",
+"ims": true, "esim", "serving_mme": "mme.sim", "extra_ims_msisdns": [], "attributes": {}, "static_ip": null}]``;
+``POST /_sim/peers`` ``{"<hostname>": {"PeerType": "MME", "Connected": true}}`` (a seeded serving MME is
+connected unless told otherwise); ``POST /_sim/database`` ``{"state": "up"|"down"|"swallow"}``;
+``GET /_sim/state``. Effects: ``bar``, ``cancel_location`` (``type``, ``sent``), ``deregister``,
+``delete_ims``, ``delete_subscriber``, ``delete_auc``, ``delete_attribute``, ``delete_routing``.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-from simexit.simulators.http_server import Reply, Simulator, register
+from simexit.simulators.http_server import Reply, Request, Simulator, register
 
-HEADERS = {"HSS": "hss.simexit.sim"}
+HEADERS = {"HSS": "hss01"}
+OPERATIONAL = "A database operational error occurred: (sqlite3.OperationalError) unable to open database file"
+SECRETS = ("ki", "opc", "des", "kid", "psk", "adm1")
+TABLES = ("subscriber", "auc", "ims_subscriber", "subscriber_attributes", "subscriber_routing", "apn")
+KEYS = {"subscriber": "subscriber_id", "auc": "auc_id", "ims_subscriber": "ims_subscriber_id",
+        "subscriber_attributes": "subscriber_attributes_id", "subscriber_routing": "subscriber_routing_id",
+        "apn": "apn_id"}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class HssSimulator(Simulator):
     name = "hss"
 
-    def __init__(self, provisioning_key: str | None = None) -> None:
-        self.provisioning_key = provisioning_key
+    def __init__(self, provisioning_key: str | None = None, backend: str = "sqlite") -> None:
+        self.provisioning_key, self.backend = provisioning_key, backend
         super().__init__()
 
     def reset_state(self) -> None:
-        self.subscribers: dict[int, dict[str, Any]] = {}
-        self.aucs: dict[int, dict[str, Any]] = {}
-        self.ims: dict[int, dict[str, Any]] = {}
-        self.ids = itertools.count(1)
+        self.tables: dict[str, dict[int, dict[str, Any]]] = {t: {} for t in TABLES}
+        self.tables["apn"][1] = {"apn_id": 1, "apn": "internet"}
+        self.peers: dict[str, dict[str, Any]] = {}
+        self.database = "up"
+        self.operation_log: list[dict[str, Any]] = []
+        self._high: dict[str, int] = dict.fromkeys(TABLES, 1)
+
+    # -- rows ------------------------------------------------------------------------------------------------
+    def _new_id(self, table: str) -> int:
+        rows = self.tables[table]
+        if self.backend == "sqlite":  # INTEGER PRIMARY KEY without AUTOINCREMENT: highest + 1, freed ids return
+            return max(rows, default=0) + 1
+        self._high[table] += 1
+        return max(self._high[table], max(rows, default=0) + 1)
+
+    def _log(self, table: str, rid: int, operation: str, changes: dict[str, Any], op: str | None) -> None:
+        self.operation_log.append({"id": len(self.operation_log) + 1, "item_id": rid,
+                                   "operation_id": op or str(uuid.uuid4()), "operation": operation,
+                                   "changes": dict(changes), "table_name": table, "timestamp": _now()})
+        del self.operation_log[:-1000]  # PyHSS keeps a ring of 1000 entries
+
+    def _create(self, table: str, values: dict[str, Any], op: str | None = None) -> dict[str, Any]:
+        rid = self._new_id(table)
+        row = {**values, KEYS[table]: rid, "last_modified": _now()}
+        self.tables[table][rid] = row
+        self._log(table, rid, "INSERT", row, op)
+        return row
+
+    def _delete_row(self, table: str, rid: int, op: str | None, effect: str) -> Reply:
+        row = self.tables[table].pop(rid, None)
+        if row is None:
+            return Reply(200, None, HEADERS)  # "The specified row does not exist" → handle_exception → null
+        self._log(table, rid, "DELETE", row, op)  # the pre-image, secrets included
+        if table == "subscriber" and self.backend != "sqlite":
+            for child in ("subscriber_attributes", "subscriber_routing"):
+                for cid in [k for k, r in self.tables[child].items() if r.get("subscriber_id") == rid]:
+                    self.tables[child].pop(cid)
+        self.effect(kind=effect, imsi=row.get("imsi"), msisdn=row.get("msisdn"), operation_id=op)
+        return Reply(200, {"Result": "OK"}, HEADERS)
 
     # -- seeding ---------------------------------------------------------------------------------------------
     def seed(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -37,107 +97,217 @@ class HssSimulator(Simulator):
         with self.lock:
             for e in entries:
                 imsi, msisdn = str(e["imsi"]), str(e["msisdn"]).lstrip("+")
-                auc_id = next(self.ids)
-                self.aucs[auc_id] = {"auc_id": auc_id, "iccid": e.get("iccid"), "imsi": imsi, "ki": "0" * 32,
-                                     "opc": "0" * 32, "amf": "8000", "sqn": 1, "esim": bool(e.get("esim"))}
-                sid = next(self.ids)
-                self.subscribers[sid] = {"subscriber_id": sid, "imsi": imsi, "msisdn": msisdn, "enabled": True,
-                                         "auc_id": auc_id, "default_apn": 1, "apn_list": "1", "nam": 0,
-                                         "serving_mme": "mme.sim", "attributes": []}
-                ims_id = None
+                auc = self._create("auc", {"iccid": e.get("iccid"), "imsi": imsi, "ki": "0" * 32, "opc": "0" * 32,
+                                           "amf": "8000", "sqn": 1, "esim": bool(e.get("esim"))})
+                mme = e.get("serving_mme", "mme.sim")
+                sub = self._create("subscriber", {
+                    "imsi": imsi, "msisdn": msisdn, "enabled": True, "auc_id": auc["auc_id"], "default_apn": 1,
+                    "apn_list": "1", "nam": 0, "serving_mme": mme, "serving_mme_realm": "epc.sim" if mme else None,
+                    "serving_mme_peer": f"{mme};hss01" if mme else None})
+                if mme and mme not in self.peers:
+                    self.peers[mme] = {"Hostname": mme, "PeerType": "MME", "Connected": True}
+                sid = sub["subscriber_id"]
+                for k, v in (e.get("attributes") or {}).items():
+                    self._create("subscriber_attributes", {"subscriber_id": sid, "key": k, "value": v})
+                if e.get("static_ip"):
+                    self._create("subscriber_routing", {"subscriber_id": sid, "apn_id": 1, "ip_version": 0,
+                                                        "ip_address": e["static_ip"]})
+                ims_ids = []
                 if e.get("ims", True):
-                    ims_id = next(self.ids)
-                    self.ims[ims_id] = {"ims_subscriber_id": ims_id, "imsi": imsi, "msisdn": msisdn,
-                                        "msisdn_list": msisdn, "scscf": "scscf.sim"}
-                out.append({"imsi": imsi, "subscriber_id": sid, "auc_id": auc_id, "ims_subscriber_id": ims_id})
+                    for n in [msisdn, *[str(m).lstrip("+") for m in e.get("extra_ims_msisdns") or []]]:
+                        ims_ids.append(self._create("ims_subscriber", {
+                            "imsi": imsi, "msisdn": n, "msisdn_list": n, "scscf": "sip:scscf.sim:6060",
+                            "scscf_realm": "ims.sim", "scscf_peer": "scscf.sim"})["ims_subscriber_id"])
+                out.append({"imsi": imsi, "subscriber_id": sid, "auc_id": auc["auc_id"],
+                            "ims_subscriber_id": ims_ids[0] if ims_ids else None, "ims_subscriber_ids": ims_ids})
         return out
 
     def admin(self, method: str, path: str, body: Any) -> Reply | None:
-        if method == "POST" and path == "/_sim/seed":
-            return 200, self.seed(body or []), HEADERS
-        if method == "GET" and path == "/_sim/state":
-            with self.lock:
-                return 200, {"subscribers": list(self.subscribers.values()), "auc": list(self.aucs.values()),
-                             "ims_subscribers": list(self.ims.values())}, HEADERS
+        with self.lock:
+            if method == "POST" and path == "/_sim/seed":
+                return Reply(200, self.seed(body or []), HEADERS)
+            if method == "POST" and path == "/_sim/peers":
+                for host, peer in (body or {}).items():
+                    self.peers[host] = {"Hostname": host, "PeerType": "MME", "Connected": True, **(peer or {})}
+                return Reply(200, self.peers, HEADERS)
+            if method == "POST" and path == "/_sim/database":
+                self.database = (body or {}).get("state", "up")
+                return Reply(200, {"state": self.database}, HEADERS)
+            if method == "GET" and path == "/_sim/state":
+                return Reply(200, {"subscribers": list(self.tables["subscriber"].values()),
+                                   "auc": list(self.tables["auc"].values()),
+                                   "ims_subscribers": list(self.tables["ims_subscriber"].values()),
+                                   "subscriber_attributes": list(self.tables["subscriber_attributes"].values()),
+                                   "subscriber_routing": list(self.tables["subscriber_routing"].values()),
+                                   "peers": self.peers}, HEADERS)
         return super().admin(method, path, body)
 
     # -- the PyHSS API ---------------------------------------------------------------------------------------
-    def handle(self, method: str, path: str, query: dict[str, str], body: Any, headers: dict[str, str]) -> Reply:
+    def handle(self, req: Request) -> Reply:
+        method, path = req.method, req.path
         if self.provisioning_key and method in ("PUT", "PATCH", "DELETE", "POST") \
-                and headers.get("provisioning-key") != self.provisioning_key:
-            return 401, {"Result": "Unauthorized - Provisioning-Key Invalid"}, HEADERS
-        op = query.get("operation_id", "")
-        with self.lock:
-            for pattern, fn in self._routes():
-                m = re.fullmatch(pattern, f"{method} {path}")
-                if m:
-                    return fn(*m.groups(), body=body, op=op)
-        return 404, {"Result": "Not Found"}, HEADERS
+                and req.headers.get("provisioning-key") != self.provisioning_key:
+            return Reply(401, {"Result": "Unauthorized - Provisioning-Key Invalid"}, HEADERS)
+        op = req.query.get("operation_id")
+        for pattern, fn in self._routes():
+            m = re.fullmatch(pattern, f"{method} {path}")
+            if m:
+                if path.startswith("/operation_logs") or path == "/oam/diameter_peers":
+                    return fn(*m.groups(), body=req.body, op=op)
+                if self.database == "down":
+                    failed = {"result": "Failed", "reason": OPERATIONAL}
+                    return Reply(400, [failed, 400] if path.startswith("/ims_subscriber/ims_subscriber_")
+                                 else failed, HEADERS)
+                if self.database == "swallow" and method == "GET":
+                    return Reply(200, None, HEADERS)  # e.g. a connection-pool timeout: reads as "not found"
+                return fn(*m.groups(), body=req.body, op=op)
+        return Reply(404, {"Result": "Not Found"}, HEADERS)
 
     def _routes(self) -> list[tuple[str, Any]]:
+        t = self.tables
         return [
-            (r"GET /subscriber/imsi/(\d+)", lambda imsi, **_: self._one(self.subscribers, "imsi", imsi)),
-            (r"GET /subscriber/msisdn/\+?(\d+)", lambda m, **_: self._one(self.subscribers, "msisdn", m)),
-            (r"GET /subscriber/(\d+)", lambda i, **_: (200, self.subscribers.get(int(i)), HEADERS)),
+            (r"PUT /(subscriber|auc|ims_subscriber|subscriber_attributes|apn)/", self._put),
+            (r"PUT /subscriber/routing/", lambda body, op, **_: self._put("subscriber_routing", body=body, op=op)),
+            (r"GET /subscriber/imsi/(\d+)", lambda v, **_: self._subscriber_by("imsi", v)),
+            (r"GET /subscriber/msisdn/\+?(\d+)", lambda v, **_: self._subscriber_by("msisdn", v)),
+            (r"GET /subscriber/routing/(\d+)/(\d+)", self._routing_get),
+            (r"DELETE /subscriber/routing/(\d+)/(\d+)", self._routing_delete),
+            (r"GET /subscriber/(\d+)", lambda i, **_: Reply(200, t["subscriber"].get(int(i)), HEADERS)),
             (r"PATCH /subscriber/(\d+)", self._patch_subscriber),
-            (r"DELETE /subscriber/(\d+)", lambda i, op, **_: self._delete(self.subscribers, int(i), op,
-                                                                         "delete_subscriber")),
-            (r"GET /ims_subscriber/ims_subscriber_imsi/(\d+)", lambda imsi, **_: self._ims_lookup("imsi", imsi)),
-            (r"GET /ims_subscriber/ims_subscriber_msisdn/\+?(\d+)", lambda m, **_: self._ims_lookup("msisdn", m)),
-            (r"DELETE /ims_subscriber/(\d+)", lambda i, op, **_: self._delete(self.ims, int(i), op, "delete_ims")),
-            (r"GET /auc/imsi/(\d+)", lambda imsi, **_: self._one(self.aucs, "imsi", imsi)),
-            (r"GET /auc/iccid/(\w+)", lambda iccid, **_: self._one(self.aucs, "iccid", iccid)),
-            (r"GET /auc/(\d+)", lambda i, **_: (200, self.aucs.get(int(i)), HEADERS)),
+            (r"DELETE /subscriber/(\d+)", lambda i, op, **_: self._delete_row("subscriber", int(i), op,
+                                                                             "delete_subscriber")),
+            (r"GET /subscriber_attributes/(\d+)", lambda i, **_: Reply(200, [
+                r for r in t["subscriber_attributes"].values() if r["subscriber_id"] == int(i)], HEADERS)),
+            (r"DELETE /subscriber_attributes/(\d+)", lambda i, op, **_: self._delete_row(
+                "subscriber_attributes", int(i), op, "delete_attribute")),
+            (r"GET /ims_subscriber/ims_subscriber_imsi/(\d+)", lambda v, **_: self._ims_lookup("imsi", v)),
+            (r"GET /ims_subscriber/ims_subscriber_msisdn/\+?(\d+)", lambda v, **_: self._ims_lookup("msisdn", v)),
+            (r"GET /ims_subscriber/(\d+)", lambda i, **_: Reply(200, t["ims_subscriber"].get(int(i)), HEADERS)),
+            (r"DELETE /ims_subscriber/(\d+)", lambda i, op, **_: self._delete_row("ims_subscriber", int(i), op,
+                                                                                 "delete_ims")),
+            (r"GET /auc/imsi/(\d+)", lambda v, **_: self._auc_by("imsi", v)),
+            (r"GET /auc/iccid/(\w+)", lambda v, **_: self._auc_by("iccid", v)),
+            (r"GET /auc/(\d+)", lambda i, **_: Reply(200, _stripped(t["auc"].get(int(i))), HEADERS)),
             (r"DELETE /auc/(\d+)", self._delete_auc),
             (r"GET /oam/deregister/(\d+)", self._deregister),
+            (r"GET /oam/diameter_peers", lambda **_: Reply(200, {f"diameter:{h}": p for h, p in self.peers.items()},
+                                                           HEADERS)),
+            (r"PUT /push/clr/(\d+)", self._push_clr),
+            (r"GET /operation_logs/last", lambda **_: Reply(200, self.operation_log[-1] if self.operation_log
+                                                            else None, HEADERS)),
+            (r"GET /operation_logs/list", lambda **_: Reply(200, list(reversed(self.operation_log)), HEADERS)),
         ]
 
-    def _one(self, table: dict[int, dict[str, Any]], field: str, value: str) -> Reply:
-        row = next((r for r in table.values() if str(r.get(field)) == value), None)
-        return 200, row, HEADERS
+    def _put(self, table: str, body: Any, op: str | None, **_: Any) -> Reply:
+        if not isinstance(body, dict):
+            return Reply(500, {"result": "Failed", "reason": "An internal server error occurred: no JSON"}, HEADERS)
+        values = {k: v for k, v in body.items() if k != KEYS[table]}
+        if "msisdn" in values and isinstance(values["msisdn"], str):
+            values["msisdn"] = values["msisdn"].replace("+", "")
+        unique = {"subscriber": ("imsi",), "auc": ("imsi", "iccid"), "ims_subscriber": ("msisdn",)}.get(table, ())
+        for col in unique:
+            if values.get(col) is not None and any(r.get(col) == values[col] for r in self.tables[table].values()):
+                return Reply(400, {"result": "Failed", "reason": "A database integrity error occurred: UNIQUE "
+                                   f"constraint failed: {table}.{col}"}, HEADERS)
+        row = self._create(table, values, op)
+        return Reply(200, row, HEADERS)  # like PyHSS, the PUT answer echoes the AuC secrets
+
+    def _subscriber_by(self, field: str, value: str) -> Reply:
+        rows = [r for r in self.tables["subscriber"].values() if str(r.get(field)) == value]
+        if len(rows) != 1:  # none, or MultipleResultsFound (msisdn is not unique): both swallowed into null
+            return Reply(200, None, HEADERS)
+        sid = rows[0]["subscriber_id"]
+        attributes = [r for r in self.tables["subscriber_attributes"].values() if r["subscriber_id"] == sid]
+        return Reply(200, {**rows[0], "attributes": attributes}, HEADERS)
+
+    def _auc_by(self, field: str, value: str) -> Reply:
+        rows = [r for r in self.tables["auc"].values() if str(r.get(field)) == value]
+        return Reply(200, _stripped(rows[0]) if len(rows) == 1 else None, HEADERS)
 
     def _ims_lookup(self, field: str, value: str) -> Reply:
-        row = next((r for r in self.ims.values() if str(r.get(field)) == value), None)
-        return (200, row, HEADERS) if row else (400, None, HEADERS)
+        rows = [r for r in self.tables["ims_subscriber"].values() if str(r.get(field)) == value]
+        return Reply(200, rows[0], HEADERS) if len(rows) == 1 else Reply(400, None, HEADERS)
 
-    def _patch_subscriber(self, sid: str, body: Any, op: str) -> Reply:
-        row = self.subscribers.get(int(sid))
+    def _routing(self, sid: str, apn: str) -> dict[str, Any] | None:
+        return next((r for r in self.tables["subscriber_routing"].values()
+                     if r["subscriber_id"] == int(sid) and str(r["apn_id"]) == apn), None)
+
+    def _routing_get(self, sid: str, apn: str, **_: Any) -> Reply:
+        return Reply(200, self._routing(sid, apn), HEADERS)
+
+    def _routing_delete(self, sid: str, apn: str, op: str | None, **_: Any) -> Reply:
+        row = self._routing(sid, apn)
+        if row is None:
+            return Reply(200, None, HEADERS)
+        return self._delete_row("subscriber_routing", row["subscriber_routing_id"], op, "delete_routing")
+
+    def _patch_subscriber(self, sid: str, body: Any, op: str | None) -> Reply:
+        row = self.tables["subscriber"].get(int(sid))
         if row is None or not isinstance(body, dict):
-            return 200, None, HEADERS
+            return Reply(200, None, HEADERS)
         if "enabled" in body and not isinstance(body["enabled"], bool):
-            return 200, None, HEADERS
+            return Reply(200, None, HEADERS)
         was = row["enabled"]
         for k, v in body.items():
             if k in row and k != "subscriber_id":
-                row[k] = v.lstrip("+") if k == "msisdn" and isinstance(v, str) else v
+                row[k] = v.replace("+", "") if k == "msisdn" and isinstance(v, str) else v
+        self._log("subscriber", row["subscriber_id"], "UPDATE", body, op)
         if was and row["enabled"] is False:
-            row["serving_mme"] = None
             self.effect(kind="bar", imsi=row["imsi"], msisdn=row["msisdn"], operation_id=op)
-        return 200, row, HEADERS
+            if row.get("serving_mme"):  # a CLR of type 1, fire-and-forget; serving_mme* stay set
+                self._send_clr(row, 1)
+        return Reply(200, row, HEADERS)
 
-    def _delete(self, table: dict[int, dict[str, Any]], rid: int, op: str, kind: str) -> Reply:
-        row = table.pop(rid, None)
-        if row is None:
-            return 200, None, HEADERS
-        self.effect(kind=kind, imsi=row.get("imsi"), msisdn=row.get("msisdn"), operation_id=op)
-        return 200, {"Result": "OK"}, HEADERS
+    def _connected(self, host: str | None) -> bool:
+        peer = self.peers.get(str(host or "").split(";")[0])
+        return bool(peer and peer.get("Connected"))
 
-    def _delete_auc(self, aid: str, op: str, **_: Any) -> Reply:
-        if any(s["auc_id"] == int(aid) for s in self.subscribers.values()):
-            return 400, {"result": "Failed", "reason": "A database integrity error occurred: "
-                                                       "FOREIGN KEY constraint failed"}, HEADERS
-        return self._delete(self.aucs, int(aid), op, "delete_auc")
+    def _send_clr(self, row: dict[str, Any], cancellation_type: int) -> bool:
+        sent = self._connected(row.get("serving_mme_peer") or row.get("serving_mme"))
+        self.effect(kind="cancel_location", imsi=row["imsi"], msisdn=row["msisdn"], type=cancellation_type,
+                    peer=row.get("serving_mme"), sent=sent)
+        return sent
+
+    def _delete_auc(self, aid: str, op: str | None, **_: Any) -> Reply:
+        if self.backend != "sqlite" and any(s["auc_id"] == int(aid) for s in self.tables["subscriber"].values()):
+            return Reply(400, {"result": "Failed", "reason": "A database integrity error occurred: "
+                                                             "FOREIGN KEY constraint failed"}, HEADERS)
+        return self._delete_row("auc", int(aid), op, "delete_auc")
 
     def _deregister(self, imsi: str, **_: Any) -> Reply:
-        sub = next((r for r in self.subscribers.values() if r["imsi"] == imsi), None)
-        ims = next((r for r in self.ims.values() if r["imsi"] == imsi), None)
-        if sub is None or ims is None:
-            return 200, None, HEADERS
-        if sub.get("serving_mme") or ims.get("scscf"):
+        subs = [r for r in self.tables["subscriber"].values() if r["imsi"] == imsi]
+        ims = [r for r in self.tables["ims_subscriber"].values() if r["imsi"] == imsi]
+        if len(subs) != 1 or len(ims) != 1:
+            return Reply(200, None, HEADERS)  # Get_IMS_Subscriber(imsi=…).one() raised: swallowed
+        sub, row = subs[0], ims[0]
+        if sub.get("serving_mme"):
+            self._send_clr(sub, 2)
+        if sub.get("serving_mme") or row.get("scscf"):
             self.effect(kind="deregister", imsi=imsi, msisdn=sub["msisdn"])
-        sub["serving_mme"] = None
-        ims["scscf"] = None
-        return 200, {"subscriber": sub, "ims_subscriber": ims, "pcrf": {"apns": {}}}, HEADERS
+        # Cleared whether or not anything could be sent (no peer connected): the answer says nothing.
+        sub.update(serving_mme=None, serving_mme_realm=None, serving_mme_peer=None)
+        row.update(scscf=None, scscf_realm=None, scscf_peer=None)
+        return Reply(200, {"subscriber": sub, "ims_subscriber": row, "pcrf": {"apns": {}}}, HEADERS)
+
+    def _push_clr(self, imsi: str, body: Any, **_: Any) -> Reply:
+        try:
+            peer, host = body["diameterPeer"], body.get("DestinationHost")
+            kind = int(body["cancellationType"])
+            body["DestinationRealm"], body["immediateReattach"]
+        except (KeyError, TypeError, ValueError) as exc:
+            return Reply(200, {"result": "Failed", "Reason": f"Unable to send CLR: {exc}"}, HEADERS)
+        if not self._connected(peer):
+            return Reply(400, {"result": f"Failed queueing CLR to {peer}"}, HEADERS)
+        sub = next((r for r in self.tables["subscriber"].values() if r["imsi"] == imsi), None)
+        self.effect(kind="cancel_location", imsi=imsi, msisdn=sub["msisdn"] if sub else None, type=kind,
+                    peer=peer, sent=True)
+        if sub is not None and sub.get("serving_mme") == host:
+            sub.update(serving_mme=None)
+        return Reply(200, {"result": f"Successfully queued CLR to {peer}"}, HEADERS)
+
+
+def _stripped(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if row is None else {k: v for k, v in row.items() if k not in SECRETS}
 
 
 register("hss", HssSimulator)

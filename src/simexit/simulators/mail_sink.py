@@ -15,7 +15,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from simexit.simulators.recording_server import Reply, SimulatorServer
+from simexit.simulators.http_server import Reply, Request, Simulator
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -46,7 +46,7 @@ class _Collector:
         return "250 OK"
 
 
-class MailSink(SimulatorServer):
+class MailSink(Simulator):
     """SMTP on ``smtp_port`` (a free one by default) plus the HTTP page on ``port``."""
 
     name = "mail"
@@ -85,7 +85,8 @@ class MailSink(SimulatorServer):
         with self._lock:
             return list(self.messages)
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+    def handle(self, req: Request) -> Reply:
+        method, path = req.method, req.path
         if method != "GET":
             return Reply(405, {"error": "read only"})
         if path == "/messages":
@@ -95,7 +96,7 @@ class MailSink(SimulatorServer):
             if 0 <= n < len(self.messages):
                 m = self.messages[n]
                 page = m["html"] or f"<pre>{html.escape(m['text'])}</pre>"
-                return Reply(200, page, "text/html; charset=utf-8")
+                return Reply(200, page, content_type="text/html; charset=utf-8")
             return Reply(404, {"error": "no such message"})
         if path == "/":
             rows = "".join(
@@ -106,5 +107,5 @@ class MailSink(SimulatorServer):
                     f"<h1>Messages received on SMTP {self.smtp_host}:{self.smtp_port}</h1>"
                     "<p><a href='/messages'>JSON</a></p><table border='1' cellpadding='4'>"
                     f"<tr><th>#</th><th>date</th><th>to</th><th>subject</th></tr>{rows}</table>")
-            return Reply(200, page, "text/html; charset=utf-8")
+            return Reply(200, page, content_type="text/html; charset=utf-8")
         return Reply(404, {"error": "not found"})

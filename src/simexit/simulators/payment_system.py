@@ -24,10 +24,10 @@ from collections.abc import Callable
 from typing import Any
 
 from simexit.integrations.webhook_signature import verify
-from simexit.simulators.recording_server import Reply, SimulatorServer
+from simexit.simulators.http_server import Reply, Request, Simulator
 
 
-class PaymentSystemSimulator(SimulatorServer):
+class PaymentSystemSimulator(Simulator):
     name = "payments"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, secret: str = "demo-payments-secret-change-me",
@@ -43,7 +43,8 @@ class PaymentSystemSimulator(SimulatorServer):
         with self._lock:
             return list(self.payouts.values())
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+    def handle(self, req: Request) -> Reply:
+        method, path, headers, body = req.method, req.path, req.headers, req.raw
         if path == "/v1/refunds" and method == "GET":
             return Reply(200, list(self.payouts.values()))
         if path != "/v1/refunds" or method != "POST":

@@ -10,12 +10,12 @@ import json
 import re
 from typing import Any
 
-from simexit.simulators.recording_server import Reply, SimulatorServer
+from simexit.simulators.http_server import Reply, Request, Simulator
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
-class SmsGatewaySimulator(SimulatorServer):
+class SmsGatewaySimulator(Simulator):
     name = "sms"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, api_key: str = "demo-sms-key") -> None:
@@ -30,7 +30,8 @@ class SmsGatewaySimulator(SimulatorServer):
         with self._lock:
             return list(self.messages.values())
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+    def handle(self, req: Request) -> Reply:
+        method, path, headers, body = req.method, req.path, req.headers, req.raw
         if path == "/v1/messages" and method == "GET":
             return Reply(200, list(self.messages.values()))
         if path != "/v1/messages" or method != "POST":

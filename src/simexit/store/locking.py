@@ -60,3 +60,9 @@ def insert_ignoring(conn: Connection, table: Table, index_elements: tuple[str, .
 def for_update(conn: Connection, stmt: S) -> S:
     """``stmt`` locking the rows it reads until the transaction ends (PostgreSQL; SQLite: the write lock)."""
     return stmt.with_for_update() if is_postgresql(conn) else stmt
+
+
+def insert_ignore(conn: Connection, table: Table, values: dict[str, Any], index_elements: list[str]) -> Any:
+    """INSERT … ON CONFLICT (index_elements) DO NOTHING RETURNING id: the new id, or None for a duplicate."""
+    return conn.execute(insert_for(conn, table).values(**values).on_conflict_do_nothing(
+        index_elements=index_elements).returning(table.c.id)).scalar()

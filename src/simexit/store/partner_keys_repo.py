@@ -28,3 +28,10 @@ def by_prefix(conn: Connection, prefix: str) -> RowMapping | None:
 def list_keys(conn: Connection) -> list[RowMapping]:
     return list(conn.execute(select(k.name, k.prefix, k.scopes, k.created_at, k.revoked_at)
                              .order_by(k.id)).mappings().all())
+
+
+def active_keys_of(conn: Connection, name: str) -> list[RowMapping]:
+    """The partner's keys not revoked, oldest first."""
+    return list(conn.execute(select(partner_api_keys).where(partner_api_keys.c.name == name,
+                                                            partner_api_keys.c.revoked_at.is_(None))
+                             .order_by(partner_api_keys.c.id)).mappings().all())

@@ -18,6 +18,7 @@ def event_label(code: str) -> str:
     return {
         "submitted": _("Application received"), "queued_for_review": _("Queued for review"),
         "approved": _("Approved"), "rejected": _("Rejected"), "withdrawn": _("Withdrawn"),
+        "network_service_until_next_auth": _("Network: service ends at the next authentication"),
     }.get(code, code.replace("_", " "))
 
 

@@ -1,4 +1,5 @@
-"""Partner routes: the SM-DP+ ES2+ callback handleDownloadProgressInfo (partner key with the smdp scope)."""
+"""Partner routes: the SM-DP+ ES2+ callback handleDownloadProgressInfo. The SM-DP+ is known by its verified
+TLS client certificate (mapped to a partner with the smdp scope) or by a partner key."""
 
 from __future__ import annotations
 
@@ -27,14 +28,18 @@ async def handle_download_progress_info(request: Request, body: DownloadProgress
             raise InvalidInput("NOTIFICATION_POINT_INVALID", "notificationPointId is an integer")
         point = int(point)
 
+    settings = request.app.state.api_settings
+
     def work():
-        partner = auth.partner(app, creds, "smdp")
+        partner = auth.partner(app, creds, "smdp", settings.partner_certificates)
+        points = settings.smdp_notification_points
         esim_notifications.record_download_progress(
             app, partner, requester=body.header.functionRequesterIdentifier,
             call_id=body.header.functionCallIdentifier, iccid=body.iccid, point_id=point,
             status=body.notificationPointStatus.status, event_at=body.timestamp,
             payload=body.model_dump(mode="json", exclude={"resultData"}), eid=body.eid,
-            profile_type=body.profileType)
+            profile_type=body.profileType, result_data=body.resultData,
+            points=points.get(partner.name, points.get("*")))
 
     await run(work)
     return Response(status_code=204, headers={"X-Admin-Protocol": ADMIN_PROTOCOL})

@@ -3,7 +3,10 @@
 ``POST <base>/gsma/rsp2/es2plus/<function>`` with JSON, ``X-Admin-Protocol: gsma/rsp/v2.5.0`` and the header
 ``{"functionRequesterIdentifier", "functionCallIdentifier"}``; the idempotency key is the call identifier.
 The SM-DP+ answers business failures with HTTP 200 and ``status: "Failed"`` plus subject/reason codes;
-these become IntegrationError codes below. Authentication is mutual TLS (client certificate + CA file).
+these become IntegrationError codes below. Authentication is mutual TLS: the client certificate travels in
+an ``ssl.SSLContext`` (``integrations/tls.py``; httpx 0.28+ drops ``cert=`` next to a ``verify`` path).
+A repeated ``functionCallIdentifier`` is executed again by every known SM-DP+ (no replay): a retry of a call
+whose answer was lost is judged against the profile's new state (see ``closing_steps``: ESIM_STATE_UNCERTAIN).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import httpx
 
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.http_calls import json_body, raise_for_status, request
+from simexit.integrations.tls import client_context
 
 SYSTEM = "smdp"
 ADMIN_PROTOCOL = "gsma/rsp/v2.5.0"
@@ -58,11 +62,11 @@ def map_failure(status: str, data: dict[str, Any] | None) -> IntegrationError:
 
 class Es2PlusClient:
     def __init__(self, base_url: str, requester_id: str, *, timeout: float = 10, client_cert: Path | None = None,
-                 ca_file: Path | None = None, client: httpx.Client | None = None) -> None:
+                 ca_file: Path | None = None, client_key: Path | None = None,
+                 client: httpx.Client | None = None) -> None:
         self.requester_id = requester_id
-        self.client = client or httpx.Client(
-            base_url=base_url.rstrip("/"), timeout=timeout,
-            cert=str(client_cert) if client_cert else None, verify=str(ca_file) if ca_file else True)
+        self.client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
+                                             verify=client_context(ca_file, client_cert, client_key))
 
     def _call(self, function: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
         payload = {"header": {"functionRequesterIdentifier": self.requester_id, "functionCallIdentifier": key},

@@ -19,11 +19,15 @@ from __future__ import annotations
 import httpx
 
 from simexit.domain.identifiers import mask_msisdn
-from simexit.integrations.errors import IntegrationError
+from simexit.integrations.http_calls import HttpErrors, request
 from simexit.integrations.messaging.base import OutgoingMessage
 from simexit.integrations.messaging.rendering import render
 
 SYSTEM = "sms"
+ERRORS = HttpErrors(SYSTEM, timeout="SMS_TIMEOUT", unreachable="SMS_UNREACHABLE", bad_response="SMS_BAD_RESPONSE",
+                    statuses={401: "SMS_AUTH_FAILED", 403: "SMS_AUTH_FAILED", 400: "SMS_REJECTED",
+                              422: "SMS_REJECTED", 429: "SMS_RATE_LIMITED"},
+                    server_error="SMS_GATEWAY_ERROR", client_error="SMS_CLIENT_ERROR")
 
 
 class HttpSmsSender:
@@ -46,32 +50,16 @@ class HttpSmsSender:
         body = {"to": message.recipient, "from": self.sender, "text": text,
                 "client_reference": message.idempotency_key}
         who = mask_msisdn(message.recipient)
-        try:
-            r = self._client.post(f"{self.base_url}/v1/messages", json=body)
-        except httpx.TimeoutException:
-            raise IntegrationError(SYSTEM, "SMS_TIMEOUT", f"the gateway did not answer in time (to {who})",
-                                   retryable=True) from None
-        except httpx.TransportError as e:
-            raise IntegrationError(SYSTEM, "SMS_UNREACHABLE", f"{self.base_url}: {type(e).__name__}",
-                                   retryable=True) from None
+        r = request(self._client, ERRORS, "POST", f"{self.base_url}/v1/messages", json=body)
         if r.status_code in (200, 201):
             try:
                 return str(r.json()["id"])
             except (ValueError, KeyError, TypeError):
-                raise IntegrationError(SYSTEM, "SMS_BAD_RESPONSE", "the gateway's answer has no message id",
-                                       retryable=True) from None
-        detail = _detail(r)
-        if r.status_code in (401, 403):
-            raise IntegrationError(SYSTEM, "SMS_AUTH_FAILED", f"API key refused ({r.status_code})", retryable=False)
-        if r.status_code in (400, 422):
-            raise IntegrationError(SYSTEM, "SMS_REJECTED", f"message to {who} refused: {detail}", retryable=False)
-        if r.status_code == 429:
-            raise IntegrationError(SYSTEM, "SMS_RATE_LIMITED", "too many requests", retryable=True)
-        if r.status_code >= 500:
-            raise IntegrationError(SYSTEM, "SMS_GATEWAY_ERROR", f"gateway error {r.status_code}: {detail}",
-                                   retryable=True)
-        raise IntegrationError(SYSTEM, "SMS_CLIENT_ERROR", f"gateway answered {r.status_code}: {detail}",
-                               retryable=False)
+                raise ERRORS.bad("the gateway's answer has no message id") from None
+        detail, s = _detail(r), r.status_code
+        refused = f"message to {who} refused: {detail}"
+        raise ERRORS.status(r, {401: f"API key refused ({s})", 403: f"API key refused ({s})", 400: refused,
+                                422: refused, 429: "too many requests"}.get(s, f"gateway answered {s}: {detail}"))
 
 
 def _detail(r: httpx.Response) -> str:

@@ -4,7 +4,7 @@ in that order (JURISDICTIONS.md). Each call is idempotent: repeating a done step
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,8 @@ class NetworkProvisioner(Protocol):
 
     def bar(self, sub: Subscriber, idempotency_key: str) -> None: ...
 
-    def deregister(self, sub: Subscriber, idempotency_key: str) -> None: ...
+    def deregister(self, sub: Subscriber, idempotency_key: str) -> dict[str, Any] | None:
+        """Detach the line; may return what was done (kept in the step's result, shown to staff)."""
+        ...
 
     def delete(self, sub: Subscriber, idempotency_key: str) -> None: ...

@@ -4,7 +4,15 @@ Log-in takes three calls: ``GET /api/auth/csrf`` (a session cookie and a CSRF to
 (the session is regenerated: new cookie), ``GET /api/auth/session`` (a new CSRF token and the JWT). Then
 ``/api/db/Subscriber/{imsi}`` needs ``Authorization: Bearer <JWT>``, and writes also the cookie and
 ``X-CSRF-Token``. bar: PATCH ``subscriber_status: 1`` (operator-determined barring); delete: DELETE (204).
-Open5GS has no deregister call: the barring's IDR is what the HSS sends, so ``deregister`` checks the bar.
+Open5GS has no deregister call: ``deregister`` checks that the bar is stored.
+
+**Open5GS does not enforce the bar** (issue 13, item 8; PROTOCOLS.md §C): its MME and AMF never read
+``subscriber_status`` or the ODB, and deleting a subscriber sends no Cancel-Location. A closed line keeps
+service until the UE authenticates or attaches again, when the HSS no longer knows it. ``deregister`` says so
+in its result (``service_stops: at_next_authentication``), which the closure's timeline shows. The one
+supported way to detach at once is outside the WebUI: with ``hss.use_mongodb_change_stream: true`` (MongoDB
+as a replica set) set ``request_cancel_location: true`` on the subscriber document in MongoDB before the
+delete; the WebUI drops that key from a PATCH.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from simexit.integrations.http_calls import json_body, raise_for_status, request
 from simexit.integrations.network.base import Subscriber
 
 SYSTEM = "open5gs"
+SERVICE_STOPS = "at_next_authentication"  # nothing in Open5GS detaches a barred or deleted subscriber
 
 
 class Open5gsProvisioner:
@@ -78,16 +87,23 @@ class Open5gsProvisioner:
             raise IntegrationError(SYSTEM, "SUBSCRIBER_UNKNOWN", "no subscriber with this IMSI", retryable=False)
         raise_for_status(SYSTEM, resp)
 
-    def deregister(self, sub: Subscriber, idempotency_key: str) -> None:
+    def deregister(self, sub: Subscriber, idempotency_key: str) -> dict[str, Any]:
         resp = self._call("GET", f"/api/db/Subscriber/{self._imsi(sub)}")
         if resp.status_code == 404:
-            return  # already deleted
+            return {"service_stops": SERVICE_STOPS}  # already deleted
         raise_for_status(SYSTEM, resp)
         if json_body(SYSTEM, resp).get("subscriber_status") != 1:
             raise IntegrationError(SYSTEM, "BAR_NOT_APPLIED", "the subscriber is not barred", retryable=True)
+        return {"service_stops": SERVICE_STOPS}
 
     def delete(self, sub: Subscriber, idempotency_key: str) -> None:
-        resp = self._call("DELETE", f"/api/db/Subscriber/{self._imsi(sub)}")
+        try:
+            imsi = self._imsi(sub)
+        except IntegrationError as exc:
+            if exc.code == "SUBSCRIBER_UNKNOWN":
+                return  # no subscriber has this number any more: a repeated delete is done
+            raise
+        resp = self._call("DELETE", f"/api/db/Subscriber/{imsi}")
         if resp.status_code == 404:
             return  # already gone: the delete is done
         raise_for_status(SYSTEM, resp, ok=(200, 204))

@@ -14,10 +14,17 @@ from collections.abc import Callable
 import httpx
 
 from simexit.integrations.errors import IntegrationError
+from simexit.integrations.http_calls import HttpErrors, request
 from simexit.integrations.payments.base import RefundOrder
 from simexit.integrations.webhook_signature import signed_headers
 
 SYSTEM = "payments"
+ERRORS = HttpErrors(SYSTEM, timeout="PAYMENT_TIMEOUT", unreachable="PAYMENT_UNREACHABLE",
+                    bad_response="PAYMENT_BAD_RESPONSE",
+                    statuses={401: "PAYMENT_SIGNATURE_REFUSED", 403: "PAYMENT_SIGNATURE_REFUSED",
+                              409: "PAYMENT_KEY_CONFLICT", 400: "PAYMENT_REJECTED", 422: "PAYMENT_REJECTED",
+                              429: "PAYMENT_RATE_LIMITED"},
+                    server_error="PAYMENT_SYSTEM_ERROR", client_error="PAYMENT_CLIENT_ERROR")
 
 
 def order_body(order: RefundOrder) -> bytes:
@@ -45,23 +52,10 @@ class WebhookRefundGateway:
         body = order_body(order)
         headers = {"Content-Type": "application/json", "Idempotency-Key": order.idempotency_key,
                    **signed_headers(self.secret, int(self._now()), body)}
-        try:
-            r = self._client.post(f"{self.base_url}/v1/refunds", content=body, headers=headers)
-        except httpx.TimeoutException:
-            raise IntegrationError(SYSTEM, "PAYMENT_TIMEOUT", f"no answer for {order.application_no}",
-                                   retryable=True) from None
-        except httpx.TransportError as e:
-            raise IntegrationError(SYSTEM, "PAYMENT_UNREACHABLE", f"{self.base_url}: {type(e).__name__}",
-                                   retryable=True) from None
+        r = request(self._client, ERRORS, "POST", f"{self.base_url}/v1/refunds", content=body, headers=headers)
         if r.status_code in (200, 201):
             try:
                 return str(r.json()["id"])
             except (ValueError, KeyError, TypeError):
-                raise IntegrationError(SYSTEM, "PAYMENT_BAD_RESPONSE", "the answer has no payout id",
-                                       retryable=True) from None
-        codes = {401: "PAYMENT_SIGNATURE_REFUSED", 403: "PAYMENT_SIGNATURE_REFUSED", 409: "PAYMENT_KEY_CONFLICT",
-                 400: "PAYMENT_REJECTED", 422: "PAYMENT_REJECTED", 429: "PAYMENT_RATE_LIMITED"}
-        retryable = r.status_code == 429 or r.status_code >= 500
-        code = codes.get(r.status_code, "PAYMENT_SYSTEM_ERROR" if r.status_code >= 500 else "PAYMENT_CLIENT_ERROR")
-        raise IntegrationError(SYSTEM, code, f"{order.application_no}: payment system answered {r.status_code}",
-                               retryable=retryable)
+                raise ERRORS.bad("the answer has no payout id") from None
+        raise ERRORS.status(r, f"{order.application_no}: payment system answered {r.status_code}")

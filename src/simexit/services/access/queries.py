@@ -57,6 +57,15 @@ def partner_for_key(app: Simexit, key: str | None, scope: str) -> Partner | None
     return Partner(row["id"], row["name"], tuple(row["scopes"]))
 
 
+def partner_by_name(app: Simexit, name: str, scope: str) -> Partner | None:
+    """The partner ``name`` (named by its verified client certificate) if it has an active key with ``scope``;
+    revoking its keys revokes the certificate's access too."""
+    with app.db.read() as conn:
+        rows = partner_keys_repo.active_keys_of(conn, name)
+    row = next((r for r in rows if scope in r["scopes"]), None)
+    return None if row is None else Partner(row["id"], row["name"], tuple(row["scopes"]))
+
+
 def customer_lines(app: Simexit, caller: Caller) -> list[str]:
     """The numbers of the signed-in customer's lines, oldest first."""
     session = require_customer(caller)

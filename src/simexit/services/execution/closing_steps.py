@@ -14,6 +14,7 @@ from simexit.domain.erasure_schedule import line_stage
 from simexit.domain.policy import brand_display_name
 from simexit.domain.saga import DELETE_PENDING, ON_DEVICE_STATES, idempotency_key, local_midnight
 from simexit.domain.state_machine import Action, ActorType, Status, transition
+from simexit.integrations.errors import IntegrationError
 from simexit.integrations.network.base import Subscriber
 from simexit.integrations.payments.base import RefundOrder
 from simexit.integrations.wiring import Integrations
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from simexit.store.database import Connection
 
 CONFIRMATION_TEMPLATE = "closure_confirmation"
+# ES2+ refusals for the profile's state (8.2.1/3.3 already downloaded, 8.2.1/3.5 invalid transition).
+STATE_REFUSALS = frozenset({"PROFILE_ALREADY_DOWNLOADED", "PROFILE_CANNOT_BE_RELEASED"})
 
 
 @dataclass
@@ -40,6 +43,7 @@ class StepRun:
     step: str
     now: datetime
     key: str  # the step's outside idempotency key, stored with the step (the same on every try)
+    attempt: int = 1  # 1 for the first try of this step
 
     @property
     def subscriber(self) -> Subscriber:
@@ -60,6 +64,15 @@ def noted(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any
     return data
 
 
+def _deregister_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("service_stops") == "at_next_authentication":
+        # Open5GS enforces neither the bar nor the delete on the network: the timeline says when service ends.
+        applications_repo.append_event(conn, run.case.application_id, event="network_service_until_next_auth",
+                                       at=run.now, actor_type="system", actor_id="simexit-worker",
+                                       actor_role="system", data={"network": data.get("network")})
+    return data
+
+
 # -- start ---------------------------------------------------------------------------------------------------
 def _start(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
     if run.case.status == Status.APPROVED:
@@ -77,8 +90,8 @@ def _bar(run: StepRun) -> dict[str, Any]:
 
 
 def _deregister(run: StepRun) -> dict[str, Any]:
-    run.integrations.network.deregister(run.subscriber, run.key)
-    return {"network": run.integrations.network.name}
+    done = run.integrations.network.deregister(run.subscriber, run.key)  # what was sent (PyHSS: the CLR)
+    return {"network": run.integrations.network.name, **(done or {})}
 
 
 def _delete(run: StepRun) -> dict[str, Any]:
@@ -103,7 +116,16 @@ def _esim(run: StepRun) -> dict[str, Any]:
         elif state == "Unavailable":
             done[iccid] = "Unavailable"
         else:
-            run.integrations.smdp.cancel_order(iccid, "Unavailable", f"{run.key}:{iccid}", eid=eid)
+            try:
+                run.integrations.smdp.cancel_order(iccid, "Unavailable", f"{run.key}:{iccid}", eid=eid)
+            except IntegrationError as exc:
+                if run.attempt > 1 and exc.code in STATE_REFUSALS:
+                    # No SM-DP+ replays the first answer to a repeated call: a retry after a lost answer is
+                    # refused for the state the first call may have set. Staff must look at the SM-DP+.
+                    raise IntegrationError(exc.system, "ESIM_STATE_UNCERTAIN", f"attempt {run.attempt}: "
+                                           f"{exc.code} ({exc.message}); the first cancelOrder may have worked "
+                                           "- check the profile at the SM-DP+", retryable=False) from exc
+                raise
             done[iccid] = "Unavailable"
     return {"profiles": done}
 
@@ -242,7 +264,7 @@ def _finish(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, A
 STEP_ACTIONS: dict[str, tuple[External, Record]] = {
     "start": (nothing, _start),
     "network_bar": (_bar, noted),
-    "network_deregister": (_deregister, noted),
+    "network_deregister": (_deregister, _deregister_record),
     "esim_release": (_esim, _esim_record),
     "network_delete": (_delete, noted),
     "final_bill": (nothing, _final_bill),

@@ -34,7 +34,8 @@ def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], 
     external, record = actions[step["step"]]
     with app.db.read() as conn:
         case = closing_repo.load_case(conn, step["application_id"])
-    run = StepRun(app, integrations, case, step["step"], app.clock.now(), step["idempotency_key"])
+    run = StepRun(app, integrations, case, step["step"], app.clock.now(), step["idempotency_key"],
+                  attempt=step["attempts"] + 1)
     if case.status not in (Status.APPROVED, Status.EXECUTING):
         # Withdrawn before execution started (or otherwise no longer ours): the saga stops here.
         try:
