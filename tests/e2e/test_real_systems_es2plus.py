@@ -18,6 +18,7 @@ import trustme
 import uvicorn
 from cryptography import x509
 from fastapi.testclient import TestClient
+from simexit.services.access.partner_keys import create_key
 from sqlalchemy import select
 
 from simexit.asgi import create_app
@@ -25,7 +26,6 @@ from simexit.config import Settings
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.esim.es2plus import Es2PlusClient
 from simexit.integrations.tls import CLIENT_CERT_PROTOCOL, client_context
-from simexit.services.access.partner_keys import create_key
 from simexit.simulators.http_server import ServerTls, SimulatorServer
 from simexit.simulators.smdp import SmdpSimulator
 from simexit.store.tables import esim_profiles

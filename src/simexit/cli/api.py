@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
 from simexit.cli.common import _app, _out, refusals
 
@@ -56,14 +55,10 @@ def outbox_group() -> None:
 @refusals
 def outbox_list(kind: str | None, limit: int, as_json: bool) -> None:
     """Pending messages, newest first (a demo aid: it prints one-time codes)."""
-    from simexit.store.tables import outbox
+    from simexit.services.access.caller import System
+    from simexit.services.execution import queries
 
-    q = select(outbox.c.id, outbox.c.kind, outbox.c.recipient, outbox.c.template, outbox.c.payload,
-               outbox.c.created_at).where(outbox.c.state == "pending").order_by(outbox.c.id.desc()).limit(limit)
-    if kind:
-        q = q.where(outbox.c.kind == kind)
-    with _app().db.read() as conn:
-        rows = [dict(r) for r in conn.execute(q).mappings()]
+    rows = queries.pending_messages(_app(), System(), kind, limit)
     _out(rows, as_json, lambda rs: [click.echo(
         f"{r['id']:>5} {r['kind']:<6} {r['recipient']:<20} {r['template']:<22} "
         f"{r['payload'].get('code', '')}") for r in rs])

@@ -22,3 +22,12 @@ def add_message(conn: Connection, *, kind: str, recipient: str, template: str, l
         idempotency_key=idempotency_key, application_id=application_id, state="pending", attempts=0,
         created_at=now, due_at=due_at))
     return conn.execute(_ID_OF_KEY, {"key": idempotency_key}).scalar_one()
+
+
+def pending(conn: Connection, *, kind: str | None, limit: int) -> list[dict[str, Any]]:
+    """Messages still to send, newest first (the CLI's demo aid)."""
+    q = (select(outbox.c.id, outbox.c.kind, outbox.c.recipient, outbox.c.template, outbox.c.payload,
+                outbox.c.created_at).where(outbox.c.state == "pending").order_by(outbox.c.id.desc()).limit(limit))
+    if kind:
+        q = q.where(outbox.c.kind == kind)
+    return [dict(r) for r in conn.execute(q).mappings()]

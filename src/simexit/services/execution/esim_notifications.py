@@ -14,7 +14,6 @@ from typing import Any
 
 from simexit.domain.errors import InvalidInput
 from simexit.domain.esim_notifications import STATUSES, new_state, normalize_iccid, operation_of
-from simexit.domain.saga import DELETE_PENDING
 from simexit.services.access.caller import Partner
 from simexit.services.context import Simexit
 from simexit.services.execution.scheduling import profile_deleted

@@ -11,7 +11,7 @@ from simexit.services.context import Simexit
 from simexit.services.execution import receipts, refunds
 from simexit.services.execution.commands import application_number
 from simexit.services.execution.views import PayoutRow, StepView
-from simexit.store import applications_repo
+from simexit.store import applications_repo, outbox_repo
 from simexit.store.work_queue import steps_of
 
 
@@ -54,3 +54,10 @@ def payout_file(app: Simexit, caller: Caller, day: date) -> tuple[str, int]:
     """Finance's payout CSV of ``day`` (UTF-8, header row) and the number of refunds in it."""
     rows = payouts(app, caller, day)
     return refunds.payout_csv([r.to_dict() for r in rows]), len(rows)
+
+
+def pending_messages(app: Simexit, caller: Caller, kind: str | None, limit: int) -> list[dict]:
+    """Messages waiting in the outbox, newest first: operators only (a demo aid, it shows one-time codes)."""
+    require_system(caller)
+    with app.db.read() as conn:
+        return outbox_repo.pending(conn, kind=kind, limit=limit)
