@@ -17,7 +17,7 @@ from simexit.services.access.caller import Caller, StaffIdentity, System, requir
 from simexit.services.bulk import approval, closure
 from simexit.services.bulk.decision import BulkOptions
 from simexit.services.bulk.views import BatchApproval, BatchProgress
-from simexit.services.closure.acting import staff_actor
+from simexit.services.closure.applications import Actor
 from simexit.services.context import Simexit
 
 DEFAULT_CHUNK = closure.DEFAULT_CHUNK
@@ -63,5 +63,5 @@ def approve(app: Simexit, caller: Caller, batch_id: str, *, only: Sequence[str] 
             note: str | None = None) -> BatchApproval:
     """Approve the batch's applications waiting for review, or only the numbers in ``only`` (one transaction)."""
     who: StaffIdentity = require_staff(caller, Permission.REVIEW)
-    return BatchApproval(**approval.approve_batch(app, batch_id, staff_actor(who), only=only, note=note,
+    return BatchApproval(**approval.approve_batch(app, batch_id, Actor.of_staff(who), only=only, note=note,
                                                   caller=who))
