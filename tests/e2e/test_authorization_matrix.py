@@ -81,7 +81,8 @@ def test_no_route_leaks_another_customers_data(client, app, api, tmp_path):
         ("POST", "/api/v1/me/applications/{application_no}/withdraw"): (
             f"/api/v1/me/applications/{nb}/withdraw", {}, DENIED),
         ("POST", "/api/v1/auth/staff/sign-in"): ("/api/v1/auth/staff/sign-in",
-                                                 {"username": "own-agent", "password": "wrong password"}, DENIED),
+                                                 {"username": "own-agent", "password": "wrong password"},
+                                                 DENIED | {429}),  # repeated failures: the backoff answers
         ("POST", "/api/v1/auth/staff/sign-out"): ("/api/v1/auth/staff/sign-out", None, {204, 401}),
         ("GET", "/api/v1/staff/me"): ("/api/v1/staff/me", None, {200, 401}),
         ("GET", "/api/v1/staff/lines"): ("/api/v1/staff/lines?brand=liuliang", None, DENIED),

@@ -51,6 +51,3 @@ def staff_session(conn: Connection, token_hash: str) -> RowMapping | None:
 def revoke_staff_session(conn: Connection, session_id: int, now: datetime) -> None:
     conn.execute(update(staff_sessions).where(staff_sessions.c.id == session_id).values(revoked_at=now))
 
-
-def revoke_staff_session_by_token(conn: Connection, token_hash: str, now: datetime) -> None:
-    conn.execute(update(staff_sessions).where(staff_sessions.c.token_hash == token_hash).values(revoked_at=now))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
@@ -39,7 +38,3 @@ def take_try(conn: Connection, challenge_id: int, *, max_tries: int) -> int | No
 def consume(conn: Connection, challenge_id: int, now: datetime) -> None:
     conn.execute(update(otp_challenges).where(c.id == challenge_id).values(consumed_at=now))
 
-
-def row(conn: Connection, challenge_id: int) -> dict[str, Any] | None:
-    r = conn.execute(select(otp_challenges).where(c.id == challenge_id)).mappings().first()
-    return dict(r) if r else None

@@ -93,3 +93,9 @@ def failed(conn: Connection, key: str, backoff: Backoff, *, now: datetime) -> No
     wait = backoff.wait_after(c.count)
     if wait is not None:
         throttle_repo.lock_until(conn, key, now + wait)
+
+
+def purge(conn: Connection, *, now: datetime, older_than: timedelta = timedelta(days=2)) -> int:
+    """Drop counters whose window began long ago and that hold no lock (for a periodic sweep; ``check``
+    leaves a row with count 0 under every key it looked at)."""
+    return throttle_repo.purge(conn, now=now, older_than=older_than)
