@@ -129,6 +129,7 @@ class ShiftedClock:
 def execute(url: str, sims: Simulators) -> dict[str, Any]:
     from sqlalchemy import func, select
 
+    from simexit.bootstrap import bootstrap
     from simexit.config import Settings
     from simexit.integrations.esim.es2plus import Es2PlusClient
     from simexit.integrations.messaging.senders import message_senders
@@ -136,7 +137,6 @@ def execute(url: str, sims: Simulators) -> dict[str, Any]:
     from simexit.integrations.payments.webhook import WebhookRefundGateway
     from simexit.integrations.relying_parties.webhooks import WebhookDisconnectNotifier
     from simexit.integrations.wiring import Integrations
-    from simexit.services.context import bootstrap
     from simexit.store.tables import applications
     from simexit.store.tables_worker import saga_steps
     from simexit.worker.runner import Worker, WorkerOptions
@@ -202,8 +202,8 @@ def main() -> None:
     args = parse_args(__doc__.split("\n")[0], SIZES)
     quiet_calendar_warnings()
     n = args.params["lines"]
+    from simexit.bootstrap import bootstrap
     from simexit.config import Settings
-    from simexit.services.context import bootstrap
 
     sims = Simulators()
     try:

@@ -42,9 +42,9 @@ def write_file(app, n: int, path: Path) -> None:  # type: ignore[no-untyped-def]
 
 def child(url: str, path: Path) -> None:
     quiet_calendar_warnings()
+    from simexit.bootstrap import bootstrap
     from simexit.config import Settings
     from simexit.services.bulk.closure import BulkOptions, close_file
-    from simexit.services.context import bootstrap
 
     app = bootstrap(Settings(database_url=url))
     opts = BulkOptions(channel="online", identity_method="otp")
@@ -113,8 +113,8 @@ def main() -> None:
     args = parse_args(__doc__.splitlines()[0], SIZES)
     n = args.params["lines"]
     quiet_calendar_warnings()
+    from simexit.bootstrap import bootstrap
     from simexit.config import Settings
-    from simexit.services.context import bootstrap
 
     with database_url(args.db) as url, tempfile.TemporaryDirectory(prefix="simexit-bulk-") as d:
         tmp = Path(d)

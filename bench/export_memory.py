@@ -24,9 +24,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, select, text
 
+from simexit.bootstrap import bootstrap
 from simexit.clock import FixedClock
-from simexit.config import DEMO_POLICY_DIR
-from simexit.domain.policy import load_policies
+from simexit.config import Settings
 from simexit.services.context import Simexit
 from simexit.services.imports.importer import import_jsonl
 from simexit.services.privacy.export import build_export, request_export
@@ -39,10 +39,8 @@ MSISDN = "+8613900000001"
 
 
 def _app(url: str, export_dir: Path) -> Simexit:
-    a = Simexit(db=Database(url), policies=load_policies(DEMO_POLICY_DIR), clock=FixedClock(T0),
-                secret_key="bench-secret-key-0123456789", export_dir=export_dir)
-    a.sync_brands()
-    return a
+    return bootstrap(Settings(database_url=url, secret_key="bench-secret-key-0123456789", export_dir=export_dir),
+                     clock=FixedClock(T0), db=Database(url))
 
 
 def prepare(url: str, rows: int, export_dir: Path) -> int:

@@ -152,16 +152,17 @@ def main() -> None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     quiet_calendar_warnings()
     n, seconds = args.params["lines"], args.params["seconds"]
+    from simexit.bootstrap import bootstrap
     from simexit.config import Settings
-    from simexit.services.access import staff_auth
-    from simexit.services.context import bootstrap
+    from simexit.services.access import commands as access
+    from simexit.services.access.caller import Public, System
 
     with database_url(args.db) as url, tempfile.TemporaryDirectory(prefix="simexit-http-") as tmp:
         app = bootstrap(Settings(database_url=url))
         load_fleet(app, 3 * n, BRANDS)
         bodies = clean_bodies(app, n, 3 * n)
-        staff_auth.create_staff(app, "bench", PASSWORD, "supervisor", ["*"])
-        token, _who = staff_auth.sign_in(app, "bench", PASSWORD)
+        access.create_staff(app, System(), "bench", PASSWORD, "supervisor", ["*"])
+        token = access.sign_in_staff(app, Public("127.0.0.1"), "bench", PASSWORD).token
         app.db.engine.dispose()
         scripts = {}
         for name, wrap in (("bare", "true"), ("simexit", "false")):

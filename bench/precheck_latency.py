@@ -34,9 +34,9 @@ def main() -> None:
     args = parse_args(__doc__.splitlines()[0], SIZES)
     n, samples = args.params["lines"], args.params["samples"]
     quiet_calendar_warnings()
+    from simexit.bootstrap import bootstrap
     from simexit.config import Settings
     from simexit.services.closure.precheck import precheck
-    from simexit.services.context import bootstrap
 
     with database_url(args.db) as url:
         app = bootstrap(Settings(database_url=url))

@@ -61,8 +61,8 @@ def load_timers(url: str, n: int) -> None:
 
 def child(url: str) -> None:
     """One worker process: waits for "go" on stdin, handles timers until none is due, prints what it did."""
+    from simexit.bootstrap import bootstrap
     from simexit.config import Settings
-    from simexit.services.context import bootstrap
     from simexit.worker.runner import Worker, WorkerOptions
 
     app = bootstrap(Settings(database_url=url))

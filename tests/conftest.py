@@ -10,13 +10,17 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from simexit.bootstrap import bootstrap
 from simexit.clock import FixedClock
-from simexit.config import DEMO_POLICY_DIR
+from simexit.config import DEMO_POLICY_DIR, Settings
 from simexit.domain.policy import load_policies
 from simexit.services.context import Simexit
 from simexit.store.database import Database
 from simexit.store.migrate import upgrade
 from simexit.store.schema import metadata
+
+# Demo mode: the CLI and server processes the tests start accept the demo secret key (issue 12, item 3).
+os.environ.setdefault("SIMEXIT_DEMO", "1")
 
 # Monday 23 November 2026, 10:00 in Beijing.
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -80,6 +84,5 @@ def clock() -> FixedClock:
 @pytest.fixture
 def app(database: Database, policies, clock: FixedClock) -> Simexit:
     _empty(database)
-    a = Simexit(db=database, policies=dict(policies), clock=clock, secret_key=SECRET, fast_password_hash=True)
-    a.sync_brands()
-    return a
+    return bootstrap(Settings(database_url=database.url, secret_key=SECRET), db=database, clock=clock,
+                     policies=policies, fast_password_hash=True)

@@ -1,22 +1,24 @@
 """The HTTP application: the REST API (``simexit.api``) and the portal and console (``simexit.web``)
-served by one FastAPI app. ``simexit serve`` runs it on uvicorn."""
+served by one FastAPI app, built by the composition root. ``simexit serve`` runs it on uvicorn."""
 
 from __future__ import annotations
 
+import sys
+
 from fastapi import FastAPI
 
-from simexit import __version__
-from simexit.services.context import Simexit, bootstrap
+from simexit.bootstrap import InsecureSettings, refuse_insecure_settings, web_app
+from simexit.config import get_settings
+from simexit.services.context import Simexit
 
 
 def create_app(ctx: Simexit | None = None) -> FastAPI:
-    simexit = ctx or bootstrap()
-    app = FastAPI(title="simexit", version=__version__, openapi_url="/openapi.json", docs_url="/api/docs",
-                  redoc_url=None)
-    app.state.simexit = simexit
-    from simexit.api import install as install_api
-    from simexit.web import install as install_web
-
-    install_api(app)
-    install_web(app)
-    return app
+    """The app; without ``ctx`` (a real start, e.g. ``uvicorn --factory simexit.asgi:create_app``) it refuses
+    insecure settings with a message and exit code 2."""
+    if ctx is None:
+        try:
+            refuse_insecure_settings(get_settings())
+        except InsecureSettings as e:
+            print(f"simexit: {e}", file=sys.stderr)
+            raise SystemExit(2) from None
+    return web_app(ctx)

@@ -10,6 +10,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_POLICY_DIR = Path(__file__).parent / "policies"
+DEMO_SECRET_KEY = "simexit-demo-secret-change-me"  # public: anyone can forge tokens signed with it
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -19,7 +21,11 @@ class Settings(BaseSettings):
     policy_dir: Path = Field(default=DEMO_POLICY_DIR)
     # Key of the HMAC that makes ID numbers verifiable without storing them. Set your own in production;
     # changing it makes stored ID hashes unverifiable.
-    secret_key: str = Field(default="simexit-demo-secret-change-me", min_length=16)
+    secret_key: str = Field(default=DEMO_SECRET_KEY, min_length=16)
+    # Start-up checks (joints, issue 12 item 3): `simexit serve`, `simexit worker` and the ASGI app refuse to start
+    # with the public default or a secret key shorter than MIN_SECRET_KEY_LENGTH, unless this demo mode is on
+    # (scripts/start and the tests set SIMEXIT_DEMO=1).
+    demo: bool = Field(default=False, description="demo mode: the public default secret key is accepted")
     # Data exports: where the ZIP files are written, and how long a download link stays valid.
     export_dir: Path = Field(default=Path("exports"))
     export_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)

@@ -19,9 +19,10 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 
-from simexit.asgi import create_app
-from simexit.services.access import partner_keys, staff_auth
-from simexit.services.access.staff_auth import create_staff
+from simexit.bootstrap import bootstrap, web_app
+from simexit.config import Settings
+from simexit.services.access import commands as access
+from simexit.services.access.caller import System
 from simexit.services.context import Simexit
 from simexit.store.tables import outbox
 
@@ -50,9 +51,9 @@ class _Holder:
 def live_server(database, policies) -> Iterator[str]:  # type: ignore[no-untyped-def]
     from simexit.clock import SystemClock
 
-    boot = Simexit(db=database, policies=dict(policies), clock=SystemClock(), secret_key="boot")
-    boot.sync_brands()
-    web = create_app(boot)
+    boot = bootstrap(Settings(database_url=database.url, secret_key="boot-secret-0123456789"), db=database,
+                     clock=SystemClock(), policies=policies)
+    web = web_app(boot)
     _Holder.web = web
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -129,9 +130,14 @@ def shot(page: Page, name: str) -> None:
 PASSWORD = "correct horse battery staple"
 
 
+def create_staff(app: Simexit, username: str, password: str, role: str, brands: list[str], **kw: Any) -> None:
+    """A staff account made by simexit's operator (the CLI's caller)."""
+    access.create_staff(app, System(), username, password, role, brands, **kw)
+
+
 @pytest.fixture
 def api(app):
-    return create_app(app)
+    return web_app(app)
 
 
 @pytest.fixture
@@ -155,7 +161,7 @@ def customer_token(client, app, msisdn: str, id_number: str | None = None) -> st
 
 
 def staff_token(client, app, username: str, role: str, brands: list[str]) -> str:
-    staff_auth.create_staff(app, username, PASSWORD, role, brands)
+    create_staff(app, username, PASSWORD, role, brands)
     r = client.post("/api/v1/auth/staff/sign-in", json={"username": username, "password": PASSWORD,
                                                         "session": "token"})
     assert r.status_code == 200, r.text
@@ -163,7 +169,7 @@ def staff_token(client, app, username: str, role: str, brands: list[str]) -> str
 
 
 def partner_key(app, scopes: list[str]) -> str:
-    return partner_keys.create_key(app, "partner", scopes)[1]
+    return access.create_partner_key(app, System(), "partner", scopes).key
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from playwright.sync_api import Browser, expect
 
 from simexit.domain.consequences import required_consequences
-from simexit.services.access.staff_auth import create_staff
 from simexit.services.closure.applications import ApplyRequest, apply
 from simexit.services.closure.precheck import precheck
-from tests.e2e.conftest import STAFF_PASSWORD, new_page, shot
+from tests.e2e.conftest import STAFF_PASSWORD, create_staff, new_page, shot
 from tests.e2e.console_steps import sign_in
 from tests.factories import make_line
 

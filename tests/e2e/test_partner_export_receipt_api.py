@@ -60,9 +60,10 @@ def test_relying_party_subscribes_lists_unsubscribes_and_queries(client, app):
 
 
 def partner_keys_other(app) -> str:
-    from simexit.services.access import partner_keys
+    from simexit.services.access import commands as access
+    from simexit.services.access.caller import System
 
-    return partner_keys.create_key(app, "another bank", ["relying_party"])[1]
+    return access.create_partner_key(app, System(), "another bank", ["relying_party"]).key
 
 
 def test_customer_export_is_built_by_the_worker_and_downloaded_through_the_signed_link(client, app, tmp_path):

@@ -8,8 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from simexit.asgi import create_app
-from simexit.services.access.staff_auth import create_staff
-from tests.e2e.conftest import STAFF_PASSWORD
+from tests.e2e.conftest import STAFF_PASSWORD, create_staff
 from tests.factories import make_line
 
 
@@ -89,9 +88,9 @@ def test_console_shows_audit_entries_and_reports_scoped_to_brands(site, live_ser
     """An application's page lists its audit entries; the reports page charts and exports only own brands."""
     import httpx
 
-    from simexit.services.access.staff_auth import create_staff
     from simexit.services.closure.applications import ApplyRequest, apply
     from simexit.services.closure.precheck import precheck
+    from tests.e2e.conftest import create_staff
     from tests.factories import make_line
 
     lines = {b: make_line(site, b)["msisdn"] for b in ("liuliang", "roamly")}

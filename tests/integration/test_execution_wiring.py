@@ -10,15 +10,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from simexit.bootstrap import embedded_worker, integrations_from_settings, worker_from_settings
 from simexit.config import Settings
 from simexit.integrations.messaging.rendering import TEMPLATES, render
 from simexit.integrations.messaging.sms_http import HttpSmsSender
 from simexit.integrations.messaging.smtp import SmtpSender
 from simexit.integrations.payments.webhook import WebhookRefundGateway
 from simexit.integrations.relying_parties.webhooks import WebhookDisconnectNotifier
-from simexit.integrations.wiring import integrations_from_settings
-from simexit.services.access.customer_auth import start_sign_in
-from simexit.services.access.partner_keys import authenticate, create_key
+from simexit.services.access import commands as access
+from simexit.services.access import queries as access_queries
+from simexit.services.access.caller import Public, System
 from simexit.services.closure import public_cancellation
 from simexit.services.closure.applications import show
 from simexit.services.execution.esim_notifications import record_download_progress
@@ -30,7 +31,6 @@ from simexit.store.tables import customers, esim_profiles, lines, outbox
 from simexit.store.tables_audit import erasures
 from simexit.store.tables_messaging import refunds
 from simexit.store.tables_worker import timers
-from simexit.worker.assembly import EmbeddedWorker, worker_from_settings
 from simexit.worker.runner import Worker, WorkerOptions
 from simexit.worker.sweeps import escalate_overdue
 from tests.factories import make_line
@@ -100,7 +100,7 @@ def test_every_enqueued_template_renders_from_the_payload_the_code_builds(app, c
     # Each producer, for real: sign-in code, public cancellation (receipt + SMS code), SLA escalation,
     # closure confirmation (SMS + e-mail), export ready.
     owner = make_line(app, "hansanet", kind="esim")
-    start_sign_in(app, owner["msisdn"], "127.0.0.1")
+    access.start_customer_sign_in(app, Public("127.0.0.1"), owner["msisdn"])
     public_cancellation.submit(app, kind="ordinary", reason=None, customer_name="Erika Muster",
                                msisdn=owner["msisdn"], end_date_wanted=date(2026, 12, 31),
                                email="erika@example.com", locale="de", client_address="127.0.0.1")
@@ -139,8 +139,8 @@ def test_esim_delete_notification_goes_through_the_saga_path(app, clock, sims):
     with app.db.read() as conn:
         iccid, state = conn.execute(select(esim_profiles.c.iccid, esim_profiles.c.state)).one()
     assert state == "DeletePending"
-    _, key = create_key(app, "smdp", ["smdp"])
-    partner = authenticate(app, key, "smdp")
+    key = access.create_partner_key(app, System(), "smdp", ["smdp"]).key
+    partner = access_queries.partner_for_key(app, key, "smdp")
     body = dict(requester="smdp.example", iccid=iccid, event_at=clock.now(), payload={})
     # a late "enabled" notification does not take the profile out of DeletePending
     assert record_download_progress(app, partner, call_id="c-1", point_id=5, status="Executed-Success", **body)
@@ -177,7 +177,7 @@ def test_erasure_timer_of_the_saga_erases_on_the_date_the_erasure_service_comput
 def test_embedded_worker_runs_in_a_thread_and_stops_cleanly(app, sims):
     line = clean_line(app, "globetalk")
     sims.seed_line(app, line["msisdn"])
-    embedded = EmbeddedWorker(app, Settings(worker_poll_seconds=0.05))
+    embedded = embedded_worker(app, Settings(worker_poll_seconds=0.05))
     embedded.worker.integrations = sims.integrations()
     embedded.start()
     try:

@@ -10,7 +10,7 @@ from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import NotFound
 from simexit.domain.roles import Role
 from simexit.domain.state_machine import ActorType
-from simexit.services.access.staff_auth import StaffIdentity
+from simexit.services.access.caller import StaffIdentity
 from simexit.services.closure.applications import Actor, ApplyRequest, apply, approve
 from simexit.services.closure.precheck import precheck
 from simexit.services.closure.review_queue import application_for_staff, dashboard, review_queue

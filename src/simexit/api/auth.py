@@ -13,10 +13,8 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from simexit.domain.errors import DomainError
-from simexit.services.access import customer_auth, partner_keys, staff_auth
-from simexit.services.access.customer_auth import CustomerSession
-from simexit.services.access.partner_keys import Partner
-from simexit.services.access.staff_auth import StaffIdentity
+from simexit.services.access import queries as access
+from simexit.services.access.caller import CustomerSession, Partner, Public, StaffIdentity
 from simexit.services.context import Simexit
 
 CUSTOMER_COOKIE = "simexit_session"
@@ -64,10 +62,15 @@ async def client_of(request: Request) -> Credentials:
     return Credentials(None, _client(request))
 
 
+def public(creds: Credentials) -> Public:
+    """Someone who has not signed in, known by address (sign-in, the public entries)."""
+    return Public(creds.client)
+
+
 def customer(app: Simexit, creds: Credentials) -> CustomerSession:
     """Inside the worker thread: the customer session, or 401."""
     if creds.token and len(creds.token) <= 128:
-        session = customer_auth.session_from_token(app, creds.token)
+        session = access.customer_session(app, creds.token)
         if session is not None:
             return session
     raise _missing()
@@ -75,14 +78,14 @@ def customer(app: Simexit, creds: Credentials) -> CustomerSession:
 
 def staff(app: Simexit, creds: Credentials) -> StaffIdentity:
     if creds.token and len(creds.token) <= 128:
-        who = staff_auth.session_from_token(app, creds.token)
+        who = access.staff_session(app, creds.token)
         if who is not None:
             return who
     raise _missing()
 
 
 def partner(app: Simexit, creds: Credentials, scope: str) -> Partner:
-    found = partner_keys.authenticate(app, creds.token, scope) if creds.token and len(creds.token) <= 128 else None
+    found = access.partner_for_key(app, creds.token, scope) if creds.token and len(creds.token) <= 128 else None
     if found is None:
         raise Unauthenticated("API_KEY_INVALID", f"a valid partner key with the {scope} scope is required "
                               "(X-Api-Key header)")

@@ -7,13 +7,18 @@ import logging
 import re
 from datetime import UTC, datetime
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from simexit.api.context import request_id_var
 
 REQUESTS = Counter("simexit_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 LATENCY = Histogram("simexit_http_request_duration_seconds", "HTTP request duration", ["method", "route"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+# Read from the database at each scrape, so every process reports the same figures: alert on max(), not sum().
+NEEDS_ATTENTION = Gauge("simexit_applications_needs_attention",
+                        "Applications in needs_attention (a closing step failed; a supervisor must act)", ["brand"])
+DEAD_MESSAGES = Gauge("simexit_outbox_dead_messages", "Outbox messages that died (no more tries)", ["kind"])
+DATABASE_UP = Gauge("simexit_database_up", "1 when the last scrape could read the database, else 0")
 
 # Phone numbers, ID numbers, ICCIDs and e-mail addresses that slip into a message are masked.
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)")

@@ -2,69 +2,68 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from sqlalchemy import select
 
+from simexit.cli.common import _app, _out, refusals
 
-def register(main: click.Group) -> None:
-    # The helpers of the module that defines ``main`` (simexit.cli.main, or __main__ under ``python -m``).
-    cli = sys.modules[main.callback.__module__]  # type: ignore[union-attr]
-    _app, _out, refusals = cli._app, cli._out, cli.refusals
-    @main.group("partner-key")
-    def partner_key() -> None:
-        """API keys of partners: scope smdp (ES2+ callbacks) or relying_party."""
 
-    @partner_key.command("create")
-    @click.argument("name")
-    @click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(["smdp", "relying_party"]))
-    @refusals
-    def create(name: str, scopes: tuple[str, ...]) -> None:
-        from simexit.services.access.partner_keys import create_key
+@click.group("partner-key")
+def partner_key() -> None:
+    """API keys of partners: scope smdp (ES2+ callbacks) or relying_party."""
 
-        prefix, key = create_key(_app(), name, list(scopes))
-        click.echo(f"created key {prefix} for {name} ({', '.join(scopes)}); it is not shown again:")
-        click.echo(key)
+@partner_key.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(["smdp", "relying_party"]))
+@refusals
+def create(name: str, scopes: tuple[str, ...]) -> None:
+    from simexit.services.access import commands as access
+    from simexit.services.access.caller import System
 
-    @partner_key.command("revoke")
-    @click.argument("prefix")
-    @refusals
-    def revoke(prefix: str) -> None:
-        from simexit.services.access.partner_keys import revoke_key
+    made = access.create_partner_key(_app(), System(), name, list(scopes))
+    click.echo(f"created key {made.prefix} for {name} ({', '.join(scopes)}); it is not shown again:")
+    click.echo(made.key)
 
-        revoke_key(_app(), prefix)
-        click.echo(f"revoked {prefix}")
+@partner_key.command("revoke")
+@click.argument("prefix")
+@refusals
+def revoke(prefix: str) -> None:
+    from simexit.services.access import commands as access
+    from simexit.services.access.caller import System
 
-    @partner_key.command("list")
-    @click.option("--json", "as_json", is_flag=True)
-    @refusals
-    def list_(as_json: bool) -> None:
-        from simexit.services.access.partner_keys import list_keys
+    access.revoke_partner_key(_app(), System(), prefix)
+    click.echo(f"revoked {prefix}")
 
-        _out(list_keys(_app()), as_json, lambda rows: [click.echo(
-            f"{r['prefix']}  {r['name']:<24} {','.join(r['scopes']):<20} "
-            f"{'revoked' if r['revoked_at'] else 'active'}") for r in rows])
+@partner_key.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def list_(as_json: bool) -> None:
+    from simexit.services.access import queries as access
+    from simexit.services.access.caller import System
 
-    @main.group("outbox")
-    def outbox_group() -> None:
-        """Messages waiting in the outbox (the demo shows sign-in codes here)."""
+    _out([k.to_dict() for k in access.partner_keys(_app(), System())], as_json, lambda rows: [click.echo(
+        f"{r['prefix']}  {r['name']:<24} {','.join(r['scopes']):<20} "
+        f"{'revoked' if r['revoked_at'] else 'active'}") for r in rows])
 
-    @outbox_group.command("list")
-    @click.option("--kind", type=click.Choice(["sms", "email", "webhook"]))
-    @click.option("--limit", default=20, show_default=True, type=int)
-    @click.option("--json", "as_json", is_flag=True)
-    @refusals
-    def outbox_list(kind: str | None, limit: int, as_json: bool) -> None:
-        """Pending messages, newest first (a demo aid: it prints one-time codes)."""
-        from simexit.store.tables import outbox
+@click.group("outbox")
+def outbox_group() -> None:
+    """Messages waiting in the outbox (the demo shows sign-in codes here)."""
 
-        q = select(outbox.c.id, outbox.c.kind, outbox.c.recipient, outbox.c.template, outbox.c.payload,
-                   outbox.c.created_at).where(outbox.c.state == "pending").order_by(outbox.c.id.desc()).limit(limit)
-        if kind:
-            q = q.where(outbox.c.kind == kind)
-        with _app().db.read() as conn:
-            rows = [dict(r) for r in conn.execute(q).mappings()]
-        _out(rows, as_json, lambda rs: [click.echo(
-            f"{r['id']:>5} {r['kind']:<6} {r['recipient']:<20} {r['template']:<22} "
-            f"{r['payload'].get('code', '')}") for r in rs])
+@outbox_group.command("list")
+@click.option("--kind", type=click.Choice(["sms", "email", "webhook"]))
+@click.option("--limit", default=20, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def outbox_list(kind: str | None, limit: int, as_json: bool) -> None:
+    """Pending messages, newest first (a demo aid: it prints one-time codes)."""
+    from simexit.store.tables import outbox
+
+    q = select(outbox.c.id, outbox.c.kind, outbox.c.recipient, outbox.c.template, outbox.c.payload,
+               outbox.c.created_at).where(outbox.c.state == "pending").order_by(outbox.c.id.desc()).limit(limit)
+    if kind:
+        q = q.where(outbox.c.kind == kind)
+    with _app().db.read() as conn:
+        rows = [dict(r) for r in conn.execute(q).mappings()]
+    _out(rows, as_json, lambda rs: [click.echo(
+        f"{r['id']:>5} {r['kind']:<6} {r['recipient']:<20} {r['template']:<22} "
+        f"{r['payload'].get('code', '')}") for r in rs])

@@ -11,25 +11,7 @@ from typing import Any
 
 import click
 
-# ``register`` comes before the import of simexit.cli.main: under ``python -m simexit.cli.main`` that import loads
-# simexit.cli.main a second time, which calls ``register`` while this module is still loading; the commands are
-# attached to every registered group once they exist (end of this file).
-_groups: list[click.Group] = []
-_loaded = False
-
-
-def register(main: click.Group) -> None:
-    _groups.append(main)
-    if _loaded:
-        _attach(main)
-
-
-def _attach(main: click.Group) -> None:
-    for cmd in (export, erasure, audit, report):
-        main.add_command(cmd)
-
-
-from simexit.cli.main import _app, _out, _parse_date, refusals  # noqa: E402
+from simexit.cli.common import _app, _out, _parse_date, refusals
 
 
 @click.group()
@@ -223,8 +205,3 @@ def report(name: str, from_: str, to: str, out: Path | None) -> None:
     else:
         out.write_text(text, encoding="utf-8-sig", newline="")
         click.echo(f"{len(data.rows)} row(s) written to {out}")
-
-
-_loaded = True
-for _g in _groups:
-    _attach(_g)

@@ -7,31 +7,18 @@ from typing import Any
 
 import click
 
+from simexit.cli.common import refusals
 from simexit.domain.policy import CHANNELS
 
 
-def register(main: click.Group) -> None:
-    """Add ``simexit bulk`` to ``main``, its commands wrapped in the CLI's ``refusals`` (exit code 2).
-
-    ``simexit.cli.main`` is imported here, not at the top, because it imports this module at its end.
-    """
-    from simexit.cli.main import refusals
-
-    if not getattr(bulk, "_simexit_wrapped", False):
-        for cmd in bulk.commands.values():
-            cmd.callback = refusals(cmd.callback)
-        bulk._simexit_wrapped = True  # type: ignore[attr-defined]
-    main.add_command(bulk)
-
-
 def _app():  # type: ignore[no-untyped-def]
-    from simexit.cli.main import _app as app
+    from simexit.cli.common import _app as app
 
     return app()
 
 
 def _out(obj: Any, as_json: bool, human: Any) -> None:
-    from simexit.cli.main import _out as out
+    from simexit.cli.common import _out as out
 
     out(obj, as_json, human)
 
@@ -64,7 +51,7 @@ def bulk_close(file: Path, channel: str, staff_ref: str | None, identity_method:
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from simexit.cli.main import DEFAULT_IDENTITY
+    from simexit.cli.common import DEFAULT_IDENTITY
     from simexit.services.bulk.closure import BulkOptions, run_batch, start_batch, write_results
 
     dest: dict[str, str] = {}
@@ -142,3 +129,8 @@ def bulk_approve(batch_id: str, staff: str, only: tuple[str, ...], note: str | N
             click.echo(f"  not approved: {x['application_no']}: {x['code']}: {x['message']}")
 
     _out(result, as_json, human)
+
+
+# Every bulk command maps refusals to exit code 2 with a message, like the CLI's other commands.
+for _cmd in bulk.commands.values():
+    _cmd.callback = refusals(_cmd.callback)

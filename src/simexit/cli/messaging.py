@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from simexit.cli.common import _app, _out, _parse_date, refusals
 from simexit.config import get_settings
 
 
@@ -20,141 +21,132 @@ def _serve(sim: Any, what: str) -> None:
         sim.serve_forever()
 
 
-def register(main: click.Group) -> None:
-    # imported here, not at the top: ``python -m simexit.cli.main`` runs cli.py as __main__, which calls this
-    from simexit.cli.main import _app, _out, _parse_date, refusals
+@click.group()
+def refunds() -> None:
+    """Refund payouts."""
 
-    @main.group()
-    def refunds() -> None:
-        """Refund payouts."""
+@refunds.command("payout-file")
+@click.option("--date", "day", required=True, help="the day (UTC) the refunds were recorded, YYYY-MM-DD")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@refusals
+def payout_file(day: str, out: Path) -> None:
+    """Write the payout CSV for finance: one row per refund, destinations masked."""
+    from simexit.services.execution.refunds import write_payout_file
 
-    @refunds.command("payout-file")
-    @click.option("--date", "day", required=True, help="the day (UTC) the refunds were recorded, YYYY-MM-DD")
-    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-    @refusals
-    def payout_file(day: str, out: Path) -> None:
-        """Write the payout CSV for finance: one row per refund, destinations masked."""
-        from simexit.services.execution.refunds import write_payout_file
+    n = write_payout_file(_app(), _parse_date(day), out)
+    click.echo(f"{n} refund(s) written to {out}")
 
-        n = write_payout_file(_app(), _parse_date(day), out)
-        click.echo(f"{n} refund(s) written to {out}")
+@click.group()
+def rnd() -> None:
+    """Permanent disconnects, reassigned-numbers style."""
 
-    @main.group()
-    def rnd() -> None:
-        """Permanent disconnects, reassigned-numbers style."""
+@rnd.command("export")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@refusals
+def rnd_export(month: str, out: Path) -> None:
+    """Write each number's permanent disconnect date in MONTH (CSV: number,permanent_disconnect_date)."""
+    from simexit.services.numbers.disconnects import write_rnd_export
 
-    @rnd.command("export")
-    @click.option("--month", required=True, help="YYYY-MM")
-    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-    @refusals
-    def rnd_export(month: str, out: Path) -> None:
-        """Write each number's permanent disconnect date in MONTH (CSV: number,permanent_disconnect_date)."""
-        from simexit.services.numbers.disconnects import write_rnd_export
+    n = write_rnd_export(_app(), month, out)
+    click.echo(f"{n} number(s) written to {out}")
 
-        n = write_rnd_export(_app(), month, out)
-        click.echo(f"{n} number(s) written to {out}")
+@rnd.command("query")
+@click.argument("msisdn")
+@click.option("--since", required=True, help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def rnd_query(msisdn: str, since: str, as_json: bool) -> None:
+    """Was MSISDN permanently disconnected on or after --since? yes / no / no_data."""
+    from simexit.services.numbers.disconnects import was_disconnected
 
-    @rnd.command("query")
-    @click.argument("msisdn")
-    @click.option("--since", required=True, help="YYYY-MM-DD")
-    @click.option("--json", "as_json", is_flag=True)
-    @refusals
-    def rnd_query(msisdn: str, since: str, as_json: bool) -> None:
-        """Was MSISDN permanently disconnected on or after --since? yes / no / no_data."""
-        from simexit.services.numbers.disconnects import was_disconnected
+    answer = was_disconnected(_app(), msisdn, _parse_date(since))
+    _out({"answer": answer}, as_json, lambda r: click.echo(r["answer"]))
 
-        answer = was_disconnected(_app(), msisdn, _parse_date(since))
-        _out({"answer": answer}, as_json, lambda r: click.echo(r["answer"]))
+@click.group("relying-parties")
+def relying_parties() -> None:
+    """Subscribers to permanent-disconnect webhooks."""
 
-    @main.group("relying-parties")
-    def relying_parties() -> None:
-        """Subscribers to permanent-disconnect webhooks."""
+@relying_parties.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--secret", help="the signing secret (≥ 32 characters); default: a new random one")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def rp_add(name: str, url: str, secret: str | None, as_json: bool) -> None:
+    """Subscribe NAME at URL; prints the signing secret once."""
+    from simexit.services.numbers.relying_parties import add_relying_party
 
-    @relying_parties.command("add")
-    @click.argument("name")
-    @click.argument("url")
-    @click.option("--secret", help="the signing secret (≥ 32 characters); default: a new random one")
-    @click.option("--json", "as_json", is_flag=True)
-    @refusals
-    def rp_add(name: str, url: str, secret: str | None, as_json: bool) -> None:
-        """Subscribe NAME at URL; prints the signing secret once."""
-        from simexit.services.numbers.relying_parties import add_relying_party
+    _out(add_relying_party(_app(), name, url, secret), as_json,
+         lambda r: click.echo(f"{r['name']} subscribed at {r['url']}\nsigning secret: {r['secret']}"))
 
-        _out(add_relying_party(_app(), name, url, secret), as_json,
-             lambda r: click.echo(f"{r['name']} subscribed at {r['url']}\nsigning secret: {r['secret']}"))
+@relying_parties.command("list")
+@click.option("--all", "include_removed", is_flag=True, help="include removed subscriptions")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def rp_list(include_removed: bool, as_json: bool) -> None:
+    from simexit.services.numbers.relying_parties import list_relying_parties
 
-    @relying_parties.command("list")
-    @click.option("--all", "include_removed", is_flag=True, help="include removed subscriptions")
-    @click.option("--json", "as_json", is_flag=True)
-    @refusals
-    def rp_list(include_removed: bool, as_json: bool) -> None:
-        from simexit.services.numbers.relying_parties import list_relying_parties
+    def human(rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            click.echo(f"{r['name']:<24} {'active' if r['active'] else 'removed':<8} {r['url']}")
 
-        def human(rows: list[dict[str, Any]]) -> None:
-            for r in rows:
-                click.echo(f"{r['name']:<24} {'active' if r['active'] else 'removed':<8} {r['url']}")
+    _out(list_relying_parties(_app(), include_removed), as_json, human)
 
-        _out(list_relying_parties(_app(), include_removed), as_json, human)
+@relying_parties.command("remove")
+@click.argument("name")
+@refusals
+def rp_remove(name: str) -> None:
+    from simexit.services.numbers.relying_parties import remove_relying_party
 
-    @relying_parties.command("remove")
-    @click.argument("name")
-    @refusals
-    def rp_remove(name: str) -> None:
-        from simexit.services.numbers.relying_parties import remove_relying_party
+    remove_relying_party(_app(), name)
+    click.echo(f"{name} removed")
 
-        remove_relying_party(_app(), name)
-        click.echo(f"{name} removed")
+@click.command()
+@click.argument("application_no")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN")
+@refusals
+def receipt(application_no: str, out: Path, lang: str) -> None:
+    """Write the certificate of cancellation of a completed application (printable HTML)."""
+    from simexit.services.execution.receipts import render_receipt
 
-    @main.command()
-    @click.argument("application_no")
-    @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-    @click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN")
-    @refusals
-    def receipt(application_no: str, out: Path, lang: str) -> None:
-        """Write the certificate of cancellation of a completed application (printable HTML)."""
-        from simexit.services.execution.receipts import render_receipt
+    out.write_text(render_receipt(_app(), application_no, lang), encoding="utf-8")
+    click.echo(f"certificate of cancellation written to {out}")
 
-        out.write_text(render_receipt(_app(), application_no, lang), encoding="utf-8")
-        click.echo(f"certificate of cancellation written to {out}")
+@click.group()
+def sim() -> None:
+    """Simulators of outside systems (HTTP servers on 127.0.0.1)."""
 
-    sim = main.commands.get("sim")
-    if not isinstance(sim, click.Group):
-        @main.group()
-        def sim() -> None:
-            """Simulators of outside systems (HTTP servers on 127.0.0.1)."""
+@sim.command("sms")
+@click.option("--port", type=int, default=lambda: _port(get_settings().sms_gateway_url))
+def sim_sms(port: int) -> None:
+    """The SMS gateway (API key: SIMEXIT_SMS_API_KEY)."""
+    from simexit.simulators.sms_gateway import SmsGatewaySimulator
 
-    @sim.command("sms")
-    @click.option("--port", type=int, default=lambda: _port(get_settings().sms_gateway_url))
-    def sim_sms(port: int) -> None:
-        """The SMS gateway (API key: SIMEXIT_SMS_API_KEY)."""
-        from simexit.simulators.sms_gateway import SmsGatewaySimulator
+    _serve(SmsGatewaySimulator(port=port, api_key=get_settings().sms_api_key), "SMS gateway")
 
-        _serve(SmsGatewaySimulator(port=port, api_key=get_settings().sms_api_key), "SMS gateway")
+@sim.command("payments")
+@click.option("--port", type=int, default=lambda: _port(get_settings().payments_url))
+def sim_payments(port: int) -> None:
+    """The payment system (verifies signatures with SIMEXIT_PAYMENTS_SECRET)."""
+    from simexit.simulators.payment_system import PaymentSystemSimulator
 
-    @sim.command("payments")
-    @click.option("--port", type=int, default=lambda: _port(get_settings().payments_url))
-    def sim_payments(port: int) -> None:
-        """The payment system (verifies signatures with SIMEXIT_PAYMENTS_SECRET)."""
-        from simexit.simulators.payment_system import PaymentSystemSimulator
+    _serve(PaymentSystemSimulator(port=port, secret=get_settings().payments_secret), "payment system")
 
-        _serve(PaymentSystemSimulator(port=port, secret=get_settings().payments_secret), "payment system")
+@sim.command("mail")
+@click.option("--smtp-port", type=int, default=lambda: get_settings().smtp_port)
+@click.option("--port", type=int, default=8026, help="the web page listing the messages")
+def sim_mail(smtp_port: int, port: int) -> None:
+    """The local mail sink: SMTP on --smtp-port, the messages on http://127.0.0.1:--port/."""
+    from simexit.simulators.mail_sink import MailSink
 
-    @sim.command("mail")
-    @click.option("--smtp-port", type=int, default=lambda: get_settings().smtp_port)
-    @click.option("--port", type=int, default=8026, help="the web page listing the messages")
-    def sim_mail(smtp_port: int, port: int) -> None:
-        """The local mail sink: SMTP on --smtp-port, the messages on http://127.0.0.1:--port/."""
-        from simexit.simulators.mail_sink import MailSink
-
-        sink = MailSink(port=port, smtp_port=smtp_port)
-        click.echo(f"SMTP on 127.0.0.1:{sink.smtp_port}")
-        _serve(sink, "mail sink page")
-
+    sink = MailSink(port=port, smtp_port=smtp_port)
+    click.echo(f"SMTP on 127.0.0.1:{sink.smtp_port}")
+    _serve(sink, "mail sink page")
 
 def _port(url: str) -> int:
     from urllib.parse import urlsplit
 
     return urlsplit(url).port or (443 if url.startswith("https") else 80)
 
-
-__all__ = ["register"]

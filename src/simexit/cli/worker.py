@@ -11,135 +11,140 @@ import threading
 
 import click
 
+from simexit.cli.common import _app, _out, refusals
 from simexit.config import get_settings
 
 
-def register(main: click.Group) -> None:
-    from simexit.cli.main import _app, _out, refusals
+@click.command()
+@click.option("--once", is_flag=True, help="run until nothing is due, then exit")
+@click.option("-v", "--verbose", is_flag=True)
+@refusals
+def worker(once: bool, verbose: bool) -> None:
+    """Run due saga steps, outbox messages and timers (several workers may run at once)."""
+    from simexit.bootstrap import InsecureSettings, refuse_insecure_settings, worker_from_settings
 
-    @main.command()
-    @click.option("--once", is_flag=True, help="run until nothing is due, then exit")
-    @click.option("-v", "--verbose", is_flag=True)
-    @refusals
-    def worker(once: bool, verbose: bool) -> None:
-        """Run due saga steps, outbox messages and timers (several workers may run at once)."""
-        from simexit.worker.assembly import worker_from_settings
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    s = get_settings()
+    try:
+        refuse_insecure_settings(s)
+    except InsecureSettings as e:
+        click.echo(f"simexit: {e}", err=True)
+        sys.exit(2)
+    w = worker_from_settings(_app(), s)
+    if once:
+        click.echo(f"did {w.run_until_idle()} item(s)")
+        return
+    signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    click.echo(f"simexit worker {w.worker_id} started", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        w.run_forever()
 
-        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
-        s = get_settings()
-        w = worker_from_settings(_app(), s)
-        if once:
-            click.echo(f"did {w.run_until_idle()} item(s)")
-            return
-        signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        click.echo(f"simexit worker {w.worker_id} started", err=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            w.run_forever()
+@click.group()
+def review() -> None:
+    """Decide applications."""
 
-    review = main.commands["review"]
-    assert isinstance(review, click.Group)
 
-    @review.command("retry")
-    @click.argument("application_no")
-    @click.option("--staff", required=True, help="supervisor's user name")
-    @click.option("--note")
-    @click.option("--json", "as_json", is_flag=True)
-    @refusals
-    def review_retry(application_no: str, staff: str, note: str | None, as_json: bool) -> None:
-        """Put an application in needs_attention back to work: its failed step runs again."""
-        from simexit.services.execution.scheduling import retry_application
+@review.command("retry")
+@click.argument("application_no")
+@click.option("--staff", required=True, help="supervisor's user name")
+@click.option("--note")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def review_retry(application_no: str, staff: str, note: str | None, as_json: bool) -> None:
+    """Put an application in needs_attention back to work: its failed step runs again."""
+    from simexit.services.execution.scheduling import retry_application
 
-        _out(retry_application(_app(), application_no, staff, note), as_json,
-             lambda o: click.echo(f"{o['application_no']}: executing again from step {o['step']}"))
+    _out(retry_application(_app(), application_no, staff, note), as_json,
+         lambda o: click.echo(f"{o['application_no']}: executing again from step {o['step']}"))
 
-    @main.command("steps")
-    @click.argument("application_no")
-    @click.option("--json", "as_json", is_flag=True)
-    @refusals
-    def steps(application_no: str, as_json: bool) -> None:
-        """The closing steps of an application, with their state and last error."""
-        from simexit.services.closure.applications import _number
-        from simexit.services.execution.scheduling import execution_view
+@click.command("steps")
+@click.argument("application_no")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def steps(application_no: str, as_json: bool) -> None:
+    """The closing steps of an application, with their state and last error."""
+    from simexit.services.closure.applications import _number
+    from simexit.services.execution.scheduling import execution_view
 
-        rows = execution_view(_app(), _number(application_no))
-        _out(rows, as_json, lambda rs: [click.echo(f"{r['step']:<20} {r['state']:<8} attempts={r['attempts']}"
-                                                   + (f"  {r['last_error']}" if r["last_error"] else ""))
-                                        for r in rs])
+    rows = execution_view(_app(), _number(application_no))
+    _out(rows, as_json, lambda rs: [click.echo(f"{r['step']:<20} {r['state']:<8} attempts={r['attempts']}"
+                                               + (f"  {r['last_error']}" if r["last_error"] else ""))
+                                    for r in rs])
 
-    @main.group()
-    def sim() -> None:
-        """Simulators of outside systems (HTTP on 127.0.0.1; admin API under /_sim)."""
+@click.group()
+def sim() -> None:
+    """Simulators of outside systems (HTTP on 127.0.0.1; admin API under /_sim)."""
 
-    def _serve(names: list[str], port: int, options: dict) -> None:
-        from simexit.simulators import hss, smdp  # noqa: F401  (register themselves)
-        from simexit.simulators.http_server import SIMULATORS, SimulatorServer
+def _serve(names: list[str], port: int, options: dict) -> None:
+    from simexit.simulators import hss, smdp  # noqa: F401  (register themselves)
+    from simexit.simulators.http_server import SIMULATORS, SimulatorServer
 
-        servers = []
-        for i, name in enumerate(names):
-            factory = SIMULATORS[name]
-            sim_obj = factory(**options.get(name, {}))
-            servers.append(SimulatorServer(sim_obj, port + i if port else 0).start())
-        click.echo(json.dumps({s.sim.name: s.url for s in servers}), nl=True)
-        sys.stdout.flush()
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            while not stop.wait(1):
-                pass
-        except KeyboardInterrupt:
+    servers = []
+    for i, name in enumerate(names):
+        factory = SIMULATORS[name]
+        sim_obj = factory(**options.get(name, {}))
+        servers.append(SimulatorServer(sim_obj, port + i if port else 0).start())
+    click.echo(json.dumps({s.sim.name: s.url for s in servers}), nl=True)
+    sys.stdout.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1):
             pass
-        finally:
-            for s in servers:
-                s.stop()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for s in servers:
+            s.stop()
 
-    @sim.command("hss")
-    @click.option("--port", default=0, show_default=True, help="0 = a free port (printed)")
-    @click.option("--provisioning-key", default=None)
-    def sim_hss(port: int, provisioning_key: str | None) -> None:
-        """A PyHSS-compatible REST server."""
-        _serve(["hss"], port, {"hss": {"provisioning_key": provisioning_key}})
+@sim.command("hss")
+@click.option("--port", default=0, show_default=True, help="0 = a free port (printed)")
+@click.option("--provisioning-key", default=None)
+def sim_hss(port: int, provisioning_key: str | None) -> None:
+    """A PyHSS-compatible REST server."""
+    _serve(["hss"], port, {"hss": {"provisioning_key": provisioning_key}})
 
-    @sim.command("smdp")
-    @click.option("--port", default=0, show_default=True)
-    @click.option("--lenient", is_flag=True, help="take unknown ICCIDs as Released profiles")
-    def sim_smdp(port: int, lenient: bool) -> None:
-        """An ES2+ SM-DP+ server."""
-        _serve(["smdp"], port, {"smdp": {"lenient": lenient}})
+@sim.command("smdp")
+@click.option("--port", default=0, show_default=True)
+@click.option("--lenient", is_flag=True, help="take unknown ICCIDs as Released profiles")
+def sim_smdp(port: int, lenient: bool) -> None:
+    """An ES2+ SM-DP+ server."""
+    _serve(["smdp"], port, {"smdp": {"lenient": lenient}})
 
-    @sim.command("seed")
-    @refusals
-    def sim_seed() -> None:
-        """Load simexit's open lines into the HSS and SM-DP+ simulators (SIMEXIT_PYHSS_URL, SIMEXIT_SMDP_URL)."""
-        import httpx
+@sim.command("seed")
+@refusals
+def sim_seed() -> None:
+    """Load simexit's open lines into the HSS and SM-DP+ simulators (SIMEXIT_PYHSS_URL, SIMEXIT_SMDP_URL)."""
+    import httpx
 
-        from simexit.demo.simulator_seed import simulator_records
+    from simexit.demo.simulator_seed import simulator_records
 
-        s = get_settings()
-        hss, smdp = simulator_records(_app())
-        with httpx.Client(timeout=10) as c:
-            c.post(f"{s.pyhss_url.rstrip('/')}/_sim/seed", json=hss).raise_for_status()
-            c.post(f"{s.smdp_url.rstrip('/')}/_sim/seed", json=smdp).raise_for_status()
-        click.echo(f"seeded {len(hss)} subscriber(s) into the HSS and {len(smdp)} profile(s) into the SM-DP+")
+    s = get_settings()
+    hss, smdp = simulator_records(_app())
+    with httpx.Client(timeout=10) as c:
+        c.post(f"{s.pyhss_url.rstrip('/')}/_sim/seed", json=hss).raise_for_status()
+        c.post(f"{s.smdp_url.rstrip('/')}/_sim/seed", json=smdp).raise_for_status()
+    click.echo(f"seeded {len(hss)} subscriber(s) into the HSS and {len(smdp)} profile(s) into the SM-DP+")
 
-    @sim.command("all")
-    @click.option("--free-ports", is_flag=True, help="free ports instead of those in the settings")
-    def sim_all(free_ports: bool) -> None:
-        """HSS, SM-DP+, SMS gateway, payment system and mail sink at once, on the ports the settings point
-        simexit to (SIMEXIT_PYHSS_URL, _SMDP_URL, _SMS_GATEWAY_URL, _PAYMENTS_URL, _SMTP_PORT, _MAIL_SINK_PAGE_PORT);
-        prints a JSON map name → URL."""
-        from simexit.simulators.all_simulators import start_all
+@sim.command("all")
+@click.option("--free-ports", is_flag=True, help="free ports instead of those in the settings")
+def sim_all(free_ports: bool) -> None:
+    """HSS, SM-DP+, SMS gateway, payment system and mail sink at once, on the ports the settings point
+    simexit to (SIMEXIT_PYHSS_URL, _SMDP_URL, _SMS_GATEWAY_URL, _PAYMENTS_URL, _SMTP_PORT, _MAIL_SINK_PAGE_PORT);
+    prints a JSON map name → URL."""
+    from simexit.simulators.all_simulators import start_all
 
-        running = start_all(get_settings(), free_ports=free_ports)
-        click.echo(json.dumps(running.urls), nl=True)
-        sys.stdout.flush()
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            while not stop.wait(1):
-                pass
-        except KeyboardInterrupt:
+    running = start_all(get_settings(), free_ports=free_ports)
+    click.echo(json.dumps(running.urls), nl=True)
+    sys.stdout.flush()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1):
             pass
-        finally:
-            running.stop()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()

@@ -133,7 +133,8 @@ DEMO_STAFF = (("agent", "agent"), ("clerk", "store_clerk"), ("reviewer", "review
 
 def load_demo(app: Simexit) -> ImportReport | None:
     """Load the demo data unless it is there already (idempotent). Returns None when it was."""
-    from simexit.services.access.staff_auth import create_staff
+    from simexit.services.access.caller import System
+    from simexit.services.access.commands import create_staff
 
     with app.db.read() as conn:
         exists = conn.execute(select(customers.c.id).where(customers.c.customer_ref == "demo-clean")).first()
@@ -142,6 +143,7 @@ def load_demo(app: Simexit) -> ImportReport | None:
     today = app.clock.now().date()
     report = import_jsonl(app, (json.dumps(r, ensure_ascii=False) for r in demo_records(today)))
     for username, role in DEMO_STAFF:
-        create_staff(app, username, DEMO_STAFF_PASSWORD, role, ["*"], display_name=f"Demo {role.replace('_', ' ')}")
+        create_staff(app, System(), username, DEMO_STAFF_PASSWORD, role, ["*"],
+                     display_name=f"Demo {role.replace('_', ' ')}")
     report.counts["staff"] = len(DEMO_STAFF)
     return report

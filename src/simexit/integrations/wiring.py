@@ -1,4 +1,5 @@
-"""Which implementation talks to each outside system, chosen by configuration (never by ``if testing``).
+"""The outside systems' clients as one bundle (``Integrations``), and the choice of each client from the
+settings (never by ``if testing``); ``simexit.bootstrap.integrations_from_settings`` puts them together.
 
 The defaults are the real clients: PyHSS (or Open5GS / HTTP hook), ES2+, SMTP e-mail and the HTTP SMS gateway
 (``messaging.senders.message_senders``), the signed refund webhook (``payments.webhook``) and the signed
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simexit.config import Settings
 from simexit.integrations.errors import IntegrationError
@@ -22,9 +23,6 @@ from simexit.integrations.messaging.base import MessageSender
 from simexit.integrations.network.base import NetworkProvisioner
 from simexit.integrations.payments.base import RefundGateway
 from simexit.integrations.relying_parties.base import DisconnectNotifier
-
-if TYPE_CHECKING:
-    from simexit.services.context import Simexit
 
 
 @dataclass
@@ -80,29 +78,6 @@ def default_refund_gateway(s: Settings) -> RefundGateway:
     return WebhookRefundGateway(s.payments_url, s.payments_secret, timeout_s=s.payments_timeout_s)
 
 
-def default_disconnect_notifier(s: Settings, app: Simexit) -> DisconnectNotifier:
-    from simexit.integrations.relying_parties.webhooks import WebhookDisconnectNotifier
-    from simexit.services.numbers.relying_parties import active_subscriptions
-
-    return WebhookDisconnectNotifier(lambda: active_subscriptions(app), timeout_s=s.relying_party_timeout_s)
-
-
-def integrations_from_settings(s: Settings, app: Simexit | None = None) -> Integrations:
-    """The clients for ``s``. ``app`` gives the default relying-party notifier its subscriptions; without it
-    (and without ``SIMEXIT_DISCONNECT_NOTIFIER``) the relying-parties step refuses with NOT_CONFIGURED."""
-    from simexit.integrations.messaging.senders import message_senders
-
-    senders: dict[str, MessageSender] = message_senders(s)
-    senders.update({kind: load_factory(path, s) for kind, path in s.message_senders.items()})
-    if s.disconnect_notifier:
-        notifier = load_factory(s.disconnect_notifier, s)
-    else:
-        notifier = default_disconnect_notifier(s, app) if app is not None else None
-    return Integrations(
-        network=network_from_settings(s),
-        smdp=Es2PlusClient(s.smdp_url, s.smdp_requester_id, timeout=s.integration_timeout_seconds,
-                           client_cert=s.smdp_client_cert, ca_file=s.smdp_ca_file),
-        senders=senders,
-        refunds=load_factory(s.refund_gateway, s) if s.refund_gateway else default_refund_gateway(s),
-        notifier=notifier,
-    )
+def smdp_from_settings(s: Settings) -> SmdpClient:
+    return Es2PlusClient(s.smdp_url, s.smdp_requester_id, timeout=s.integration_timeout_seconds,
+                         client_cert=s.smdp_client_cert, ca_file=s.smdp_ca_file)

@@ -1,30 +1,23 @@
-"""Wiring: the database, the brand policies, the clock and the facts source that use cases share."""
+"""What use cases share: the database, the brand policies, the clock, the facts source and the settings they
+need. Built by the composition root (``simexit.bootstrap``); tests build one with doubles."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from time import monotonic
 
-from sqlalchemy import Connection, bindparam, insert, select, update
-
-from simexit.clock import Clock, SystemClock
-from simexit.config import Settings, get_settings
+from simexit.clock import Clock
 from simexit.domain.audit_chain import chain_key
 from simexit.domain.business_days import BusinessCalendar
 from simexit.domain.errors import NotFound
 from simexit.domain.facts import FactsSource
-from simexit.domain.policy import Policy, load_policies
-from simexit.store.database import Database
+from simexit.domain.policy import Policy
+from simexit.store import brands_repo
+from simexit.store.database import Connection, Database
 from simexit.store.facts_source import SqlFactsSource
-from simexit.store.tables import brands, calendar_overrides
 
-# Built once: building the statement cost more than running it.
-_OVERRIDES = (select(calendar_overrides.c.day, calendar_overrides.c.is_business_day)
-              .where(calendar_overrides.c.jurisdiction.in_(bindparam("jurisdictions", expanding=True))))
 # Every pre-check needs its brand's calendar. Overrides change a few times a year (a new 调休 schedule), so each
 # process reads them again at most this often instead of on every pre-check (one query, on PostgreSQL one round
 # trip, less). An override added by operations staff is used everywhere within this time.
@@ -83,43 +76,13 @@ class Simexit:
         if cached is not None and cached[0] > monotonic():
             return cached[1]
         jur = policy.brand.jurisdiction + (f"-{policy.brand.subdivision}" if policy.brand.subdivision else "")
-        rows = conn.execute(_OVERRIDES, {"jurisdictions": [policy.brand.jurisdiction, jur]}).all()
-        overrides: dict[date, bool] = {r.day: r.is_business_day for r in rows}
+        overrides = brands_repo.calendar_overrides_for(conn, [policy.brand.jurisdiction, jur])
         calendar = policy.calendar(overrides)
         self._calendars[key] = (monotonic() + CALENDAR_REFRESH_SECONDS, calendar)
         return calendar
 
     def sync_brands(self) -> None:
         """Make the brands table mirror the loaded policies (run at start-up, after migrations)."""
-        now = self.clock.now()
         with self.db.write() as conn:
-            existing = {r.code: r for r in conn.execute(select(brands)).all()}
-            for code, p in self.policies.items():
-                digest = hashlib.sha256(p.model_dump_json().encode()).hexdigest()
-                values = dict(name=p.brand.name, jurisdiction=p.brand.jurisdiction, currency=p.brand.currency,
-                              card_kind=p.brand.card_kind, policy_sha256=digest, updated_at=now)
-                if code not in existing:
-                    conn.execute(insert(brands).values(code=code, **values))
-                elif existing[code].policy_sha256 != digest:
-                    conn.execute(update(brands).where(brands.c.code == code).values(**values))
-            self.brand_ids = {r.code: r.id for r in conn.execute(select(brands.c.code, brands.c.id)).all()}
-            self._brand_codes.clear()
-
-
-def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
-              db: Database | None = None, migrate: bool = False) -> Simexit:
-    s = settings or get_settings()
-    policies = load_policies(s.policy_dir)
-    database = db or Database(s.database_url, pool_size=s.db_pool_size)
-    if migrate:
-        from simexit.store.migrate import upgrade
-
-        upgrade(database.url)
-    app = Simexit(db=database, policies=policies, clock=clock or SystemClock(), secret_key=s.secret_key,
-                  export_dir=s.export_dir, export_ttl_hours=s.export_ttl_hours, public_base_url=s.public_base_url,
-                  audit_chain_key=s.audit_chain_key, audit_signing_key=s.audit_signing_key,
-                  audit_verify_key=s.audit_verify_key, audit_checkpoint_file=s.audit_checkpoint_file,
-                  audit_checkpoint_entries=s.audit_checkpoint_entries,
-                  audit_checkpoint_seconds=s.audit_checkpoint_minutes * 60)
-    app.sync_brands()
-    return app
+            self.brand_ids = brands_repo.sync_brands(conn, self.policies, self.clock.now())
+        self._brand_codes.clear()

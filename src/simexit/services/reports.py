@@ -132,3 +132,11 @@ def to_csv(report: Report) -> str:
     w.writerow(report.columns)
     w.writerows(report.rows)
     return buf.getvalue()
+
+
+def work_waiting_for_a_person(app: Simexit) -> tuple[dict[str, int], dict[str, int]]:
+    """For /metrics: applications in needs_attention per brand, and dead outbox messages per kind."""
+    from simexit.store import operations_repo
+
+    with app.db.read() as conn:
+        return operations_repo.needs_attention_by_brand(conn), operations_repo.dead_messages_by_kind(conn)

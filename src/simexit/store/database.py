@@ -17,12 +17,18 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from simexit.store import applications_repo, audit_repo
 from simexit.store.transaction_info import transaction_scoped
 
 # The chain key of a Database nobody gave one (Simexit sets the real one, derived from the secret key).
 UNSET_AUDIT_KEY = b"simexit audit chain key not set"
+
+# What an unreachable, restarting or overloaded database raises (connection refused or lost, no connection free
+# in the pool, SQLite's file locked or missing): the doors answer "try again later" (HTTP 503) to these.
+OUTAGES: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def json_text(value: Any) -> str:
@@ -110,6 +116,11 @@ class Database:
             return
         with self.engine.connect() as conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    def ping(self) -> None:
+        """One round trip (``SELECT 1``); raises when the database does not answer."""
+        with self.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -16,8 +16,9 @@ from simexit.domain.identifiers import mask_msisdn
 from simexit.domain.identity import IdentityMethod
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
 from simexit.domain.state_machine import REJECTION_REASONS, ActorType
-from simexit.services.access import staff_auth
-from simexit.services.access.staff_auth import StaffIdentity
+from simexit.services.access import commands as access
+from simexit.services.access import queries as access_queries
+from simexit.services.access.caller import Public, StaffIdentity
 from simexit.services.closure.applications import (
     DESTINATION_FIELDS,
     REASON_CODES,
@@ -33,7 +34,7 @@ from simexit.services.privacy import queries as privacy_queries
 from simexit.services.reports import REPORTS, Report, build_report, to_csv
 from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
 from simexit.web.i18n import _
-from simexit.web.rendering import as_list, finish, form_with_csrf, render, simexit
+from simexit.web.rendering import as_list, client_address, finish, pooled, posted_form, render, simexit
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 STAFF_COOKIE = "sx_staff"
@@ -43,7 +44,7 @@ STAFF_METHODS = ("id_document_inspected", "service_password", "id_copy_mailed", 
 
 
 def _who(request: Request) -> StaffIdentity:
-    who = staff_auth.session_from_token(simexit(request), request.cookies.get(STAFF_COOKIE))
+    who = access_queries.staff_session(simexit(request), request.cookies.get(STAFF_COOKIE))
     if who is None:
         raise HTTPException(status_code=303, headers={"Location": "/console/sign-in"})
     return who
@@ -65,11 +66,13 @@ def sign_in_form(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request) -> Response:
-    form = await form_with_csrf(request)
+@pooled(form=True)
+def sign_in(request: Request) -> Response:
+    form = posted_form(request)
     try:
-        token, _identity = staff_auth.sign_in(simexit(request), str(form.get("username") or ""),
-                                          str(form.get("password") or ""), str(form.get("totp") or "") or None)
+        token = access.sign_in_staff(simexit(request), Public(client_address(request)),
+                                     str(form.get("username") or ""), str(form.get("password") or ""),
+                                     str(form.get("totp") or "") or None).token
     except DomainError as e:
         msg = _("Too many failed sign-ins. Try again later.") if e.code == "SIGN_IN_LOCKED" else \
             _("User name, password or code is wrong.")
@@ -81,17 +84,18 @@ async def sign_in(request: Request) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
-    await form_with_csrf(request)
-    token = request.cookies.get(STAFF_COOKIE)
-    if token:
-        staff_auth.sign_out(simexit(request), token)
+@pooled(form=True)
+def sign_out(request: Request) -> Response:
+    who = access_queries.staff_session(simexit(request), request.cookies.get(STAFF_COOKIE))
+    if who is not None:
+        access.sign_out_staff(simexit(request), who)
     r = _redirect(request, "/console/sign-in")
     r.delete_cookie(STAFF_COOKIE, path="/console")
     return r
 
 
 @router.get("")
+@pooled
 def queue(request: Request, brand: str = "", channel: str = "", state: str = "", reason: str = "") -> Response:
     who = _who(request)
     states = (state,) if state in STATES else ("submitted", "pending_review")
@@ -112,6 +116,7 @@ def _application(request: Request, who: StaffIdentity, application_no: str) -> d
 
 
 @router.get("/applications/{application_no}")
+@pooled
 def application_page(request: Request, application_no: str) -> Response:
     who = _who(request)
     view = _application(request, who, application_no)
@@ -125,9 +130,10 @@ def _actor(who: StaffIdentity) -> Actor:
 
 
 @router.post("/applications/{application_no}/decide")
-async def decide(request: Request, application_no: str) -> Response:
+@pooled(form=True)
+def decide(request: Request, application_no: str) -> Response:
     who = _who(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     view = _application(request, who, application_no)
     if not who.can(Permission.REVIEW):
         raise HTTPException(status_code=403, detail=_("Your role may not review applications."))
@@ -144,15 +150,17 @@ async def decide(request: Request, application_no: str) -> Response:
 
 
 @router.get("/intake")
+@pooled
 def intake_form(request: Request) -> Response:
     who = _who(request)
     return _page(request, "console/intake.html", who, channels=sorted(INTAKE_CHANNELS[who.role]), step="number")
 
 
 @router.post("/intake")
-async def intake(request: Request) -> Response:
+@pooled(form=True)
+def intake(request: Request) -> Response:
     who = _who(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     app = simexit(request)
     channels = sorted(INTAKE_CHANNELS[who.role])
     channel = str(form.get("channel") or "")
@@ -206,6 +214,7 @@ def _report(request: Request, who: StaffIdentity, name: str, start: str, end: st
 
 
 @router.get("/reports")
+@pooled
 def reports_page(request: Request, name: str = "applications", start: str = "", end: str = "") -> Response:
     who = _who(request)
     report = _report(request, who, name, start, end)
@@ -214,6 +223,7 @@ def reports_page(request: Request, name: str = "applications", start: str = "", 
 
 
 @router.get("/reports.csv")
+@pooled
 def reports_csv(request: Request, name: str = "applications", start: str = "", end: str = "") -> Response:
     report = _report(request, _who(request), name, start, end)
     return Response(to_csv(report), media_type="text/csv; charset=utf-8", headers={
@@ -221,6 +231,7 @@ def reports_csv(request: Request, name: str = "applications", start: str = "", e
 
 
 @router.get("/dashboard")
+@pooled
 def dashboard_page(request: Request) -> Response:
     who = _who(request)
     if not who.can(Permission.VIEW_REPORTS):

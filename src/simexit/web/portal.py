@@ -14,22 +14,23 @@ from simexit.api.routes.exports import download_url
 from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import DomainError
 from simexit.domain.identifiers import mask_msisdn
-from simexit.services.access import customer_auth
-from simexit.services.access.customer_auth import CustomerSession
+from simexit.services.access import commands as access
+from simexit.services.access import queries as access_queries
+from simexit.services.access.caller import CustomerSession, Public
 from simexit.services.closure.applications import DESTINATION_FIELDS, REASON_CODES, ApplyRequest, apply, show
 from simexit.services.closure.precheck import PrecheckResult, precheck
 from simexit.services.execution.receipts import receipt_url
 from simexit.services.privacy import commands as privacy_commands
 from simexit.services.privacy import queries as privacy_queries
 from simexit.web.i18n import _
-from simexit.web.rendering import as_list, client_address, finish, form_with_csrf, render, simexit
+from simexit.web.rendering import as_list, client_address, finish, pooled, posted_form, render, simexit
 
 router = APIRouter(include_in_schema=False)
 SESSION_COOKIE = "sx_session"
 
 
 def _session(request: Request) -> CustomerSession | None:
-    return customer_auth.session_from_token(simexit(request), request.cookies.get(SESSION_COOKIE))
+    return access_queries.customer_session(simexit(request), request.cookies.get(SESSION_COOKIE))
 
 
 def _require(request: Request) -> CustomerSession:
@@ -40,7 +41,7 @@ def _require(request: Request) -> CustomerSession:
 
 
 def _line(request: Request, s: CustomerSession, index: int) -> str:
-    numbers = customer_auth.customer_lines(simexit(request), s.customer_id)
+    numbers = access_queries.customer_lines(simexit(request), s)
     if not 0 <= index < len(numbers):
         raise HTTPException(status_code=404, detail=_("No such line."))
     return numbers[index]
@@ -53,6 +54,7 @@ def _redirect(request: Request, url: str) -> Response:
 
 
 @router.get("/")
+@pooled
 def home(request: Request) -> Response:
     if _session(request) is not None:
         return _redirect(request, "/lines")
@@ -60,13 +62,14 @@ def home(request: Request) -> Response:
 
 
 @router.post("/sign-in/code")
-async def send_code(request: Request) -> Response:
-    form = await form_with_csrf(request)
+@pooled(form=True)
+def send_code(request: Request) -> Response:
+    form = posted_form(request)
     phone = str(form.get("phone") or "").strip()
     partial = request.headers.get("hx-request") == "true"
     error = None
     try:
-        customer_auth.start_sign_in(simexit(request), phone, client_address(request))
+        access.start_customer_sign_in(simexit(request), Public(client_address(request)), phone)
     except DomainError as e:
         error = _("That is not a phone number we can read.") if e.code.startswith("MSISDN") else \
             _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else e.message
@@ -75,13 +78,16 @@ async def send_code(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request) -> Response:
-    form = await form_with_csrf(request)
+@pooled(form=True)
+def sign_in(request: Request) -> Response:
+    form = posted_form(request)
     phone = str(form.get("phone") or "")
     try:
-        token, _session = customer_auth.verify_sign_in(simexit(request), phone, str(form.get("code") or ""))
+        token = access.verify_customer_sign_in(simexit(request), Public(client_address(request)), phone,
+                                               str(form.get("code") or "")).token
     except DomainError as e:
-        msg = _("Too many wrong codes. Please wait 15 minutes.") if e.status == 429 else \
+        msg = _("Too many wrong codes. Please ask for a new code.") if e.code == "SIGN_IN_LOCKED" else \
+            _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else \
             _("The code is wrong or has expired.")
         return render(request, "portal/sign_in.html", step="code", phone=phone, error=msg, status_code=400)
     r = _redirect(request, "/lines")
@@ -90,22 +96,23 @@ async def sign_in(request: Request) -> Response:
 
 
 @router.post("/sign-out")
-async def sign_out(request: Request) -> Response:
-    await form_with_csrf(request)
+@pooled(form=True)
+def sign_out(request: Request) -> Response:
     s = _session(request)
     if s is not None:
-        customer_auth.sign_out(simexit(request), s)
+        access.sign_out_customer(simexit(request), s)
     r = _redirect(request, "/")
     r.delete_cookie(SESSION_COOKIE)
     return r
 
 
 @router.get("/lines")
+@pooled
 def my_lines(request: Request) -> Response:
     s = _require(request)
     app = simexit(request)
     items = []
-    for i, number in enumerate(customer_auth.customer_lines(app, s.customer_id)):
+    for i, number in enumerate(access_queries.customer_lines(app, s)):
         pc = precheck(app, number)
         items.append({"index": i, "msisdn": mask_msisdn(number), "facts": pc.facts, "policy": pc.policy})
     brand = items[0]["facts"].brand if items else None
@@ -124,6 +131,7 @@ def _options(pc: PrecheckResult, form: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/lines/{index}/close")
+@pooled
 def close_line(request: Request, index: int) -> Response:
     s = _require(request)
     number = _line(request, s, index)
@@ -143,9 +151,10 @@ def _quote_page(request: Request, index: int, number: str, opts: dict[str, Any],
 
 
 @router.post("/lines/{index}/quote")
-async def quote(request: Request, index: int) -> Response:
+@pooled(form=True)
+def quote(request: Request, index: int) -> Response:
     s = _require(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     number = _line(request, s, index)
     try:
         opts = _options(precheck(simexit(request), number), form)
@@ -166,10 +175,11 @@ def close_line_with_error(request: Request, index: int, number: str, error: str)
 
 
 @router.post("/lines/{index}/confirm")
-async def confirm(request: Request, index: int) -> Response:
+@pooled(form=True)
+def confirm(request: Request, index: int) -> Response:
     """Step 1 of 2: every consequence ticked; step 2 asks for the last 6 characters of the ID number."""
     s = _require(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     number = _line(request, s, index)
     opts = _options(precheck(simexit(request), number), form)
     ticked = as_list(form.get("consequence"))
@@ -182,16 +192,17 @@ async def confirm(request: Request, index: int) -> Response:
 
 
 @router.post("/lines/{index}/submit")
-async def submit(request: Request, index: int) -> Response:
+@pooled(form=True)
+def submit(request: Request, index: int) -> Response:
     """Step 2 of 2: the second factor, then the application."""
     s = _require(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     app = simexit(request)
     number = _line(request, s, index)
     opts = _options(precheck(app, number), form)
     ticked = as_list(form.get("consequence"))
     try:
-        customer_auth.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
+        access.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
     except DomainError as e:
         msg = _("Too many wrong answers. Please wait 15 minutes.") if e.status == 429 else \
             _("Those are not the last 6 characters of your ID number.")
@@ -215,12 +226,13 @@ def _own_application(request: Request, application_no: str) -> dict[str, Any]:
         view = show(app, application_no)
     except DomainError:
         raise HTTPException(status_code=404, detail=_("No such application.")) from None
-    if view["msisdn"] not in customer_auth.customer_lines(app, s.customer_id):
+    if view["msisdn"] not in access_queries.customer_lines(app, s):
         raise HTTPException(status_code=404, detail=_("No such application."))
     return view
 
 
 @router.get("/applications/{application_no}/receipt")
+@pooled
 def receipt(request: Request, application_no: str) -> Response:
     view = _own_application(request, application_no)
     policy = simexit(request).policy(view["brand"])
@@ -229,6 +241,7 @@ def receipt(request: Request, application_no: str) -> Response:
 
 
 @router.get("/applications/{application_no}")
+@pooled
 def my_application(request: Request, application_no: str) -> Response:
     view = _own_application(request, application_no)
     receipt_link = receipt_url(simexit(request), "", application_no) if view["status"] == "completed" else None
@@ -237,6 +250,7 @@ def my_application(request: Request, application_no: str) -> Response:
 
 
 @router.get("/my-data")
+@pooled
 def my_data(request: Request) -> Response:
     """Download my data: ask for an export (second factor), the worker builds it, then the signed link."""
     s = _require(request)
@@ -247,12 +261,13 @@ def my_data(request: Request) -> Response:
 
 
 @router.post("/my-data")
-async def request_my_data(request: Request) -> Response:
+@pooled(form=True)
+def request_my_data(request: Request) -> Response:
     s = _require(request)
-    form = await form_with_csrf(request)
+    form = posted_form(request)
     app = simexit(request)
     try:
-        s = customer_auth.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
+        s = access.confirm_second_factor(app, s, str(form.get("id_tail") or ""))
         privacy_commands.request_export(app, s)
     except DomainError as e:
         msg = _("Too many wrong answers. Please wait 15 minutes.") if e.status == 429 else \

@@ -14,7 +14,15 @@ from simexit.domain.errors import DomainError
 from simexit.services.closure import public_cancellation
 from simexit.services.closure.status_lookup import lookup_status
 from simexit.web.i18n import LOCALES, _, current_locale
-from simexit.web.rendering import client_address, finish, form_with_csrf, page_brand, render, simexit
+from simexit.web.rendering import (
+    client_address,
+    finish,
+    page_brand,
+    pooled,
+    posted_form,
+    render,
+    simexit,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,8 +43,9 @@ def cancel_form(request: Request) -> Response:
 
 
 @router.post("/cancel")
-async def cancel_submit(request: Request) -> Response:
-    form = await form_with_csrf(request)
+@pooled(form=True)
+def cancel_submit(request: Request) -> Response:
+    form = posted_form(request)
     values = {k: str(form.get(k) or "").strip() for k in ("kind", "reason", "name", "phone", "end_date", "email")}
     try:
         end = date.fromisoformat(values["end_date"]) if values["end_date"] else None
@@ -63,8 +72,9 @@ def _cancel_error(e: DomainError) -> str:
 
 
 @router.post("/cancel/confirm")
-async def cancel_confirm(request: Request) -> Response:
-    form = await form_with_csrf(request)
+@pooled(form=True)
+def cancel_confirm(request: Request) -> Response:
+    form = posted_form(request)
     request_no = str(form.get("request_no") or "")
     try:
         outcome = public_cancellation.confirm(simexit(request), request_no, str(form.get("code") or ""))
@@ -80,8 +90,9 @@ def status_form(request: Request) -> Response:
 
 
 @router.post("/status")
-async def status_lookup(request: Request) -> Response:
-    form = await form_with_csrf(request)
+@pooled(form=True)
+def status_lookup(request: Request) -> Response:
+    form = posted_form(request)
     number = str(form.get("application_no") or "").strip()
     try:
         view = lookup_status(simexit(request), number, str(form.get("last4") or ""), client_address(request))

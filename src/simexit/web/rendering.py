@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,28 @@ async def form_with_csrf(request: Request) -> dict[str, Any]:
         else:
             data[key] = value
     return data
+
+
+def pooled(handler: Callable[..., Any] | None = None, *, form: bool = False) -> Any:
+    """Run a synchronous page handler in the API's bounded thread pool (``api/threads.py``), never on the event
+    loop: its use cases (argon2, the database) would stall every other request. With ``form=True`` the posted
+    form is read and its CSRF token checked first, on the loop; the handler takes it with ``posted_form``."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(fn)
+        async def run(request: Request, *args: Any, **kwargs: Any) -> Any:
+            if form:
+                request.state.form = await form_with_csrf(request)
+            return await request.app.state.api_runner(functools.partial(fn, request, *args, **kwargs))
+
+        return run
+
+    return wrap(handler) if handler is not None else wrap
+
+
+def posted_form(request: Request) -> dict[str, Any]:
+    """The form that ``pooled(form=True)`` read and checked."""
+    return request.state.form
 
 
 def as_list(value: Any) -> list[str]:

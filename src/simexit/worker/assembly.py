@@ -1,32 +1,21 @@
-"""Building a worker from the settings, the same way for ``simexit worker`` and the worker embedded in
-``simexit serve``: the integrations chosen by configuration and the erasure handler of the ``erasure_due``
-timer. ``EmbeddedWorker`` runs one in a background thread of the serving process."""
+"""``EmbeddedWorker`` runs a worker (built by ``simexit.bootstrap.worker_from_settings``) in a background thread
+of the serving process (``simexit serve``)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 
-from simexit.config import Settings
-from simexit.integrations.wiring import integrations_from_settings
-from simexit.services.context import Simexit
-from simexit.services.privacy.erasure import handle_erasure_due
-from simexit.worker.runner import Worker, WorkerOptions
-from simexit.worker.timers import register_erasure_handler
+from simexit.worker.runner import Worker
 
 log = logging.getLogger("simexit.worker")
-
-
-def worker_from_settings(app: Simexit, settings: Settings) -> Worker:
-    register_erasure_handler(handle_erasure_due)
-    return Worker(app, integrations_from_settings(settings, app), WorkerOptions.from_settings(settings))
 
 
 class EmbeddedWorker:
     """The worker in a daemon thread with its own polling loop; ``stop`` ends the loop and waits for it."""
 
-    def __init__(self, app: Simexit, settings: Settings) -> None:
-        self.worker = worker_from_settings(app, settings)
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
         self.thread: threading.Thread | None = None
 
     def start(self) -> EmbeddedWorker:

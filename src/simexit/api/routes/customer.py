@@ -27,7 +27,7 @@ from simexit.api.models import (
 from simexit.api.problems import COMMON
 from simexit.api.routes.common import ApplicationNo, answer, api_settings, wiring
 from simexit.domain.access import Scope
-from simexit.services.access import customer_auth
+from simexit.services.access import commands as access
 from simexit.services.closure import acting, application_queries, applications, lines_query, precheck
 from simexit.services.closure.applications import ApplyRequest
 
@@ -42,21 +42,21 @@ class VerifyBody(SignInVerify):
              summary="Send a sign-in code by SMS (the same answer whether or not the number is a customer's)")
 async def sign_in_start(request: Request, body: SignInStart, creds: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
-    await run(lambda: customer_auth.start_sign_in(app, body.msisdn, creds.client))
-    return answer({"status": "code_sent_if_the_number_is_a_customers",
-                   "expires_in_seconds": int(customer_auth.CODE_TTL.total_seconds())}, 202)
+    sent = await run(lambda: access.start_customer_sign_in(app, auth.public(creds), body.msisdn))
+    return answer(sent.to_dict(), 202)
 
 
 @router.post("/auth/customer/verify", response_model=CustomerSessionOut,
              summary="Check the code; a session cookie (browsers) or a bearer token (session=token, apps)")
-async def sign_in_verify(request: Request, body: VerifyBody):
+async def sign_in_verify(request: Request, body: VerifyBody, creds: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
-    token, session = await run(customer_auth.verify_sign_in, app, body.msisdn, body.code)
-    out = {"token": token if body.session == "token" else None, "expires_at": session.expires_at.isoformat(),
-           "second_factor_until": None}
+    signed = await run(lambda: access.verify_customer_sign_in(app, auth.public(creds), body.msisdn, body.code))
+    token = signed.token
+    out = {"token": token if body.session == "token" else None,
+           "expires_at": signed.session.expires_at.isoformat(), "second_factor_until": None}
     response = answer(out)
     if body.session == "cookie":
-        response.set_cookie(CUSTOMER_COOKIE, token, max_age=int(customer_auth.SESSION_TTL.total_seconds()),
+        response.set_cookie(CUSTOMER_COOKIE, token, max_age=signed.max_age_seconds,
                             httponly=True, secure=api_settings(request).cookie_secure, samesite="lax", path="/")
     return response
 
@@ -67,7 +67,7 @@ async def second_factor(request: Request, body: SecondFactor, creds: Credentials
     app, run = wiring(request)
 
     def work():
-        return customer_auth.confirm_second_factor(app, auth.customer(app, creds), body.id_tail)
+        return access.confirm_second_factor(app, auth.customer(app, creds), body.id_tail)
 
     s = await run(work)
     return answer({"token": None, "expires_at": s.expires_at.isoformat(),
@@ -77,7 +77,7 @@ async def second_factor(request: Request, body: SecondFactor, creds: Credentials
 @router.post("/auth/customer/sign-out", status_code=204, response_class=Response)
 async def sign_out(request: Request, creds: Credentials = Depends(auth.customer_credentials)):
     app, run = wiring(request)
-    await run(lambda: customer_auth.sign_out(app, auth.customer(app, creds)))
+    await run(lambda: access.sign_out_customer(app, auth.customer(app, creds)))
     response = Response(status_code=204)
     response.delete_cookie(CUSTOMER_COOKIE, path="/", secure=api_settings(request).cookie_secure, httponly=True,
                            samesite="lax")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from simexit.api.models import Health
+from simexit.api.observability import DATABASE_UP, DEAD_MESSAGES, NEEDS_ATTENTION
 from simexit.api.problems import problem, responses
 from simexit.api.routes.common import answer, wiring
+from simexit.services.reports import work_waiting_for_a_person
+from simexit.store.database import OUTAGES
 
 router = APIRouter(tags=["operations"])
 
@@ -21,13 +23,8 @@ async def healthz():
 @router.get("/readyz", response_model=Health, responses=responses(503), summary="The database answers")
 async def readyz(request: Request):
     app, run = wiring(request)
-
-    def ping() -> None:
-        with app.db.read() as conn:
-            conn.execute(text("SELECT 1"))
-
     try:
-        await run(ping)
+        await run(app.db.ping)
     except Exception:
         return problem(503, "NOT_READY", "the database does not answer")
     return answer({"status": "ok"})
@@ -35,5 +32,19 @@ async def readyz(request: Request):
 
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics",
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
-async def metrics():
+async def metrics(request: Request):
+    app, run = wiring(request)
+    try:
+        attention, dead = await run(work_waiting_for_a_person, app)
+    except OUTAGES:
+        DATABASE_UP.set(0)
+    else:
+        DATABASE_UP.set(1)
+        for brand, n in attention.items():
+            NEEDS_ATTENTION.labels(brand=brand).set(n)
+        for kind in {*dead, *MESSAGE_KINDS}:
+            DEAD_MESSAGES.labels(kind=kind).set(dead.get(kind, 0))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+MESSAGE_KINDS = ("sms", "email", "webhook")

@@ -29,8 +29,8 @@ from simexit.api.problems import COMMON
 from simexit.api.routes.common import ApplicationNo, answer, api_settings, wiring
 from simexit.api.routes.customer import apply_request
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
-from simexit.services.access import staff_auth
-from simexit.services.access.staff_auth import SESSION_TTL, StaffIdentity
+from simexit.services.access import commands as access
+from simexit.services.access.caller import StaffIdentity
 from simexit.services.closure import acting, application_queries, applications, lines_query, precheck
 
 router = APIRouter(prefix="/api/v1", tags=["staff"], responses=COMMON)
@@ -48,12 +48,14 @@ def _who(who: StaffIdentity) -> dict:
 
 @router.post("/auth/staff/sign-in", response_model=StaffSessionOut,
              summary="Password (+ TOTP when enrolled); a cookie (browsers) or a bearer token (session=token)")
-async def staff_sign_in(request: Request, body: SignInBody):
+async def staff_sign_in(request: Request, body: SignInBody, creds: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
-    token, who = await run(staff_auth.sign_in, app, body.username, body.password, body.totp)
-    response = answer({**_who(who), "token": token if body.session == "token" else ""})
+    signed = await run(lambda: access.sign_in_staff(app, auth.public(creds), body.username, body.password,
+                                                    body.totp))
+    token = signed.token
+    response = answer({**_who(signed.identity), "token": token if body.session == "token" else ""})
     if body.session == "cookie":
-        response.set_cookie(STAFF_COOKIE, token, max_age=int(SESSION_TTL.total_seconds()), httponly=True,
+        response.set_cookie(STAFF_COOKIE, token, max_age=signed.max_age_seconds, httponly=True,
                             secure=api_settings(request).cookie_secure, samesite="lax", path="/")
     return response
 
@@ -62,11 +64,7 @@ async def staff_sign_in(request: Request, body: SignInBody):
 async def staff_sign_out(request: Request, creds: Credentials = Depends(auth.staff_credentials)):
     app, run = wiring(request)
 
-    def work():
-        auth.staff(app, creds)
-        staff_auth.sign_out(app, creds.token or "")
-
-    await run(work)
+    await run(lambda: access.sign_out_staff(app, auth.staff(app, creds)))
     response = Response(status_code=204)
     response.delete_cookie(STAFF_COOKIE, path="/", secure=api_settings(request).cookie_secure, httponly=True,
                            samesite="lax")

@@ -11,10 +11,48 @@ from datetime import datetime
 
 from simexit.domain.access import Scope
 from simexit.domain.errors import Forbidden
-from simexit.domain.roles import Permission
-from simexit.services.access.customer_auth import CustomerSession
-from simexit.services.access.partner_keys import Partner
-from simexit.services.access.staff_auth import StaffIdentity
+from simexit.domain.roles import Permission, Role, allowed
+
+
+@dataclass(frozen=True)
+class CustomerSession:
+    """A customer signed in with a one-time code; ``second_factor_until`` when the ID tail was confirmed."""
+
+    session_id: int
+    customer_id: int
+    msisdn: str
+    expires_at: datetime
+    second_factor_until: datetime | None
+
+    def second_factor_valid(self, now: datetime) -> bool:
+        return self.second_factor_until is not None and self.second_factor_until > now
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    """A member of staff: role and brands ("*" for all); ``session_id`` when signed in through a session."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    brands: tuple[str, ...]
+    session_id: int | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return allowed(self.role, permission)
+
+    def sees_brand(self, brand: str) -> bool:
+        return "*" in self.brands or brand in self.brands
+
+
+@dataclass(frozen=True)
+class Partner:
+    """The holder of a partner API key (an SM-DP+ operator, a relying party), with the key's scopes."""
+
+    id: int
+    name: str
+    scopes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -60,6 +98,20 @@ def require_customer(caller: Caller, now: datetime | None = None) -> CustomerSes
     if now is not None and not caller.second_factor_valid(now):
         raise Forbidden("SECOND_FACTOR_REQUIRED",
                         "confirm the last 6 characters of your ID number first (valid for 10 minutes)")
+    return caller
+
+
+def require_operator(caller: Caller) -> Caller:
+    """Staff accounts and partner keys: simexit's own operators (the CLI, on the server) or an admin."""
+    if not isinstance(caller, System):
+        require_staff(caller, Permission.MANAGE_STAFF)
+    return caller
+
+
+def require_public(caller: Caller) -> Public:
+    """Sign-in and other entries for someone who is not signed in (known by address)."""
+    if not isinstance(caller, Public):
+        raise Forbidden("CALLER_NOT_PERMITTED", "this entry is for callers who have not signed in")
     return caller
 
 

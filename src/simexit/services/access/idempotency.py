@@ -8,19 +8,11 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from simexit.domain.errors import Conflict
 from simexit.services.context import Simexit
-from simexit.store.tables_api import api_idempotency
+from simexit.store import idempotency_repo
 
 TTL = timedelta(hours=24)
-
-
-_INSERT_IGNORE = {name: ins(api_idempotency).on_conflict_do_nothing(index_elements=["principal", "idem_key"])
-                  for name, ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}  # built once
 
 
 def request_hash(route: str, body: Any) -> str:
@@ -33,8 +25,6 @@ def request_hash(route: str, body: Any) -> str:
 # process that died mid-request, and the next request with the key takes it over.
 IN_PROGRESS = 0
 IN_PROGRESS_FOR = timedelta(minutes=2)
-_KEY = (api_idempotency.c.principal == bindparam("b_principal")) & (api_idempotency.c.idem_key == bindparam("b_key"))
-_FIND = select(api_idempotency).where(_KEY)
 
 
 def _refuse_other(row: Any, digest: str) -> None:
@@ -48,8 +38,7 @@ def reserve(app: Simexit, principal: str, key: str, digest: str) -> tuple[int, d
     stored answer to replay. Refused while another request with the key runs (IDEMPOTENCY_KEY_IN_PROGRESS)."""
     with app.db.write() as conn:
         now = app.clock.now()
-        row = conn.execute(_FIND.with_for_update() if conn.dialect.name == "postgresql" else _FIND,
-                           {"b_principal": principal, "b_key": key}).mappings().first()
+        row = idempotency_repo.find(conn, principal, key, for_update=True)
         if row is not None and row["expires_at"] > now:
             _refuse_other(row, digest)
             if row["status_code"] != IN_PROGRESS:
@@ -58,13 +47,13 @@ def reserve(app: Simexit, principal: str, key: str, digest: str) -> tuple[int, d
                 raise Conflict("IDEMPOTENCY_KEY_IN_PROGRESS", "a request with this Idempotency-Key is still "
                                "running; retry in a moment to get its answer")
         if row is not None:  # expired, or left by a request that never finished: start again
-            conn.execute(delete(api_idempotency).where(api_idempotency.c.id == row["id"]))
+            idempotency_repo.delete_row(conn, row["id"])
         ticket = {"reserved_by": secrets.token_hex(8)}
-        conn.execute(_INSERT_IGNORE[conn.dialect.name], dict(
+        idempotency_repo.insert_if_absent(conn, dict(
             principal=principal, idem_key=key, request_hash=digest, status_code=IN_PROGRESS, response=ticket,
             created_at=now, expires_at=now + TTL))
-        mine = conn.execute(_FIND, {"b_principal": principal, "b_key": key}).mappings().one()
-        if mine["response"] != ticket:
+        mine = idempotency_repo.find(conn, principal, key)
+        if mine is None or mine["response"] != ticket:
             # SQLite serialises writers, and PostgreSQL's unique key makes a simultaneous reserver's insert
             # wait for ours: someone else's row here means they reserved first.
             raise Conflict("IDEMPOTENCY_KEY_IN_PROGRESS", "a request with this Idempotency-Key is still running; "
@@ -76,18 +65,16 @@ def save(app: Simexit, principal: str, key: str, digest: str, status: int, respo
     """Store the answer of a reserved key (it is replayed for 24 hours)."""
     with app.db.write() as conn:
         now = app.clock.now()
-        conn.execute(update(api_idempotency).where(_KEY, api_idempotency.c.request_hash == digest)
-                     .values(status_code=status, response=response, created_at=now, expires_at=now + TTL),
-                     {"b_principal": principal, "b_key": key})
+        idempotency_repo.store_answer(conn, principal, key, digest, status=status, response=response, now=now,
+                                      expires_at=now + TTL)
 
 
 def release(app: Simexit, principal: str, key: str) -> None:
     """Drop a reservation whose request was refused or failed: refusals are not stored, a retry runs again."""
     with app.db.write() as conn:
-        conn.execute(delete(api_idempotency).where(_KEY, api_idempotency.c.status_code == IN_PROGRESS),
-                     {"b_principal": principal, "b_key": key})
+        idempotency_repo.delete_reservation(conn, principal, key, in_progress=IN_PROGRESS)
 
 
 def purge_expired(app: Simexit) -> int:
     with app.db.write() as conn:
-        return conn.execute(delete(api_idempotency).where(api_idempotency.c.expires_at <= app.clock.now())).rowcount
+        return idempotency_repo.purge_expired(conn, app.clock.now())

@@ -13,7 +13,7 @@ from typing import Any
 
 from simexit.domain.errors import Forbidden, NotFound
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
-from simexit.services.access.staff_auth import StaffIdentity
+from simexit.services.access.caller import StaffIdentity
 from simexit.services.bulk import approval as bulk_approval
 from simexit.services.bulk import closure as bulk_closure
 from simexit.services.bulk.decision import BulkOptions

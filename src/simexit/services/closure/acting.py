@@ -1,7 +1,7 @@
 """Use cases as a signed-in customer or staff member: the session's reach and rights, then the core use case.
 
 - A customer acts only on their own lines and applications; applying and withdrawing also need the
-  second factor confirmed in this session (services.customer_auth.confirm_second_factor).
+  second factor confirmed in this session (services.access.commands.confirm_second_factor).
 - Staff act only within their brands and their role's permissions; agents and clerks submit on a
   customer's behalf on their role's channels and record how they checked identity.
 """
@@ -16,8 +16,7 @@ from simexit.domain.errors import Forbidden, InvalidInput, NotFound
 from simexit.domain.identity import SELF_SERVICE_METHODS, IdentityMethod
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
 from simexit.domain.state_machine import ActorType
-from simexit.services.access.customer_auth import CustomerSession
-from simexit.services.access.staff_auth import StaffIdentity
+from simexit.services.access.caller import CustomerSession, StaffIdentity
 from simexit.services.closure import applications
 from simexit.services.closure.applications import Actor, ApplyRequest, ApplyResult
 from simexit.services.context import Simexit
@@ -107,11 +106,11 @@ def staff_scope(who: StaffIdentity) -> Scope:
 
 def request_export_as_customer(app: Simexit, session: CustomerSession, msisdn: str | None = None) -> int:
     """A customer asks for an export of their data (needs the second factor); the worker builds it."""
-    from simexit.services.access import customer_auth
+    from simexit.services.access import queries as access
     from simexit.services.privacy import export
 
     _second_factor(app, session)
-    numbers = customer_auth.customer_lines(app, session.customer_id)
+    numbers = access.customer_lines(app, session)
     if msisdn is None and numbers:
         msisdn = numbers[0]
     if not msisdn:

@@ -110,7 +110,7 @@ def confirm(app: Simexit, request_no: str, code: str) -> dict[str, Any]:
     with app.db.write() as conn:
         now = app.clock.now()
         req = conn.execute(select(cancellation_requests).where(cancellation_requests.c.request_no == number)
-                           ).mappings().first()
+                           .with_for_update()).mappings().first()  # simultaneous guesses: one at a time
         if req is None:
             raise NotFound("REQUEST_NOT_FOUND", "no such cancellation request")
         if req["state"] != "awaiting_confirmation":

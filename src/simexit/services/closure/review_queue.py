@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from simexit.domain.application_number import normalize_application_number
 from simexit.domain.errors import NotFound
 from simexit.domain.identifiers import mask_email, mask_msisdn, mask_name
-from simexit.services.access.staff_auth import StaffIdentity
+from simexit.services.access.caller import StaffIdentity
 from simexit.services.closure.applications import _view
 from simexit.services.context import Simexit
 from simexit.store import applications_repo as repo

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from simexit.domain.errors import InvalidInput
 from simexit.domain.esim_notifications import STATUSES, new_state, normalize_iccid
 from simexit.domain.saga import DELETE_PENDING
-from simexit.services.access.partner_keys import Partner
+from simexit.services.access.caller import Partner
 from simexit.services.context import Simexit
 from simexit.services.execution.scheduling import profile_deleted
 from simexit.store.tables import esim_profiles
