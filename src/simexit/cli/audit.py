@@ -205,4 +205,3 @@ def report(name: str, from_: str, to: str, out: Path | None) -> None:
     else:
         out.write_text(text, encoding="utf-8-sig", newline="")
         click.echo(f"{len(data.rows)} row(s) written to {out}")
-
