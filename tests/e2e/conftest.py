@@ -54,6 +54,8 @@ def live_server(database, policies) -> Iterator[str]:  # type: ignore[no-untyped
     boot = bootstrap(Settings(database_url=database.url, secret_key="boot-secret-0123456789"), db=database,
                      clock=SystemClock(), policies=policies)
     web = web_app(boot)
+    # Plain HTTP on 127.0.0.1, like the demo (scripts/start): cookies without Secure, the console's without __Host-.
+    web.state.api_settings = web.state.api_settings.model_copy(update={"cookie_secure": False})
     _Holder.web = web
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

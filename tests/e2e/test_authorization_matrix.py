@@ -152,3 +152,151 @@ def test_no_route_leaks_another_customers_data(client, app, api, tmp_path):
     with app.db.read() as c:
         assert c.execute(select(applications_table.c.status)).scalar_one() == status_before  # nothing changed
         assert c.execute(select(esim_profiles.c.state)).scalar_one() == "Installed"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The console and the portal (issue 11, item 5): every page × every kind of caller × B's resources.
+
+def _web_routes() -> set[tuple[str, str]]:
+    from simexit.web import console, portal, public
+
+    return {(m, route.path) for module in (console, portal, public) for route in module.router.routes
+            for m in route.methods - {"HEAD"}}
+
+
+def _token(c, path: str) -> str:
+    return c.get(path).text.split('name="csrf" value="')[1].split('"')[0]
+
+
+def _portal_client(web, app, msisdn: str):
+    from fastapi.testclient import TestClient
+
+    from tests.e2e.conftest import last_code
+
+    c = TestClient(web, base_url="https://127.0.0.1")
+    csrf = _token(c, "/status")
+    assert c.post("/sign-in/code", data={"csrf": csrf, "phone": msisdn}).status_code == 200
+    r = c.post("/sign-in", data={"csrf": csrf, "phone": msisdn, "code": last_code(app, msisdn)},
+               follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return c
+
+
+def _console_client(web, app, username: str, role: str, brands: list[str]):
+    from fastapi.testclient import TestClient
+    from simexit.services.access.staff_auth import create_staff
+
+    from tests.e2e.conftest import STAFF_PASSWORD
+
+    create_staff(app, username, STAFF_PASSWORD, role, brands)
+    c = TestClient(web, base_url="https://127.0.0.1")
+    r = c.post("/console/sign-in", data={"csrf": _token(c, "/console/sign-in"), "username": username,
+                                         "password": STAFF_PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return c
+
+
+def test_no_page_shows_another_customers_data(api, app):
+    from fastapi.testclient import TestClient
+
+    from simexit.domain.identifiers import mask_msisdn
+
+    a = make_line(app, "liuliang")
+    b = make_line(app, "liuliang")
+    mb = b["msisdn"]
+    pc = precheck(app, mb)
+    nb = applications.apply(app, ApplyRequest(
+        msisdn=mb, channel="hotline", identity_method="service_password", staff_ref="setup", staff_role="agent",
+        consequences_confirmed=list(pc.to_dict()["consequences"]),
+        refund_method="original_payment" if pc.quote.refund_minor > 0 else None)).application_no
+    with app.db.read() as c:
+        status_before = c.execute(select(applications_table.c.status)).scalar_one()
+    b_data = {nb, mb, mask_msisdn(mb)}
+
+    callers = {"anonymous": TestClient(api, base_url="https://127.0.0.1"),
+               "customer A": _portal_client(api, app, a["msisdn"])}
+    for role in ("agent", "store_clerk", "reviewer", "supervisor", "admin"):
+        callers[f"{role} of huaxin"] = _console_client(api, app, f"w{role}", role, ["huaxin"])
+    owners = {"customer B": _portal_client(api, app, mb),
+              "reviewer of liuliang": _console_client(api, app, "wown", "reviewer", ["liuliang"])}
+
+    wrong_last4 = f"{(int(mb[-4:]) + 1) % 10000:04d}"
+    step = {"consequence": list(pc.to_dict()["consequences"]), "refund_method": "original_payment",
+            "dest_original_payment_reference": "x"}
+    # (method, route) → (path, form or None, strings of B's the caller typed in and may see echoed)
+    cases = {
+        ("GET", "/"): ("/", None, set()),
+        ("POST", "/sign-in/code"): ("/sign-in/code", {"phone": mb}, {mb}),
+        ("POST", "/sign-in"): ("/sign-in", {"phone": mb, "code": "999999"}, {mb}),
+        ("GET", "/lines"): ("/lines", None, set()),
+        ("GET", "/lines/{index}/close"): ("/lines/1/close", None, set()),
+        ("POST", "/lines/{index}/quote"): ("/lines/1/quote", step, set()),
+        ("POST", "/lines/{index}/confirm"): ("/lines/1/confirm", step, set()),
+        ("POST", "/lines/{index}/submit"): ("/lines/1/submit", {**step, "id_tail": b["id_number"][-6:]}, set()),
+        ("GET", "/applications/{application_no}/receipt"): (f"/applications/{nb}/receipt", None, {nb}),
+        ("GET", "/applications/{application_no}"): (f"/applications/{nb}", None, {nb}),
+        ("GET", "/my-data"): ("/my-data", None, set()),
+        ("POST", "/my-data"): ("/my-data", {"id_tail": b["id_number"][-6:]}, set()),
+        ("GET", "/lang/{code}"): (f"/lang/en?next=/applications/{nb}", None, {nb}),
+        ("GET", "/cancel"): ("/cancel", None, set()),
+        ("POST", "/cancel"): ("/cancel", {"kind": "ordinary", "name": "A", "phone": mb, "email": "a@example.com"},
+                              {mb}),
+        ("POST", "/cancel/confirm"): ("/cancel/confirm", {"request_no": "C-0000", "code": "999999"}, set()),
+        ("GET", "/status"): (f"/status?no={nb}", None, {nb}),
+        ("POST", "/status"): ("/status", {"application_no": nb, "last4": wrong_last4}, {nb}),
+        ("GET", "/help"): ("/help", None, set()),
+        ("GET", "/console/sign-in"): ("/console/sign-in", None, set()),
+        ("POST", "/console/sign-in"): ("/console/sign-in", {"username": "wown", "password": "wrong"}, set()),
+        ("GET", "/console"): ("/console?brand=liuliang", None, set()),
+        ("GET", "/console/applications/{application_no}"): (f"/console/applications/{nb}", None, {nb}),
+        ("POST", "/console/applications/{application_no}/decide"): (
+            f"/console/applications/{nb}/decide", {"decision": "reject", "reason": "DOCUMENTS_INCOMPLETE"}, {nb}),
+        ("GET", "/console/intake"): ("/console/intake", None, set()),
+        ("POST", "/console/intake"): ("/console/intake", {"channel": "hotline", "phone": mb}, {mb}),
+        ("GET", "/console/reports"): ("/console/reports", None, set()),
+        ("GET", "/console/reports.csv"): ("/console/reports.csv", None, set()),
+        ("GET", "/console/dashboard"): ("/console/dashboard", None, set()),
+        ("POST", "/sign-out"): ("/sign-out", {}, set()),
+        ("POST", "/console/sign-out"): ("/console/sign-out", {}, set()),
+    }
+    assert set(cases) == _web_routes(), "every console and portal page needs a row in this matrix"
+    # B's own application page, by the owner and by staff of B's brand: the check below would see a leak.
+    assert nb in owners["customer B"].get(f"/applications/{nb}").text
+    assert nb in owners["reviewer of liuliang"].get(f"/console/applications/{nb}").text
+    expected = {  # caller kind → status on the pages of B's application
+        f"/applications/{nb}": {"anonymous": 303, "customer A": 404, "staff": 303},
+        f"/applications/{nb}/receipt": {"anonymous": 303, "customer A": 404, "staff": 303},
+        f"/console/applications/{nb}": {"anonymous": 303, "customer A": 303, "staff": 404},
+        f"/console/applications/{nb}/decide": {"anonymous": 303, "customer A": 303, "staff": 404},
+    }
+
+    checked = 0
+    sign_outs = [k for k in cases if k[1].endswith("sign-out")]
+    for who, c in callers.items():
+        for key in [k for k in cases if k not in sign_outs] + sign_outs:  # sign out last
+            method, _route = key
+            path, form, echoed = cases[key]
+            if method == "GET":
+                r = c.get(path, follow_redirects=False)
+            else:
+                csrf = _token(c, "/console/sign-in" if path.startswith("/console") else "/status")
+                r = c.post(path, data={**form, "csrf": csrf}, follow_redirects=False)
+            assert (r.status_code < 500 and r.status_code != 403) or method == "POST" or "/console" in path, \
+                (who, path, r.status_code)
+            if r.status_code == 303:
+                assert r.headers["location"] in ("/", "/lines", "/console/sign-in", "/console", "/my-data",
+                                                 "/applications/" + nb) or who == "customer A", (who, path)
+            kind = who if who in ("anonymous", "customer A") else "staff"
+            if path in expected:
+                assert r.status_code == expected[path][kind], (who, path, r.status_code, r.text[:300])
+            if mb in echoed:  # the number the caller typed may come back, masked or not
+                echoed = echoed | {mask_msisdn(mb)}
+            leaked = {s for s in b_data - echoed if s in r.text}
+            assert not leaked, (who, method, path, r.status_code, leaked)
+            checked += 1
+        c.close()
+    assert checked == len(callers) * len(cases)
+    for c in owners.values():
+        c.close()
+    with app.db.read() as c:
+        assert c.execute(select(applications_table.c.status)).scalar_one() == status_before  # nothing changed

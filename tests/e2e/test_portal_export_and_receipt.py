@@ -20,18 +20,22 @@ from tests.integration.test_messaging_records import closed
 
 @pytest.fixture
 def client(app):
-    with TestClient(create_app(app), base_url="http://127.0.0.1") as c:
+    with TestClient(create_app(app), base_url="https://127.0.0.1") as c:
         yield c
 
 
+def _csrf(client: TestClient, path: str) -> str:
+    return client.get(path).text.split('name="csrf" value="')[1].split('"')[0]
+
+
 def _sign_in(client: TestClient, app, msisdn: str) -> str:
-    client.get("/")
-    csrf = client.cookies.get("sx_csrf")
+    """Sign in; returns the CSRF token of the signed-in session's forms."""
+    csrf = _csrf(client, "/")
     assert client.post("/sign-in/code", data={"csrf": csrf, "phone": msisdn}).status_code == 200
     r = client.post("/sign-in", data={"csrf": csrf, "phone": msisdn, "code": last_code(app, msisdn)},
                     follow_redirects=False)
     assert r.status_code == 303
-    return csrf
+    return _csrf(client, "/my-data")
 
 
 def test_download_my_data_from_request_to_zip(client, app, tmp_path):

@@ -14,13 +14,17 @@ from tests.factories import make_line
 
 @pytest.fixture
 def client(app):
-    with TestClient(create_app(app), base_url="http://127.0.0.1") as c:
+    with TestClient(create_app(app), base_url="https://127.0.0.1") as c:  # Secure cookies go back over https
         yield c
 
 
 def _csrf(client: TestClient, path: str = "/console/sign-in") -> str:
-    client.get(path)
-    return client.cookies.get("sx_csrf")
+    """The CSRF token of the form on ``path`` (derived from the session, or before sign-in from a nonce)."""
+    return page_csrf(client.get(path).text)
+
+
+def page_csrf(html: str) -> str:
+    return html.split('name="csrf" value="')[1].split('"')[0]
 
 
 def _staff(client: TestClient, app, username: str, role: str, brands: list[str]) -> None:
@@ -29,7 +33,8 @@ def _staff(client: TestClient, app, username: str, role: str, brands: list[str])
                                               "password": STAFF_PASSWORD}, follow_redirects=False)
     assert r.status_code == 303
     cookie = r.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
+    assert cookie.startswith("__Host-sx_staff=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert "Path=/;" in cookie and "Secure" in cookie and "Domain" not in cookie
 
 
 def test_post_without_csrf_token_is_refused(client):
@@ -38,6 +43,32 @@ def test_post_without_csrf_token_is_refused(client):
     assert r.status_code == 403
     r = client.post("/console/sign-in", data={"csrf": "forged", "username": "x", "password": "y"})
     assert r.status_code == 403
+
+
+def test_csrf_token_is_bound_to_the_session_not_to_a_planted_cookie(client, app):
+    """Issue 12, item 8: an attacker-chosen sx_csrf cookie with the same value in the form is refused; a signed-in
+    console form's token is derived from the session, so another session's token is refused too."""
+    line = make_line(app, "hansanet", balance=0)
+    _staff(client, app, "clerk3", "store_clerk", ["hansanet"])
+    good = _csrf(client, "/console/intake")
+    client.cookies.set("sx_csrf", "attacker-chosen-value", domain="127.0.0.1")
+    r = client.post("/console/intake", data={"csrf": "attacker-chosen-value", "channel": "store",
+                                             "phone": line["msisdn"]})
+    assert r.status_code == 403
+    r = client.post("/console/intake", data={"csrf": good, "channel": "store", "phone": line["msisdn"]})
+    assert r.status_code == 200 and "NO_REACTIVATION" in r.text
+    # The token of another staff session (and the nonce's token before sign-in) does not fit this session.
+    with TestClient(client.app, base_url="https://127.0.0.1") as other:
+        anonymous = _csrf(other)
+        _staff(other, app, "clerk4", "store_clerk", ["hansanet"])
+        foreign = _csrf(other, "/console/intake")
+    for token in (foreign, anonymous):
+        r = client.post("/console/intake", data={"csrf": token, "channel": "store", "phone": line["msisdn"]})
+        assert r.status_code == 403
+    # A planted cookie does not help on an anonymous form either.
+    with TestClient(client.app, base_url="https://127.0.0.1") as fresh:
+        fresh.cookies.set("sx_csrf", "planted", domain="127.0.0.1")
+        assert fresh.post("/sign-in/code", data={"csrf": "planted", "phone": "+8613900000001"}).status_code == 403
 
 
 def test_console_needs_sign_in_and_shows_only_own_brands(client, app):
@@ -50,7 +81,7 @@ def test_console_needs_sign_in_and_shows_only_own_brands(client, app):
 def test_store_clerk_intake_records_identity_check(client, app):
     line = make_line(app, "hansanet", balance=0)
     _staff(client, app, "clerk2", "store_clerk", ["hansanet"])
-    csrf = client.cookies.get("sx_csrf")
+    csrf = _csrf(client, "/console/intake")
     r = client.post("/console/intake", data={"csrf": csrf, "channel": "hotline", "phone": line["msisdn"]})
     assert r.status_code == 403  # a store clerk does not take hotline applications
     r = client.post("/console/intake", data={"csrf": csrf, "channel": "store", "phone": line["msisdn"]})

@@ -27,10 +27,19 @@ from simexit.services.privacy import queries as privacy_queries
 from simexit.services.reports import REPORTS, Report, build_report, to_csv
 from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
 from simexit.web.i18n import _
-from simexit.web.rendering import as_list, client_address, finish, pooled, posted_form, render, simexit
+from simexit.web.rendering import (
+    as_list,
+    client_address,
+    finish,
+    pooled,
+    posted_form,
+    render,
+    secure_cookies,
+    simexit,
+    staff_cookie,
+)
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-STAFF_COOKIE = "sx_staff"
 STATES = ("submitted", "pending_review", "approved", "executing", "completed", "rejected", "withdrawn",
           "needs_attention")
 # The checks a member of staff records (commands.apply refuses self-service ones such as "otp" from staff).
@@ -38,7 +47,7 @@ STAFF_METHODS = ("id_document_inspected", "service_password", "id_copy_mailed", 
 
 
 def _who(request: Request) -> StaffIdentity:
-    who = access_queries.staff_session(simexit(request), request.cookies.get(STAFF_COOKIE))
+    who = access_queries.staff_session(simexit(request), request.cookies.get(staff_cookie(request)))
     if who is None:
         raise HTTPException(status_code=303, headers={"Location": "/console/sign-in"})
     return who
@@ -73,18 +82,20 @@ def sign_in(request: Request) -> Response:
         return _page(request, "console/sign_in.html", None, error=msg, username=form.get("username"),
                      status_code=401)
     r = _redirect(request, "/console")
-    r.set_cookie(STAFF_COOKIE, token, httponly=True, samesite="strict", path="/console", max_age=10 * 3600)
+    r.set_cookie(staff_cookie(request), token, httponly=True, samesite="strict", path="/", max_age=10 * 3600,
+                 secure=secure_cookies(request))
     return r
 
 
 @router.post("/sign-out")
 @pooled(form=True)
 def sign_out(request: Request) -> Response:
-    who = access_queries.staff_session(simexit(request), request.cookies.get(STAFF_COOKIE))
+    who = access_queries.staff_session(simexit(request), request.cookies.get(staff_cookie(request)))
     if who is not None:
         access.sign_out_staff(simexit(request), who)
     r = _redirect(request, "/console/sign-in")
-    r.delete_cookie(STAFF_COOKIE, path="/console")
+    r.delete_cookie(staff_cookie(request), path="/", secure=secure_cookies(request), httponly=True,
+                    samesite="strict")
     return r
 
 

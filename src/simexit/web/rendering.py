@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
@@ -18,7 +19,10 @@ from simexit.services.context import Simexit
 from simexit.web import i18n, labels
 
 TEMPLATES = Path(__file__).parent / "templates"
-CSRF_COOKIE = "sx_csrf"
+CSRF_COOKIE = "sx_csrf"  # a random nonce that binds the forms shown before sign-in
+CUSTOMER_COOKIE = "sx_session"  # the portal's session (simexit.web.portal)
+STAFF_COOKIE = "__Host-sx_staff"  # the console's session (simexit.web.console)
+STAFF_COOKIE_PLAIN = "sx_staff"  # the same with SIMEXIT_COOKIE_SECURE=false: __Host- needs Secure
 BRAND_COOKIE = "brand"
 
 env = Environment(loader=FileSystemLoader(str(TEMPLATES)), extensions=["jinja2.ext.i18n"],
@@ -39,20 +43,47 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def secure_cookies(request: Request) -> bool:
+    """Session cookies carry ``Secure`` (and the console's the ``__Host-`` prefix) unless SIMEXIT_COOKIE_SECURE is
+    false (a plain-HTTP demo on 127.0.0.1)."""
+    settings = getattr(request.app.state, "api_settings", None)
+    return bool(getattr(settings, "cookie_secure", True))
+
+
+def staff_cookie(request: Request) -> str:
+    """The console session's cookie: ``__Host-`` (Secure, Path=/, no Domain: no subdomain can set or shadow it)."""
+    return STAFF_COOKIE if secure_cookies(request) else STAFF_COOKIE_PLAIN
+
+
+def _csrf_binding(request: Request) -> str:
+    """What a form's CSRF token is bound to: the session (the console's on /console, the customer's elsewhere),
+    or before sign-in a random nonce in the ``sx_csrf`` cookie."""
+    session = request.cookies.get(staff_cookie(request) if request.url.path.startswith("/console")
+                                  else CUSTOMER_COOKIE)
+    if session:
+        return f"session:{session}"
+    nonce = getattr(request.state, "csrf_nonce", None) or request.cookies.get(CSRF_COOKIE)
+    if not nonce:
+        nonce = secrets.token_urlsafe(24)
+    request.state.csrf_nonce = nonce
+    return f"nonce:{nonce}"
+
+
 def csrf_token(request: Request) -> str:
-    token = getattr(request.state, "csrf", None) or request.cookies.get(CSRF_COOKIE)
-    if not token:
-        token = secrets.token_urlsafe(24)
-    request.state.csrf = token
+    """HMAC(secret key, binding): a cookie an attacker plants, with the same value in the form, is no token."""
+    token = getattr(request.state, "csrf", None)
+    if token is None:
+        key = simexit(request).secret_key.encode()
+        token = hmac.new(key, f"csrf:{_csrf_binding(request)}".encode(), hashlib.sha256).hexdigest()
+        request.state.csrf = token
     return token
 
 
 async def form_with_csrf(request: Request) -> dict[str, Any]:
-    """The posted form, after checking its CSRF token against the cookie (double submit)."""
+    """The posted form, after checking its CSRF token against the one derived from this request's session."""
     form = await request.form()
     sent = str(form.get("csrf") or "")
-    cookie = request.cookies.get(CSRF_COOKIE) or ""
-    if not cookie or not hmac.compare_digest(sent, cookie):
+    if not hmac.compare_digest(sent.encode(), csrf_token(request).encode()):
         raise HTTPException(status_code=403, detail="the form expired; reload the page and try again")
     data: dict[str, Any] = {}
     for key, value in form.multi_items():
@@ -118,10 +149,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 
 def finish(request: Request, response: Any) -> None:
-    """Set the CSRF cookie if this request made one, and the security headers."""
-    token = getattr(request.state, "csrf", None)
-    if token and request.cookies.get(CSRF_COOKIE) != token:
-        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
+    """Set the CSRF nonce cookie if this request made one, and the security headers."""
+    nonce = getattr(request.state, "csrf_nonce", None)
+    if nonce and request.cookies.get(CSRF_COOKIE) != nonce:
+        response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=secure_cookies(request))
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
