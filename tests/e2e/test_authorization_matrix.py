@@ -184,9 +184,8 @@ def _portal_client(web, app, msisdn: str):
 
 def _console_client(web, app, username: str, role: str, brands: list[str]):
     from fastapi.testclient import TestClient
-    from simexit.services.access.staff_auth import create_staff
 
-    from tests.e2e.conftest import STAFF_PASSWORD
+    from tests.e2e.conftest import STAFF_PASSWORD, create_staff
 
     create_staff(app, username, STAFF_PASSWORD, role, brands)
     c = TestClient(web, base_url="https://127.0.0.1")

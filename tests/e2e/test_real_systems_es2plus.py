@@ -18,7 +18,6 @@ import trustme
 import uvicorn
 from cryptography import x509
 from fastapi.testclient import TestClient
-from simexit.services.access.partner_keys import create_key
 from sqlalchemy import select
 
 from simexit.asgi import create_app
@@ -26,6 +25,8 @@ from simexit.config import Settings
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.esim.es2plus import Es2PlusClient
 from simexit.integrations.tls import CLIENT_CERT_PROTOCOL, client_context
+from simexit.services.access import commands as access
+from simexit.services.access.caller import System
 from simexit.simulators.http_server import ServerTls, SimulatorServer
 from simexit.simulators.smdp import SmdpSimulator
 from simexit.store.tables import esim_profiles
@@ -133,7 +134,7 @@ def profile_state(app) -> str:
 def test_the_smdp_notifies_with_its_client_certificate_and_no_api_key(app, pki, callback):
     url, _ = callback
     iccid = esim_line(app)
-    create_key(app, "smdp-vendor", ["smdp"])
+    access.create_partner_key(app, System(), "smdp-vendor", ["smdp"])
     sim = SmdpSimulator(callback_url=url, client_tls=client_context(pki.ca, pki.smdp))
     answer = sim.notify(iccid, operation="delete")
     assert answer["status"] == 204, answer
@@ -147,7 +148,7 @@ def test_a_certificate_that_maps_to_no_partner_and_no_certificate_are_both_401(a
     # no partner called smdp-vendor with the smdp scope: the certificate names nobody
     sim = SmdpSimulator(callback_url=url, client_tls=client_context(pki.ca, pki.smdp))
     assert sim.notify(iccid, operation="delete")["status"] == 401
-    create_key(app, "smdp-vendor", ["smdp"])
+    access.create_partner_key(app, System(), "smdp-vendor", ["smdp"])
     anonymous = SmdpSimulator(callback_url=url, client_tls=client_context(pki.ca, None))
     assert anonymous.notify(iccid, operation="delete")["status"] == 401
     assert profile_state(app) == "Installed"
@@ -155,7 +156,7 @@ def test_a_certificate_that_maps_to_no_partner_and_no_certificate_are_both_401(a
 
 def test_a_trusted_proxy_passes_the_verified_fingerprint(app, api, pki):
     iccid = esim_line(app)
-    create_key(app, "smdp-vendor", ["smdp"])
+    access.create_partner_key(app, System(), "smdp-vendor", ["smdp"])
     api.state.api_settings = Settings(partner_certificates={pki.smdp_fingerprint: "smdp-vendor"},
                                       trusted_proxies=["testclient"], client_cert_header="X-SSL-Client-SHA256")
     body = SmdpSimulator().notification(iccid, operation="delete")
@@ -172,7 +173,7 @@ def test_a_trusted_proxy_passes_the_verified_fingerprint(app, api, pki):
 # -- items 3, 4 and 10: what the notification says -------------------------------------------------------------
 @pytest.fixture
 def smdp_partner(app, api):
-    _, key = create_key(app, "smdp-vendor", ["smdp"])
+    key = access.create_partner_key(app, System(), "smdp-vendor", ["smdp"]).key
     with TestClient(api, base_url="https://testserver", headers={"X-Api-Key": key}) as c:
         yield c
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from simexit.services.access.partner_keys import Partner
-from simexit.services.access.staff_auth import StaffIdentity
 
 from simexit.domain.errors import DomainError, Forbidden, NotFound
 from simexit.domain.roles import Role
-from simexit.services.access.caller import Public, System
+from simexit.services.access.caller import Partner, Public, StaffIdentity, System
 from simexit.services.execution import commands as execution_commands
 from simexit.services.execution import queries as execution
 from simexit.services.numbers import commands as numbers_commands

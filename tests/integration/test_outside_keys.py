@@ -6,9 +6,9 @@ again, and every saga step's key was ``<application no>:<step>``."""
 
 from __future__ import annotations
 
-from simexit.services.access.customer_auth import start_sign_in
-
 from simexit.domain.application_number import new_application_number
+from simexit.services.access import commands as access
+from simexit.services.access.caller import Public
 from simexit.worker.runner import Worker, WorkerOptions
 from tests.conftest import _empty
 from tests.simulated_world import apply_for, clean_line
@@ -27,7 +27,7 @@ def _instance_run(app, sims, monkeypatch) -> set[str]:
     line = clean_line(app, "globetalk", balance=3000)
     sims.seed_line(app, line["msisdn"])
     assert apply_for(app, line["msisdn"]) == NUMBER
-    start_sign_in(app, line["msisdn"], "198.51.100.7")
+    access.start_customer_sign_in(app, Public("198.51.100.7"), line["msisdn"])
     Worker(app, sims.integrations(), WorkerOptions(backoff_seconds=1)).run_until_idle()
     keys = {c["key"] for c in sims.recorder.calls}
     keys |= {e["operation_id"] for e in sims.effects(sims.hss) if e.get("operation_id")}

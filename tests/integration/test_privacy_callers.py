@@ -5,12 +5,10 @@ simexit itself: the worker's and operators' jobs)."""
 from datetime import timedelta
 
 import pytest
-from simexit.services.access.customer_auth import CustomerSession
-from simexit.services.access.staff_auth import StaffIdentity
 
 from simexit.domain.errors import DomainError
 from simexit.domain.roles import Role
-from simexit.services.access.caller import Public, System
+from simexit.services.access.caller import CustomerSession, Public, StaffIdentity, System
 from simexit.services.privacy import commands, queries
 from simexit.store import customer_records
 from tests.audit_fixtures import rich_customer

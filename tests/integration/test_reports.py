@@ -1,13 +1,11 @@
 from datetime import timedelta
 
 import pytest
-from simexit.services.access.customer_auth import CustomerSession
-from simexit.services.access.staff_auth import StaffIdentity
 
 from simexit.domain.errors import Forbidden
 from simexit.domain.roles import Role
 from simexit.domain.state_machine import ActorType
-from simexit.services.access.caller import System
+from simexit.services.access.caller import CustomerSession, StaffIdentity, System
 from simexit.services.closure.applications import Actor, approve, reject
 from simexit.services.privacy.erasure import erase_due
 from simexit.services.reports import build_report, to_csv

@@ -8,11 +8,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from simexit.services.access.staff_auth import StaffIdentity
 from sqlalchemy import select
 
 from simexit.domain.errors import TransitionRefused
 from simexit.domain.roles import Role
+from simexit.services.access.caller import StaffIdentity
 from simexit.services.closure.applications import show
 from simexit.services.execution import commands as execution
 from simexit.services.execution import outbox

@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from simexit.domain.errors import NotFound
-from simexit.services.access.caller import Caller, require_partner, require_system
-from simexit.services.access.partner_keys import Partner
+from simexit.services.access.caller import Caller, Partner, require_partner, require_system
 from simexit.services.context import Simexit
 from simexit.services.numbers import relying_parties
 from simexit.services.numbers.views import SubscriptionView

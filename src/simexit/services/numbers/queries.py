@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from simexit.services.access.caller import Caller, require_partner, require_system
-from simexit.services.access.partner_keys import Partner
+from simexit.services.access.caller import Caller, Partner, require_partner, require_system
 from simexit.services.context import Simexit
 from simexit.services.numbers import disconnects, relying_parties
 from simexit.services.numbers.commands import SCOPE
