@@ -13,6 +13,7 @@ from simexit.domain.errors import Conflict, NotFound
 from simexit.domain.state_machine import Transition
 from simexit.store import audit_repo
 from simexit.store.audit_data import code_only
+from simexit.store.locking import for_update as locked
 from simexit.store.tables import OPEN_STATUSES, application_events, applications, brands, customers, lines
 
 # Built once: statements whose values come as parameters skip SQLAlchemy's per-call cache-key walk over literal
@@ -105,8 +106,8 @@ def get_by_number(conn: Connection, application_no: str, *, for_update: bool = F
          .join(brands, brands.c.id == applications.c.brand_id)
          .join(lines, lines.c.id == applications.c.line_id)
          .where(applications.c.application_no == application_no))
-    if for_update and conn.dialect.name == "postgresql":
-        q = q.with_for_update(of=applications)
+    if for_update:
+        q = locked(conn, q, of=applications)
     row = conn.execute(q).mappings().first()
     if row is None:
         raise NotFound("APPLICATION_NOT_FOUND", f"no application {application_no}")

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from simexit.domain.audit_chain import GENESIS, entry_mac
+from simexit.store.locking import is_postgresql
 from simexit.store.many_rows import insert_many
 from simexit.store.tables_audit import audit_head, audit_log
 
@@ -26,7 +27,7 @@ _MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam
 def _lock_head(conn: Connection) -> tuple[int, str]:
     """Take the head row's lock (PostgreSQL: row lock; SQLite: the write transaction already holds the
     database's single write lock) and return (last seq, last hash)."""
-    pg = conn.dialect.name == "postgresql"
+    pg = is_postgresql(conn)
     row = conn.execute(_HEAD_FOR_UPDATE if pg else _HEAD).first()
     if row is None:  # the log's first entry: create the head row (concurrent creators wait on its key)
         conn.execute(_ENSURE_HEAD["postgresql" if pg else "sqlite"])

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from simexit.domain.errors import NotFound
+from simexit.store.locking import for_update as locked
 from simexit.store.tables_audit import exports
 
 # Export ids are random below 2**53 (exact in JSON numbers and JavaScript), not a counter: whoever learns one id
@@ -25,8 +26,8 @@ def insert_export(conn: Connection, values: dict[str, Any]) -> int:
 
 def get(conn: Connection, export_id: int, *, for_update: bool = False) -> RowMapping:
     q = select(exports).where(exports.c.id == export_id)
-    if for_update and conn.dialect.name == "postgresql":
-        q = q.with_for_update()
+    if for_update:
+        q = locked(conn, q)
     row = conn.execute(q).mappings().first()
     if row is None:
         raise NotFound("EXPORT_NOT_FOUND", f"no export {export_id}")

@@ -57,9 +57,12 @@ def insert_ignoring(conn: Connection, table: Table, index_elements: tuple[str, .
     return stmt
 
 
-def for_update(conn: Connection, stmt: S) -> S:
-    """``stmt`` locking the rows it reads until the transaction ends (PostgreSQL; SQLite: the write lock)."""
-    return stmt.with_for_update() if is_postgresql(conn) else stmt
+def for_update(conn: Connection, stmt: S, *, of: Any = None) -> S:
+    """``stmt`` locking the rows it reads (of ``of`` only, when given) until the transaction ends (PostgreSQL;
+    SQLite: the write transaction already holds the only write lock)."""
+    if not is_postgresql(conn):
+        return stmt
+    return stmt.with_for_update(of=of) if of is not None else stmt.with_for_update()
 
 
 def insert_ignore(conn: Connection, table: Table, values: dict[str, Any], index_elements: list[str]) -> Any:
