@@ -162,7 +162,7 @@ def test_console_intake_refuses_self_service_identity_methods_like_the_api(clien
 
     line = make_line(app, "hansanet", balance=0)
     _staff(client, app, "clerk3", "store_clerk", ["hansanet"])
-    csrf = client.cookies.get("sx_csrf")
+    csrf = _csrf(client, "/console/intake")
     r = client.post("/console/intake", follow_redirects=False, data={
         "csrf": csrf, "channel": "store", "phone": line["msisdn"], "step": "submit",
         "identity_method": method, "evidence_note": "code read out", "consequence": ["NO_REACTIVATION",
