@@ -24,7 +24,7 @@ def test_a_slow_page_does_not_stall_another_request(site, live_server, monkeypat
         release.wait(10)
         raise public.DomainError("NOT_FOUND", "no such application")
 
-    monkeypatch.setattr(public, "lookup_status", slow_lookup)
+    monkeypatch.setattr(public.queries, "lookup_status", slow_lookup)
     result: dict[str, int] = {}
 
     def slow_request() -> None:
