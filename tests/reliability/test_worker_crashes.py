@@ -125,7 +125,10 @@ def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tm
         voice = s["kind"] != "data"
         for kind in ("bar", "delete_subscriber", "delete_auc") + (("deregister", "delete_ims") if voice else ()):
             assert hss[(kind, s["imsi"])] == 1, (kind, s)
-    assert sum(hss.values()) == sum(5 if s["kind"] != "data" else 3 for s in seeded.values())
+        clrs = [e["type"] for e in world.effects(world.hss)
+                if e["kind"] == "cancel_location" and e["imsi"] == s["imsi"]]
+        assert sorted(clrs) == [1, 2], s  # the bar's own CLR and the detach (/push/clr), each once
+    assert sum(hss.values()) == sum(7 if s["kind"] != "data" else 5 for s in seeded.values())
     smdp = Counter(e["iccid"] for e in world.effects(world.smdp))
     profiles = [p for s in seeded.values() for p in s["profiles"]]
     assert profiles and all(smdp[p] == 1 for p in profiles) and sum(smdp.values()) == len(profiles)
