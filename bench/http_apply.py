@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -158,7 +159,9 @@ def main() -> None:
     from simexit.services.access.caller import Public, System
 
     with database_url(args.db) as url, tempfile.TemporaryDirectory(prefix="simexit-http-") as tmp:
-        app = bootstrap(Settings(database_url=url))
+        # simexit refuses to serve with the public demo secret: the benchmark's server gets a fresh one
+        secret = secrets.token_urlsafe(48)
+        app = bootstrap(Settings(database_url=url, secret_key=secret))
         load_fleet(app, 3 * n, BRANDS)
         bodies = clean_bodies(app, n, 3 * n)
         access.create_staff(app, System(), "bench", PASSWORD, "supervisor", ["*"])
@@ -182,7 +185,7 @@ def main() -> None:
         simexit = shutil.which("simexit", path=str(Path(sys.executable).parent)) or "simexit"
         # The API alone: the worker runs as its own process in production (``simexit worker``).
         proc = serve([simexit, "serve", "--port", str(port), "--workers", "1", "--no-worker"],
-                     {"SIMEXIT_DATABASE_URL": url}, port)
+                     {"SIMEXIT_DATABASE_URL": url, "SIMEXIT_SECRET_KEY": secret}, port)
         try:
             results["simexit"] = run_wrk(port, scripts["simexit"], seconds)
         finally:

@@ -1,6 +1,7 @@
 """Each benchmark's small size runs and ends with one JSON line of figures, baseline and ratios (not timed)."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,8 +26,9 @@ def test_small_size_prints_a_json_last_line(script, figure):
 def test_http_apply_small_size_prints_a_json_last_line():
     if not shutil.which("wrk"):
         pytest.fail("wrk is missing: apt-get install -y wrk", pytrace=False)
+    env = {k: v for k, v in os.environ.items() if k != "SIMEXIT_DEMO"}  # as an operator runs it: no demo mode
     p = subprocess.run([sys.executable, str(ROOT / "bench" / "http_apply.py"), "--size", "small"],
-                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+                       capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
     assert p.returncode == 0, p.stderr
     last = json.loads(p.stdout.strip().splitlines()[-1])
     assert last["benchmark"] == "http_apply" and last["db"] == "sqlite"
