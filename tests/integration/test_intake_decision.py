@@ -6,7 +6,7 @@ import pytest
 
 from simexit.domain.errors import DomainError
 from simexit.domain.identity import IdentityMethod
-from simexit.services.bulk.decision import BulkOptions, decide, steps_of_new_application
+from simexit.services.bulk.decision import BulkOptions, decide
 from simexit.services.bulk.input import BulkRow
 from simexit.services.closure.applications import ApplyRequest, apply
 from simexit.services.closure.precheck import precheck
@@ -30,7 +30,7 @@ def test_bulk_precheck_blocked_carries_the_same_findings_as_a_single_apply(app, 
     with app.db.read() as conn, pytest.raises(DomainError) as bulk:
         facts = app.facts_source(conn).line_facts(m)
         decide(app, conn, "B-test", opts, IdentityMethod.ID_DOCUMENT_INSPECTED, BulkRow(1, m, msisdn=m), facts,
-               now, {}, steps_of_new_application(now))
+               now, {})
     assert single.value.code == bulk.value.code == "PRECHECK_BLOCKED"
     assert bulk.value.data == single.value.data
     assert [f["code"] for f in bulk.value.data["findings"]] == [f.code for f in pc.findings if f.severity == "blocker"]

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 import click
 
@@ -92,16 +93,7 @@ def _serve(names: list[str], port: int, options: dict) -> None:
         servers.append(SimulatorServer(sim_obj, port + i if port else 0).start())
     click.echo(json.dumps({s.sim.name: s.url for s in servers}), nl=True)
     sys.stdout.flush()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(1):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for s in servers:
-            s.stop()
+    _run_until_stopped(lambda: [s.stop() for s in servers])
 
 @sim.command("hss")
 @click.option("--port", default=0, show_default=True, help="0 = a free port (printed)")
@@ -143,6 +135,11 @@ def sim_all(free_ports: bool) -> None:
     running = start_all(get_settings(), free_ports=free_ports)
     click.echo(json.dumps(running.urls), nl=True)
     sys.stdout.flush()
+    _run_until_stopped(running.stop)
+
+
+def _run_until_stopped(stop_all: Callable[[], object]) -> None:
+    """Wait for SIGTERM or Ctrl-C, then stop the simulators."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -151,4 +148,4 @@ def sim_all(free_ports: bool) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        running.stop()
+        stop_all()

@@ -27,7 +27,7 @@ from simexit.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from simexit.domain.facts import LineFacts
 from simexit.domain.identity import IdentityMethod, check_method
 from simexit.domain.policy import CHANNELS
-from simexit.services.bulk.decision import BulkOptions, decide, steps_of_new_application
+from simexit.services.bulk.decision import BulkOptions, decide
 from simexit.services.bulk.input import BulkRow, count_rows, detect_format, file_sha256, read_rows
 from simexit.services.closure.applications import REASON_CODES
 from simexit.services.closure.precheck import resolve_msisdn
@@ -224,7 +224,6 @@ def _process_chunk(app: Simexit, conn: Connection, batch_id: str, opts: BulkOpti
     wanted = {m for m in msisdns if isinstance(m, str)}
     many = getattr(source, "many_line_facts", None)
     facts = many(sorted(wanted)) if many else _one_by_one(source, wanted)
-    steps = steps_of_new_application(now)
     opened: dict[int, tuple[str, str]] = {}  # line id -> (application number, status) opened in this chunk
     out = _Chunk()
     for row, msisdn in zip(rows, msisdns, strict=True):
@@ -252,7 +251,7 @@ def _process_chunk(app: Simexit, conn: Connection, batch_id: str, opts: BulkOpti
             item.update(outcome="already_open", application_no=seen[0], status=seen[1])
             continue
         try:
-            app_row, events, status = decide(app, conn, batch_id, opts, method, row, f, now, calendars, steps)
+            app_row, events, status = decide(app, conn, batch_id, opts, method, row, f, now, calendars)
         except DomainError as e:
             blockers = [x["code"] for x in e.data.get("findings", ())] if e.code == "PRECHECK_BLOCKED" else None
             item.update(outcome="blocked" if blockers else "refused", codes=";".join(blockers or [e.code])[:200],

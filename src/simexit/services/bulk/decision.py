@@ -15,7 +15,7 @@ from simexit.domain.facts import LineFacts
 from simexit.domain.identity import IdentityMethod
 from simexit.domain.policy import Policy
 from simexit.domain.quote import compute_quote
-from simexit.domain.state_machine import Action, ActorType, Status, Transition, transition
+from simexit.domain.state_machine import ActorType
 from simexit.services.bulk.input import BulkRow
 from simexit.services.context import Simexit
 from simexit.store.database import Connection
@@ -45,23 +45,6 @@ class BulkOptions:
         return self.brands is None or "*" in self.brands or brand in self.brands
 
 
-def steps_of_new_application(now: datetime) -> dict[str, Transition]:
-    """The state machine's transitions of a new application, computed once per chunk."""
-    system = dict(actor_type=ActorType.SYSTEM, at=now, actor_id="simexit", actor_role="system")
-    return {
-        "queue": transition(Status.SUBMITTED, Action.QUEUE_FOR_REVIEW, **system),
-        "queue_person": transition(Status.SUBMITTED, Action.QUEUE_FOR_REVIEW, note="needs a person", **system),
-        "auto": transition(Status.PENDING_REVIEW, Action.AUTO_APPROVE, **system,
-                           note="clean application, approved automatically"),
-    }
-
-
-def _event(t: Transition, event: str) -> dict[str, Any]:
-    return dict(at=t.at, event=event, from_status=t.from_status.value, to_status=t.to_status.value,
-                actor_type=t.actor_type.value, actor_id=t.actor_id, actor_role=t.actor_role, channel=t.channel,
-                note=t.note, data=None)
-
-
 class _RememberingCalendar:
     """A brand's business calendar for one run, remembering its answers: in a batch most lines ask the same
     question (the n-th business day after today, after the same end date)."""
@@ -88,11 +71,10 @@ def remembering_calendar(app: Simexit, conn: Connection, policy: Policy, cache: 
 
 
 def decide(app: Simexit, conn: Connection, batch_id: str, opts: BulkOptions, method: IdentityMethod,
-           row: BulkRow, f: LineFacts, now: datetime, calendars: dict[str, BusinessCalendar],
-           steps: dict[str, Transition]) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+           row: BulkRow, f: LineFacts, now: datetime, calendars: dict[str, BusinessCalendar]
+           ) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
     """The new application of one line with its events, or a DomainError saying why not: the one intake
-    decision of domain/intake.py, as for a single application (pure but for the calendar, read once per brand).
-    ``steps`` is kept for the callers; the decision remembers the transitions of ``now`` itself."""
+    decision of domain/intake.py, as for a single application (pure but for the calendar, read once per brand)."""
     policy = app.policy(f.brand)
     intake.check_channel(policy, opts.channel)
     quote = compute_quote(f, policy, now, remembering_calendar(app, conn, policy, calendars), row.effective_date)
