@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from simexit.cli.common import refusals
+from simexit.cli.common import refund_destination, refusals
 from simexit.domain.policy import CHANNELS
 
 
@@ -55,12 +55,7 @@ def bulk_close(file: Path, channel: str, staff_ref: str | None, identity_method:
     from simexit.services.access.caller import System
     from simexit.services.bulk import commands, queries
 
-    dest: dict[str, str] = {}
-    for item in refund_to:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--refund-to")
-        dest[key] = value
+    dest = refund_destination(refund_to)
     system = System()
     opts = commands.intake_options(
         system, channel, identity_method or DEFAULT_IDENTITY[channel], staff_ref=staff_ref,

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from simexit.cli.common import DEFAULT_IDENTITY, _app, _out, _parse_date, refusals
+from simexit.cli.common import DEFAULT_IDENTITY, _app, _out, _parse_date, refund_destination, refusals
 
 
 @click.group()
@@ -96,12 +96,7 @@ def apply(msisdn: str, channel: str, identity_method: str | None, id_number: str
 
     app = _app()
     wanted = _parse_date(end_date)
-    dest: dict[str, str] = {}
-    for item in refund_to:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--refund-to")
-        dest[key] = value
+    dest = refund_destination(refund_to)
     operator = Operator(staff_ref or "cli", "agent" if staff_ref else "operator")
     pc = queries.precheck(app, operator, msisdn, wanted)
     confirmed = list(required_consequences(pc.quote)) if confirm == "all" else [

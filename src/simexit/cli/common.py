@@ -63,3 +63,13 @@ def _parse_date(value: str | None) -> date | None:
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
+
+def refund_destination(items: tuple[str, ...]) -> dict[str, str]:
+    """``--refund-to KEY=VALUE`` options as a dict (a malformed one is a usage error, exit 2)."""
+    dest: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--refund-to")
+        dest[key] = value
+    return dest
