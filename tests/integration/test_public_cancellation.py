@@ -65,3 +65,18 @@ def test_blocked_line_reports_what_blocks_it(app):
     out = pcx.confirm(app, r.request_no, messages(app)[1][3]["code"])
     assert out["state"] == "blocked" and out["code"] == "PRECHECK_BLOCKED"
     assert out["findings"][0]["code"] == "ARREARS"
+
+
+def test_a_request_number_with_sx_inside_is_found_again(app, monkeypatch):
+    """Found by CI: a random body ending a group in "SX" (about 1 request in 500) made "KR-ABSX-…" unconfirmable
+    (every "SX-" was replaced, not only the prefix)."""
+    from simexit.domain.application_number import _check_char
+
+    body = "ABSXCDSX"
+    monkeypatch.setattr(pcx, "new_application_number", lambda: f"SX-{body[:4]}-{body[4:]}-{_check_char(body)}")
+    m = make_line(app, "hansanet")["msisdn"]
+    receipt = pcx.submit(app, kind="ordinary", reason=None, customer_name="Anna Schmidt", msisdn=m,
+                         end_date_wanted=None, email="anna@example.com", client_address="1.2.3.4")
+    assert receipt.request_no == f"KR-ABSX-CDSX-{_check_char(body)}"
+    code = next(p["code"] for k, t, _r, p in messages(app) if t == "cancellation_code")
+    assert pcx.confirm(app, receipt.request_no, code)["state"] == "confirmed"

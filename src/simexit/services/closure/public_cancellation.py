@@ -72,7 +72,7 @@ def submit(app: Simexit, *, kind: str, reason: str | None, customer_name: str, m
         raise InvalidInput("EMAIL_INVALID", f"not an e-mail address: {e}") from None
     number = resolve_msisdn(app, msisdn)
     code = f"{secrets.randbelow(10**6):06d}"
-    request_no = new_application_number().replace("SX-", "KR-")
+    request_no = new_application_number().replace("SX-", "KR-", 1)  # the prefix only: "SX-" may end a group
     with app.db.write() as conn:
         now = app.clock.now()
         throttle.hit(conn, f"cancel-ip:{_h(app, client_address)}", now=now, limit=20, window=timedelta(hours=1),
@@ -104,7 +104,7 @@ def confirm(app: Simexit, request_no: str, code: str) -> dict[str, Any]:
     norm = normalize_application_number((request_no or "").upper().replace("KR", "SX", 1))
     if norm is None:
         raise NotFound("REQUEST_NOT_FOUND", "no such cancellation request")
-    number = norm.replace("SX-", "KR-")
+    number = norm.replace("SX-", "KR-", 1)
     with app.db.write() as conn:
         now = app.clock.now()
         req = requests_repo.get(conn, number, for_update=True)  # simultaneous guesses: one at a time
