@@ -55,6 +55,24 @@ def rnd_export(month: str, out: Path) -> None:
     out.write_text(text, encoding="utf-8")
     click.echo(f"{n} number(s) written to {out}")
 
+@rnd.command("report")
+@click.option("--today", default=None, help="YYYY-MM-DD (default: today, US brands' time zone)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@refusals
+def rnd_report(today: str | None, out: Path) -> None:
+    """Write the FCC RND monthly report due by the 15th: disconnects since the last report up to the 10th
+    (records ``NPANXXXXXX,YYYYMMDD``). Made once per month; run again, it writes the stored report."""
+    from simexit.services.access.caller import System
+    from simexit.services.numbers import rnd_report as reports
+
+    made = reports.report(_app(), System(), _parse_date(today) if today else None)
+    if made is None:
+        click.echo("no report before the 11th: the period runs through the 10th", err=True)
+        raise SystemExit(2)
+    out.write_text(made.content, encoding="utf-8")
+    click.echo(f"{made.rows} number(s) disconnected {made.period_first}..{made.period_last} written to {out}"
+               + ("" if made.made else " (made before)"))
+
 @rnd.command("query")
 @click.argument("msisdn")
 @click.option("--since", required=True, help="YYYY-MM-DD")

@@ -116,7 +116,10 @@ class RetentionSection(Strict):
 
 
 class NumbersSection(Strict):
-    quarantine_days: int = Field(ge=0)
+    # days a closed number rests before reissue (or its return to the range holder); -1: never reissued
+    quarantine_days: int = Field(ge=-1)
+    # services the customer is reminded to unbind before closing (CN 二次号 practice): service → unbind link
+    unbind_links: dict[str, str] = {}
 
 
 class Policy(Strict):
@@ -132,7 +135,7 @@ class Policy(Strict):
     @model_validator(mode="after")
     def _jurisdiction_rules(self) -> Policy:
         j = self.brand.jurisdiction
-        if j == "US" and self.numbers.quarantine_days < 45:
+        if j == "US" and 0 <= self.numbers.quarantine_days < 45:
             raise ValueError("numbers.quarantine_days: US numbers age at least 45 days before reassignment (FCC)")
         if j == "CN":
             if not any(k.record_set == "real_name" and k.days >= 730 for k in self.retention.keep):
