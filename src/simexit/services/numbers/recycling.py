@@ -33,7 +33,7 @@ def check(app: Simexit, caller: Caller, phone_number: str, specified: date) -> b
     record = record_of(app, number)
     if not record:
         raise NotFound("IDENTIFIER_NOT_FOUND", "Phone number not found.")
-    today = app.clock.now().astimezone(ZoneInfo("UTC")).date()
+    today = app.clock.now().astimezone(ZoneInfo("Pacific/Kiritimati")).date()  # the latest "today" (UTC+14)
     if specified > today:
         raise InvalidInput("OUT_OF_RANGE", "specifiedDate is in the future.")
     first = record[0][0]
