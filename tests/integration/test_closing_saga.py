@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from simexit.domain.state_machine import ActorType
 from simexit.services.access.caller import System
-from simexit.services.numbers.commands import subscribe
 from simexit.services.closure.applications import Actor, approve, show
+from simexit.services.numbers.commands import subscribe
 from simexit.store.closing_repo import ledger_sum
 from simexit.store.tables import accounts, bills, lines, numbers
 from simexit.store.tables_worker import saga_steps, timers

@@ -174,7 +174,7 @@ def test_quarantine_of_minus_one_never_ends(app, clock, sims):
     p = app.policies["liuliang"]
     app.policies["liuliang"] = p.model_copy(update={"numbers": p.numbers.model_copy(update={"quarantine_days": -1})})
     clock.set(at("2026-11-10", "12:00:00", "Asia/Shanghai"))
-    msisdn, view, w = close(app, clock, sims, "liuliang")
+    msisdn, _, w = close(app, clock, sims, "liuliang")
     clock.set(clock.now() + timedelta(days=3650))
     w.run_until_idle()
     with app.db.read() as conn:
