@@ -80,6 +80,9 @@ class ChecksSection(Strict):
     ESIM_INSTALLED: Severity = Severity.WARNING
     PORT_OUT_PENDING: Severity = Severity.BLOCKER
     recent_sim_change_days: int = Field(default=7, ge=0, le=365)
+    # A negative prepaid balance is a debt: counted as arrears (the ARREARS check) when true. Unset: on for CN
+    # brands (欠费 practice: a prepaid line in the red is 欠费 and blocks a closure), off elsewhere.
+    negative_balance_is_arrears: bool | None = None
 
 
 class FeesSection(Strict):
@@ -87,6 +90,10 @@ class FeesSection(Strict):
     # line_fee: the early-termination fee recorded on the line; prorated: that fee times the share of
     # the contract term still to run; waived: none.
     early_termination: Literal["line_fee", "prorated", "waived"] = "line_fee"
+    # prorated: what the share of the term still to run is counted in (days: calendar days of the whole
+    # term; months: whole months begun), and how a fraction of a minor unit is rounded. Shown on the quote.
+    prorate_basis: Literal["days", "months"] = "days"
+    prorate_rounding: Literal["half_up", "down", "up"] = "half_up"
 
 
 class RefundSection(Strict):
@@ -150,6 +157,11 @@ class Policy(Strict):
     @property
     def code(self) -> str:
         return self.brand.code
+
+    @property
+    def negative_balance_is_arrears(self) -> bool:
+        v = self.checks.negative_balance_is_arrears
+        return self.brand.jurisdiction == "CN" if v is None else v
 
     def calendar(self, overrides: dict[date, bool] | None = None) -> BusinessCalendar:
         country = "DE" if self.brand.jurisdiction == "EU" else self.brand.jurisdiction
