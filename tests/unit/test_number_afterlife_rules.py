@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from simexit.domain.business_days import CalendarNotPublished
