@@ -11,14 +11,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from simexit.domain.errors import InvalidInput, NotFound
 from simexit.domain.state_machine import ActorType
+from simexit.integrations.relying_parties.range_holder import HttpNumberReturnHook
 from simexit.services.access.caller import Partner, System
 from simexit.services.closure.applications import Actor, approve, show
-from simexit.services.numbers import queries, recycling
+from simexit.services.numbers import commands, queries, recycling, rnd_report
 from simexit.services.numbers.commands import subscribe
+from simexit.services.numbers.rnd_report import RECORD
 from simexit.services.privacy.erasure import plan
+from simexit.simulators.range_holder import RangeHolderSimulator
 from simexit.store.tables import lines, numbers, outbox
-from simexit.store.tables_numbers import number_holdings
+from simexit.store.tables_numbers import number_holdings, rnd_reports
 from simexit.store.tables_worker import timers
 from simexit.worker.runner import Worker, WorkerOptions
 from tests.simulated_world import apply_for, clean_line
@@ -149,6 +153,23 @@ def test_late_approval_cn(app, clock, sims):
 
 
 def test_ported_in_number_is_returned_never_available(app, clock, sims):
+    holder = RangeHolderSimulator(secret="r" * 32).start()
+    real = sims.integrations
+
+    def integrations(timeout: float = 5):
+        i = real(timeout)
+        i.number_return = HttpNumberReturnHook(f"{holder.url}/number-returns", "r" * 32)
+        return i
+
+    sims.integrations = integrations
+    try:
+        _ported_in_is_returned(app, clock, sims, holder)
+    finally:
+        sims.integrations = real
+        holder.stop()
+
+
+def _ported_in_is_returned(app, clock, sims, holder):
     clock.set(at("2026-11-10", "12:00:00", "Europe/Berlin"))
     line = clean_line(app, "globetalk", balance=0, activated_at="2025-01-01T00:00:00+00:00")
     with app.db.write() as conn:
@@ -167,7 +188,8 @@ def test_ported_in_number_is_returned_never_available(app, clock, sims):
             "available"
         ret = conn.execute(select(outbox).where(outbox.c.template == "number.returned")).mappings().one()
     assert ret["recipient"] == "Telekom" and ret["payload"]["msisdn"] == line["msisdn"]
-    assert ret["state"] == "dead"  # no number-return hook configured in this world: refused, kept, visible
+    assert ret["state"] == "sent"
+    assert [(e["msisdn"], e["range_holder"]) for e in holder.effects] == [(line["msisdn"], "Telekom")]
 
 
 def test_quarantine_of_minus_one_never_ends(app, clock, sims):
@@ -219,3 +241,49 @@ def test_a_failing_party_is_retried_alone(app, clock, sims):
     told = [(c["party"], c["key"]) for c in calls if c["system"] == "relying_parties"]
     assert sorted(p for p, _ in told) == ["bank", "chat"]  # bank once (not re-posted), chat after its retry
     assert len({k for _, k in told}) == 2
+
+
+def test_fcc_rnd_report_by_timer_then_the_next_month_incremental(app, clock, sims):
+    clock.set(at("2026-11-20", "09:00:00", "America/New_York"))
+    msisdn, _, w = close(app, clock, sims, "roamly")
+    with app.db.read() as conn:
+        due = conn.execute(select(timers.c.due_at).where(timers.c.kind == "rnd_report")).scalar_one()
+    assert due.astimezone(ZoneInfo("America/New_York")).date() == date(2026, 12, 11)
+    clock.set(due + timedelta(minutes=1))
+    w.run_until_idle()
+    with app.db.read() as conn:
+        reports = conn.execute(select(rnd_reports)).mappings().all()
+        again = conn.execute(select(timers.c.due_at, timers.c.state).where(timers.c.kind == "rnd_report")).one()
+    assert [(r["period_first"], r["period_last"], r["rows"]) for r in reports] == \
+        [(date(2026, 11, 11), date(2026, 12, 10), 1)]
+    assert reports[0]["content"] == f"{msisdn[2:]},20261120\n"
+    assert all(RECORD.match(x) for x in reports[0]["content"].splitlines())
+    assert again.state == "pending" and again.due_at.astimezone(ZoneInfo("America/New_York")).date() == \
+        date(2027, 1, 11)
+    # the CLI's run in the same month gives the stored report; January's starts after December's cutoff
+    made = rnd_report.report(app, System(), date(2026, 12, 14))
+    assert made is not None and not made.made and made.content == reports[0]["content"]
+    jan = rnd_report.report(app, System(), date(2027, 1, 12))
+    assert (jan.period_first, jan.period_last, jan.rows, jan.content) == (date(2026, 12, 11), date(2027, 1, 10), 0, "")
+    assert rnd_report.report(app, System(), date(2027, 2, 3)) is None  # before the 11th: the period is not over
+
+
+def test_port_out_completion_closes_the_line_and_records_the_end_of_the_holding(app, clock, sims):
+    clock.set(at("2026-11-20", "09:00:00", "Europe/Berlin"))
+    line = clean_line(app, "globetalk", balance=0, activated_at="2025-01-01T00:00:00+00:00", port_out_pending=True)
+    with pytest.raises(InvalidInput):
+        commands.port_out_completed(app, System(), clean_line(app, "globetalk")["msisdn"])
+    done = commands.port_out_completed(app, System(), line["msisdn"])
+    assert done == {"msisdn": line["msisdn"], "disconnected_on": "2026-11-20", "reason": "port_out"}
+    with app.db.read() as conn:
+        ln = conn.execute(select(lines).where(lines.c.msisdn == line["msisdn"])).mappings().one()
+        held = conn.execute(select(number_holdings)).mappings().one()
+        num = conn.execute(select(numbers).where(numbers.c.msisdn == line["msisdn"])).mappings().one()
+    assert ln["status"] == "closed" and not ln["port_out_pending"]
+    assert (held["reason"], held["disconnected_on"]) == ("port_out", date(2026, 11, 20))
+    assert num["state"] == "quarantined" and num["quarantined_until"] is None  # never reissued here
+    # the subscriber keeps the number elsewhere: not a permanent disconnect
+    assert queries.was_disconnected(app, System(), line["msisdn"], date(2026, 11, 1)) == "no"
+    assert queries.permanent_disconnects(app, System(), "2026-11") == []
+    with pytest.raises(NotFound):
+        recycling.check(app, PARTNER, line["msisdn"], date(2026, 6, 1))

@@ -73,6 +73,17 @@ def rnd_report(today: str | None, out: Path) -> None:
     click.echo(f"{made.rows} number(s) disconnected {made.period_first}..{made.period_last} written to {out}"
                + ("" if made.made else " (made before)"))
 
+@rnd.command("port-out-completed")
+@click.argument("msisdn")
+@refusals
+def rnd_port_out_completed(msisdn: str) -> None:
+    """Record that MSISDN's pending port-out completed: its line closes here (not a permanent disconnect)."""
+    from simexit.services.access.caller import System
+    from simexit.services.numbers import commands
+
+    done = commands.port_out_completed(_app(), System(), msisdn)
+    click.echo(f"{done['msisdn']}: ported out on {done['disconnected_on']}; the line is closed here")
+
 @rnd.command("query")
 @click.argument("msisdn")
 @click.option("--since", required=True, help="YYYY-MM-DD")

@@ -25,6 +25,16 @@ def line_of_number(conn: Connection, msisdn: str) -> Any | None:
                         .join(brands, brands.c.id == lines.c.brand_id).where(lines.c.msisdn == msisdn)).first()
 
 
+def open_line_of_number(conn: Connection, msisdn: str) -> RowMapping | None:
+    return conn.execute(select(lines.c.id, lines.c.brand_id, lines.c.port_out_pending, lines.c.activated_at)
+                        .where(lines.c.msisdn == msisdn, lines.c.status != "closed")).mappings().first()
+
+
+def close_ported_out(conn: Connection, line_id: int, at: datetime) -> None:
+    conn.execute(update(lines).where(lines.c.id == line_id)
+                 .values(status="closed", closed_at=at, port_out_pending=False))
+
+
 def line_id_of_number(conn: Connection, msisdn: str) -> int | None:
     return conn.execute(select(lines.c.id).where(lines.c.msisdn == msisdn)).scalar()
 
@@ -91,11 +101,13 @@ def set_holding_state(conn: Connection, line_id: int, state: str, at: datetime) 
 
 
 def holdings_disconnected_between(conn: Connection, first: date, last: date) -> list[Any]:
-    """(msisdn, disconnected_on, brand code) of every holding disconnected in [first, last]."""
+    """(msisdn, disconnected_on, brand code) of every holding permanently disconnected in [first, last] (a
+    port-out is not a permanent disconnect: the subscriber keeps the number)."""
     return list(conn.execute(select(number_holdings.c.msisdn, number_holdings.c.disconnected_on, brands.c.code)
                              .join(brands, brands.c.id == number_holdings.c.brand_id)
                              .where(number_holdings.c.disconnected_on >= first,
-                                    number_holdings.c.disconnected_on <= last)
+                                    number_holdings.c.disconnected_on <= last,
+                                    number_holdings.c.reason == "closure")
                              .order_by(number_holdings.c.disconnected_on, number_holdings.c.msisdn)))
 
 

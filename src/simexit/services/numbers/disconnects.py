@@ -57,19 +57,21 @@ def permanent_disconnects(app: Simexit, month: str) -> list[dict[str, Any]]:
     return sorted(out, key=lambda x: (x["permanent_disconnect_date"], x["number"]))
 
 
-def record_of(app: Simexit, msisdn: str) -> list[tuple[date | None, date | None]]:
+def record_of(app: Simexit, msisdn: str) -> list[tuple[date | None, date | None, str]]:
     """Who held the number when, as simexit knows it: (first day or None if unknown, disconnect date or None
-    while held), oldest first. Empty: not a number simexit has records of."""
+    while held, how it ended: ``closure``, ``port_out`` or ``held``), oldest first. Empty: not a number simexit
+    has records of."""
     with app.db.read() as conn:
         holdings = numbers_repo.holdings_of_number(conn, msisdn)
         line = numbers_repo.line_of_number(conn, msisdn)
         recorded = {h["line_id"] for h in holdings}
         line_id = numbers_repo.line_id_of_number(conn, msisdn) if line is not None else None
-    out: list[tuple[date | None, date | None]] = [(h["held_from"], h["disconnected_on"]) for h in holdings]
+    out: list[tuple[date | None, date | None, str]] = [(h["held_from"], h["disconnected_on"], h["reason"])
+                                                       for h in holdings]
     if line is not None and line_id not in recorded:
         start = _local_day(app, line.code, line.activated_at) if line.activated_at else None
         end = _local_day(app, line.code, line.closed_at) if line.status == "closed" and line.closed_at else None
-        out.append((start, end))
+        out.append((start, end, "closure" if end else "held"))
     return sorted(out, key=lambda h: (h[0] or date.min, h[1] or date.max))
 
 
@@ -86,7 +88,7 @@ def was_disconnected(app: Simexit, msisdn: str, since: date) -> Answer:
     record = record_of(app, normalize_msisdn(msisdn))
     if not record:  # never ours, or its records were already removed
         return "no_data"
-    if any(end is not None and end >= since for _, end in record):
+    if any(end is not None and end >= since and how == "closure" for _, end, how in record):
         return "yes"
     first = record[0][0]
     if first is not None and first > since:
