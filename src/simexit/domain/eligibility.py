@@ -106,8 +106,9 @@ def evaluate(facts: LineFacts, policy: Policy, quote: Quote, now: datetime) -> l
             {"en": "In each listed app, change the phone number or unbind it, so that nobody who gets this number "
                    "later can reach your accounts.",
              "zh-CN": "请在上述每个应用中更换绑定手机号或解除绑定，以免号码再次分配后他人访问您的账户。"},
-            {"services": [{"service": s.service, "since": s.since.isoformat() if s.since else None}
-                          for s in facts.services]},
+            # unbind_url: where the policy has one (numbers.unbind_links; CN 二次号 practice), shown per service
+            {"services": [{"service": s.service, "since": s.since.isoformat() if s.since else None,
+                           "unbind_url": policy.numbers.unbind_links.get(s.service)} for s in facts.services]},
         ))
 
     if facts.devices:
