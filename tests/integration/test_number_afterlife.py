@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from simexit.domain.display import format_day
 from simexit.domain.errors import InvalidInput, NotFound
 from simexit.domain.state_machine import ActorType
 from simexit.integrations.relying_parties.range_holder import HttpNumberReturnHook
 from simexit.services.access.caller import Partner, System
 from simexit.services.closure.applications import Actor, approve, show
+from simexit.services.execution.receipts import render_receipt
 from simexit.services.numbers import commands, queries, recycling, rnd_report
 from simexit.services.numbers.commands import subscribe
 from simexit.services.numbers.rnd_report import RECORD
@@ -93,6 +95,11 @@ def one_date(app, sims, msisdn: str, view: dict) -> date:
     assert confirmed and {p["disconnected_on"] for p in confirmed} == {day.isoformat()}
     assert {p["erasure_date"] for p in confirmed} == {(day + timedelta(days=policy.retention.erase_after_days))
                                                        .isoformat()}
+    # the certificate of cancellation
+    cert = render_receipt(app, view["application_no"], "en")
+    assert f"<th>Number permanently disconnected on</th><td>{format_day(day, 'en')}</td>" in cert
+    erase = day + timedelta(days=policy.retention.erase_after_days)
+    assert f"<td>{format_day(erase, 'en')}</td>" in cert
     # the erasure plan and the quarantine
     stages = [p.stage.due_on for p in plan(app) if p.subject_type == "line" and p.subject_id == line_id]
     assert stages == [day + timedelta(days=policy.retention.erase_after_days)]
