@@ -172,6 +172,16 @@ def sim_payments(port: int) -> None:
 
     _serve(PaymentSystemSimulator(port=port, secret=get_settings().payments_secret), "payment system")
 
+@sim.command("range-holder")
+@click.option("--port", type=int, default=8033)
+def sim_range_holder(port: int) -> None:
+    """A range holder receiving returned ported-in numbers at /number-returns (set SIMEXIT_NUMBER_RETURN_URL to
+    http://127.0.0.1:PORT/number-returns; verifies signatures with SIMEXIT_NUMBER_RETURN_SECRET)."""
+    from simexit.simulators.range_holder import RangeHolderSimulator
+
+    secret = get_settings().number_return_secret or "demo-number-return-secret-change"
+    _serve(RangeHolderSimulator(port=port, secret=secret), "range holder")
+
 @sim.command("mail")
 @click.option("--smtp-port", type=int, default=lambda: get_settings().smtp_port)
 @click.option("--port", type=int, default=8026, help="the web page listing the messages")
