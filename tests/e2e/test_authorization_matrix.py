@@ -241,6 +241,10 @@ def test_no_page_shows_another_customers_data(api, app):
         ("POST", "/cancel"): ("/cancel", {"kind": "ordinary", "name": "A", "phone": mb, "email": "a@example.com"},
                               {mb}),
         ("POST", "/cancel/confirm"): ("/cancel/confirm", {"request_no": "C-0000", "code": "999999"}, set()),
+        ("GET", "/cancel/confirm"): ("/cancel/confirm", None, set()),
+        ("GET", "/cancel/requests/{request_no}/{token}"): ("/cancel/requests/KR-0000-0000-0/x", None, set()),
+        ("POST", "/cancel/requests/{request_no}/{token}/apply"): (
+            "/cancel/requests/KR-0000-0000-0/x/apply", {"consequence": "NO_REACTIVATION"}, set()),
         ("GET", "/status"): (f"/status?no={nb}", None, {nb}),
         ("POST", "/status"): ("/status", {"application_no": nb, "last4": wrong_last4}, {nb}),
         ("GET", "/help"): ("/help", None, set()),
@@ -284,7 +288,8 @@ def test_no_page_shows_another_customers_data(api, app):
                 (who, path, r.status_code)
             if r.status_code == 303:
                 assert r.headers["location"] in ("/", "/lines", "/console/sign-in", "/console", "/my-data",
-                                                 "/applications/" + nb) or who == "customer A", (who, path)
+                                                 "/applications/" + nb, "/cancel") or who == "customer A" \
+                    or r.headers["location"].startswith("/cancel/requests/KR-"), (who, path)
             kind = who if who in ("anonymous", "customer A") else "staff"
             if path in expected:
                 assert r.status_code == expected[path][kind], (who, path, r.status_code, r.text[:300])

@@ -30,7 +30,7 @@ from simexit.services.access.caller import (
     System,
     require_staff,
 )
-from simexit.services.closure import applications
+from simexit.services.closure import applications, public_cancellation
 from simexit.services.closure import precheck as _precheck
 from simexit.services.closure.views import ApplicationView, PrecheckResult, StaffApplicationView, StatusView
 from simexit.services.context import Simexit
@@ -242,3 +242,15 @@ def lookup_status(app: Simexit, caller: Caller, application_no: str, line_last4:
                       submitted_at=row["submitted_at"].isoformat(), updated_at=row["updated_at"].isoformat(),
                       review_due_at=row["review_due_at"].isoformat(),
                       effective_date=row["effective_date"].isoformat())
+
+
+def cancellation_request(app: Simexit, caller: Caller, request_no: str, token: str) -> dict[str, Any]:
+    """A public cancellation request's own page (its signed link): the receipt and where it stands."""
+    if not isinstance(caller, Public):
+        raise Forbidden("CALLER_NOT_PERMITTED", "this use case is not open to this caller")
+    return public_cancellation.view(app, request_no, token)
+
+
+def read_number(app: Simexit, caller: Caller, raw: str, brand: str | None = None) -> str:
+    """The E.164 number a person typed, read as sign-in and the public form read it (closure.precheck)."""
+    return _precheck.resolve_msisdn(app, raw, brand)
