@@ -253,3 +253,22 @@ def test_the_receipt_survives_reload_language_and_opens_from_the_e_mail(
     page.goto(link[:-3] + "000")  # a link whose signature does not match opens nothing
     expect(page.get_by_test_id("request-no")).to_have_count(0)
     ctx.close()
+
+
+def test_the_same_form_posted_twice_is_one_request(client, app):
+    """A double click or the form sent again from the browser's history: the same request page, one SMS, one
+    e-mail. Another form (a new key) is a new request."""
+    m = make_line(app, "hansanet")["msisdn"]
+    page = client.get("/cancel?brand=hansanet").text
+    form = {"csrf": page.split('name="csrf" value="')[1].split('"')[0],
+            "submission": page.split('name="submission" value="')[1].split('"')[0],
+            "kind": "ordinary", "name": "Test User", "phone": m, "email": "a@example.com"}
+    first = client.post("/cancel", data=form, follow_redirects=False)
+    again = client.post("/cancel", data=form, follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    assert sent(app) == 2
+    fresh = client.post("/cancel", data={**form, "submission": "another-form"}, follow_redirects=False)
+    assert fresh.headers["location"] != first.headers["location"] and sent(app) == 4
+    assert client.get(first.headers["location"]).status_code == 200
+    assert client.get("/cancel/confirm", follow_redirects=False).headers["location"] == "/cancel"

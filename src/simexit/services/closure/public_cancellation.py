@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,7 +27,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from simexit.domain.application_number import new_application_number, normalize_application_number
 from simexit.domain.consequences import required_consequences
-from simexit.domain.errors import DomainError, InvalidInput, NotFound
+from simexit.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from simexit.domain.identifiers import mask_email, mask_msisdn
 from simexit.domain.identity import id_tail_matches
 from simexit.domain.policy import brand_display_name
@@ -43,6 +44,7 @@ MAX_ATTEMPTS = 5
 QUOTE_TTL = timedelta(minutes=30)  # after the code: time to read the quote and confirm the consequences
 SECOND_FACTOR_LOCKOUT = timedelta(minutes=15)  # 5 wrong ID tails: as the portal (shared count per customer)
 REFUND_WITHOUT_DESTINATION = ("original_payment", "account_credit", "store_cash")
+IN_PROGRESS_TRIES, IN_PROGRESS_WAIT_S = 20, 0.1  # the same form posted twice at once: the second waits ≤ 2 s
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def submit(app: Simexit, *, kind: str, reason: str | None, customer_name: str, m
               "end": end_date_wanted.isoformat() if end_date_wanted else None, "brand": brand}
     digest = idempotency.request_hash("public-cancellation-form", fields)
     principal, key = "public-cancellation-form", f"{submission_key[:64]}:{digest[:16]}"
-    stored = idempotency.reserve(app, principal, key, digest)
+    stored = _reserve(app, principal, key, digest)
     if stored is not None:
         return receipt_of(app, stored[1]["request_no"])
     try:
@@ -107,6 +109,18 @@ def submit(app: Simexit, *, kind: str, reason: str | None, customer_name: str, m
         raise
     idempotency.save(app, principal, key, digest, 201, {"request_no": receipt.request_no})
     return receipt
+
+
+def _reserve(app: Simexit, principal: str, key: str, digest: str) -> tuple[int, dict[str, Any]] | None:
+    """The form's key reserved, or the first answer; a double click waits for the first click's answer."""
+    for _ in range(IN_PROGRESS_TRIES - 1):
+        try:
+            return idempotency.reserve(app, principal, key, digest)
+        except Conflict as e:
+            if e.code != "IDEMPOTENCY_KEY_IN_PROGRESS":
+                raise
+            time.sleep(IN_PROGRESS_WAIT_S)
+    return idempotency.reserve(app, principal, key, digest)
 
 
 def _receipt(row: Any, tz: str) -> CancellationReceipt:
