@@ -84,6 +84,7 @@ def test_national_numbers_are_read_in_the_brands_region_and_shown_before_sending
     page.locator("#sign-in button[type=submit]").click()
     expect(page.locator("#code")).to_be_visible()
     expect(page.get_by_test_id("code-sent-to")).to_have_text(spaced(m))
+    assert_accessible(page, "sign-in: the code sent to the number as understood")
     page.locator("#code").fill(last_code(site, m))  # the code went to the brand's country, not to China
     page.locator('form[action="/sign-in"] button[type=submit]').click()
     expect(page).to_have_url(re.compile(r"/lines$"))
@@ -188,6 +189,7 @@ def test_public_form_shows_fee_and_consequences_and_applies_the_identity_rule(
         apply_button.click()
         expect(page.locator(".error")).to_be_visible()
         expect(page.get_by_test_id("application-no")).to_have_count(0)
+        assert_accessible(page, "public form: consequences not confirmed")
     for box in page.locator('input[name="consequence"]').all():
         box.check()
     apply_button.click()
