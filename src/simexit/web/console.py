@@ -211,7 +211,8 @@ def decide(request: Request, application_no: str) -> Response:
                             channel="console")
     except DomainError as e:
         return _page(request, "console/application.html", who, view=view, reasons=REJECTION_REASONS,
-                     p=simexit(request).policy(view["brand"]), error=e.message, status_code=400)
+                     p=simexit(request).policy(view["brand"]), error=e.message, status_code=400,
+                     audit=privacy_queries.audit_entries(simexit(request), who, view["application_no"]))
     return _redirect(request, f"/console/applications/{view['application_no']}")
 
 
