@@ -131,6 +131,7 @@ def test_clerk_takes_an_application_on_their_channel_and_prints_a_receipt(browse
         expect(receipt.get_by_test_id("application-no")).to_have_text(number)
         expect(receipt).to_contain_text("Carla Clerk")
         expect(receipt.locator(".notice")).to_be_visible()  # the customer takes the safety notice home
+        expect(receipt.get_by_test_id("status-url")).to_have_text(site.public_base_url.rstrip("/") + "/status")
         _no_safety_notice(page)
         expect(page.locator("button[data-print]")).to_have_text(TEXT["print"][locale])
         assert_accessible(page, f"{locale} counter receipt at {size['width']} px")

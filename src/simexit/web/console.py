@@ -191,7 +191,9 @@ def receipt_page(request: Request, application_no: str) -> Response:
     it, and that staff never ask for codes."""
     who = _who(request)
     view = _application(request, who, application_no)
-    return _page(request, "console/receipt.html", who, view=view, p=simexit(request).policy(view["brand"]))
+    app = simexit(request)
+    return _page(request, "console/receipt.html", who, view=view, p=app.policy(view["brand"]),
+                 status_url=app.public_base_url.rstrip("/") + "/status")
 
 
 @router.post("/applications/{application_no}/decide")
