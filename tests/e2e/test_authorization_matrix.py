@@ -254,6 +254,10 @@ def test_no_page_shows_another_customers_data(api, app):
         ("GET", "/console/applications/{application_no}"): (f"/console/applications/{nb}", None, {nb}),
         ("POST", "/console/applications/{application_no}/decide"): (
             f"/console/applications/{nb}/decide", {"decision": "reject", "reason": "DOCUMENTS_INCOMPLETE"}, {nb}),
+        ("GET", "/console/applications/{application_no}/receipt"): (f"/console/applications/{nb}/receipt", None,
+                                                                     {nb}),
+        ("POST", "/console/queue/decide"): ("/console/queue/decide", {"decision": "approve", "brand": "liuliang",
+                                                                      "shown": nb}, set()),
         ("GET", "/console/intake"): ("/console/intake", None, set()),
         ("POST", "/console/intake"): ("/console/intake", {"channel": "hotline", "phone": mb}, {mb}),
         ("GET", "/console/reports"): ("/console/reports", None, set()),
@@ -271,6 +275,7 @@ def test_no_page_shows_another_customers_data(api, app):
         f"/applications/{nb}/receipt": {"anonymous": 303, "customer A": 404, "staff": 303},
         f"/console/applications/{nb}": {"anonymous": 303, "customer A": 303, "staff": 404},
         f"/console/applications/{nb}/decide": {"anonymous": 303, "customer A": 303, "staff": 404},
+        f"/console/applications/{nb}/receipt": {"anonymous": 303, "customer A": 303, "staff": 404},
     }
 
     checked = 0
