@@ -18,6 +18,7 @@ from typing import Any
 from simexit.domain.consequences import required_consequences
 from simexit.domain.eligibility import Finding, has_blocker
 from simexit.domain.facts import LineFacts
+from simexit.domain.families import required_choices
 from simexit.domain.policy import Policy
 from simexit.domain.quote import Quote
 
@@ -209,4 +210,5 @@ class PrecheckResult:
             "consequences": required_consequences(self.quote),
             "refund_methods": list(self.policy.refund.methods),
             "channels": list(self.policy.brand.channels),
+            "family_choices_required": required_choices(f),  # issue 17: what the customer must choose
         }
