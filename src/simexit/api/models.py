@@ -98,9 +98,18 @@ class LinePage(BaseModel):
     offset: int
 
 
+class FamilyChoicesIn(Body):
+    """Issue 17: what becomes of the family's other parts (``family_choices_required`` of the pre-check)."""
+
+    secondary: dict[str, str] = Field(default_factory=dict, max_length=50,
+                                      description='each secondary line → "close" or the main line it moves to')
+    bundle: Literal["whole", "mobile_only"] | None = None
+
+
 class PrecheckIn(Body):
     msisdn: str = Msisdn
     end_date: date | None = Field(None, description="the end date wanted, where the brand lets the customer choose")
+    family_choices: FamilyChoicesIn | None = None
 
 
 class PrecheckOut(BaseModel):
@@ -116,6 +125,7 @@ class PrecheckOut(BaseModel):
     consequences: dict[str, Any]
     refund_methods: list[str]
     channels: list[str]
+    family_choices_required: dict[str, Any] = Field(default_factory=dict)
 
 
 class ApplyCommon(Body):
@@ -126,6 +136,7 @@ class ApplyCommon(Body):
     refund_method: str | None = Field(None, max_length=24)
     refund_destination: dict[str, str] | None = Field(None, max_length=5)
     end_date: date | None = None
+    family_choices: FamilyChoicesIn | None = None
 
 
 class CustomerApply(ApplyCommon):
