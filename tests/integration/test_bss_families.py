@@ -15,7 +15,7 @@ from sqlalchemy import select
 from simexit.asgi import create_app
 from simexit.domain.errors import DomainError, Unavailable
 from simexit.domain.families import FamilyChoices
-from simexit.integrations.bss.facts_source import bss_facts
+from simexit.integrations.bss.facts_source import BssFactsSource, bss_facts
 from simexit.integrations.bss.tmf import BssClient
 from simexit.services.closure.applications import ApplyRequest, apply, show
 from simexit.services.closure.precheck import precheck
@@ -211,3 +211,28 @@ def test_bss_outage_in_the_api_and_the_portal(app, bss_server, bss, locale, text
         assert page.status_code == 503 and text in page.text, page.text
         assert "BALANCE" not in page.text and "FACTS_UNAVAILABLE" not in page.text
     bss.set_behaviour(fail_status=None)
+
+
+def test_the_demo_bss_tells_the_same_facts_as_simexits_tables(app, bss_server, bss):
+    """``simexit sim seed`` fills the BSS simulator from the demo data (scripts/start with
+    SIMEXIT_FACTS_SOURCE=bss): the BSS source then tells the same facts, plus one demo family."""
+    from simexit.demo.data import load_demo
+    from simexit.demo.simulator_seed import bss_records
+    from simexit.store.facts_source import SqlFactsSource
+
+    load_demo(app)
+    records = bss_records(app)
+    bss.seed(**records)
+    client = BssClient(bss_server.url, timeout_s=5, cache_s=0)
+    with app.db.read() as conn:
+        numbers = [p["publicIdentifier"] for p in records["products"] if p["id"].count("-") == 1
+                   and p.get("publicIdentifier")]
+        local = SqlFactsSource(conn).many_line_facts(numbers)
+        remote = BssFactsSource(conn, client).many_line_facts(numbers)
+    assert len(local) == len(numbers) > 5
+    families = [m for m, f in remote.items() if not f.family.empty]
+    assert len(families) == 1
+    for m in numbers:
+        assert replace(remote[m], family=local[m].family) == local[m], m
+    fam = remote[families[0]].family
+    assert fam.secondary_lines and fam.bundle_products and fam.shared_data_groups and fam.other_main_lines
