@@ -236,3 +236,36 @@ def test_the_demo_bss_tells_the_same_facts_as_simexits_tables(app, bss_server, b
         assert replace(remote[m], family=local[m].family) == local[m], m
     fam = remote[families[0]].family
     assert fam.secondary_lines and fam.bundle_products and fam.shared_data_groups and fam.other_main_lines
+
+
+def test_the_portal_asks_for_the_family_choices_and_quotes_every_part(app, bss_server, bss):
+    line = clean_line(app, BRAND, balance=5000)
+    msisdn = line["msisdn"]
+    seed_family(bss, msisdn)
+    live(app, bss_server)
+    with TestClient(create_app(app), base_url="https://testserver") as http:
+        token = customer_token(http, app, msisdn)
+        http.cookies.set("lang", "zh-CN")
+        http.cookies.set("sx_session", token)
+        page = http.get("/lines/0/close")
+        assert page.status_code == 200
+        assert 'data-testid="family-secondary"' in page.text and 'data-testid="family-bundle"' in page.text
+        assert "该主卡下有1张副卡" in page.text and "融合套餐" in page.text
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        form = {"csrf": csrf, f"family_secondary:{SECONDARY}": OTHER_MAIN, "family_bundle": "whole",
+                "refund_method": "original_payment"}
+        quote = http.post("/lines/0/quote", data=form)
+        assert quote.status_code == 200, quote.text
+        assert 'data-part="secondary" data-action="move"' in quote.text
+        assert 'data-part="bundle_product" data-action="close"' in quote.text
+        assert "Optical modem" in quote.text and "any store" in quote.text
+        pc = precheck(app, msisdn, family_choices=FamilyChoices({SECONDARY: OTHER_MAIN}, "whole"))
+        ticked = list(pc.to_dict()["consequences"])
+        step2 = http.post("/lines/0/confirm", data={**form, "consequence": ticked})
+        assert step2.status_code == 200 and 'name="id_tail"' in step2.text
+        done = http.post("/lines/0/submit", data={**form, "consequence": ticked, "id_tail": line["id_number"][-6:]},
+                         follow_redirects=False)
+        assert done.status_code in (302, 303), done.text
+    number = done.headers["location"].split("/")[2]
+    view = show(app, number)
+    assert [p["action"] for p in view["quote"]["parts"]] == ["close", "move", "close", "close"]
