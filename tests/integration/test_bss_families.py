@@ -141,6 +141,7 @@ def test_bundle_with_a_secondary_line_moved_is_one_application_executed_part_by_
     Worker(app, integrations, WorkerOptions(backoff_seconds=1, max_attempts=3)).run_until_idle()
     view = show(app, number)
     assert view["status"] == "completed", view["timeline"][-1]
+    assert view["execution_outcome"] == "partial"
     events = [(e["event"]) for e in view["timeline"]]
     assert {"part_moved", "part_closed", "part_failed", "execution_partial"} <= set(events)
     effects = [(e["kind"], e["product_id"]) for e in bss.effects]

@@ -193,6 +193,8 @@ class ApplicationOut(BaseModel):
     findings: list[dict[str, Any]]
     batch_id: str | None
     timeline: list[TimelineEntry]
+    execution_outcome: str | None = Field(None, description="partial: a part of a family closure could not be "
+                                                 "done (see the timeline); done: closed whole")
 
 
 class ApplicationSummary(BaseModel):

@@ -49,5 +49,17 @@ class BssFactsSource:
                        family=live.family)
 
 
+class BssFacts:
+    """The factory ``Simexit.facts_source`` holds: a BssFactsSource per connection, one client (and cache)."""
+
+    asks_outside = True  # services.closure.applications asks it before its write transaction
+
+    def __init__(self, client: BssClient) -> None:
+        self.client = client
+
+    def __call__(self, conn: Connection) -> BssFactsSource:
+        return BssFactsSource(conn, self.client)
+
+
 def bss_facts(client: BssClient) -> Callable[[Connection], FactsSource]:
-    return lambda conn: BssFactsSource(conn, client)
+    return BssFacts(client)

@@ -96,6 +96,11 @@ def apply(app: Simexit, req: ApplyRequest) -> ApplyResult:
     """Submit an application; an open one for the same line is returned instead (never a second one)."""
     _validate_request(req)
     msisdn = resolve_msisdn(app, req.msisdn)
+    if getattr(app.facts_source, "asks_outside", False):
+        # A facts source that asks another system (the BSS, issue 17) is asked before the write transaction, so
+        # that no lock waits on it; the application's write then reads the same cached snapshot.
+        with app.db.lookup() as conn:
+            app.facts_source(conn).line_facts(msisdn)
     for _attempt in range(3):
         try:
             with app.db.write() as conn:

@@ -130,8 +130,17 @@ class ApplicationView(View):
     def for_staff(self) -> ApplicationView:
         return replace(self, timeline=tuple(e.for_staff() for e in self.timeline))
 
+    @property
+    def execution_outcome(self) -> str | None:
+        """Issue 17: ``partial`` when a part of a family closure could not be done (TMF622 productOrder state
+        ``partial``), ``done`` when the closure completed whole, None before."""
+        if any(e.event == "execution_partial" for e in self.timeline):
+            return "partial"
+        return "done" if self.status == "completed" else None
+
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["execution_outcome"] = self.execution_outcome
         out["rejection_reasons"] = list(self.rejection_reasons)
         out["findings"] = list(self.findings)
         out["timeline"] = [e.to_dict() for e in self.timeline]
