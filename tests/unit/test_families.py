@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simexit.domain.errors import InvalidInput
@@ -61,6 +61,7 @@ def test_the_quote_covers_every_part():
     assert with_parts(q, facts(), p, None) is q  # no family: the quote as it was
 
 
+@settings(deadline=None)  # a loaded shared machine, not a slow rule
 @given(balance=st.integers(-20000, 20000), unpaid=st.integers(0, 9000), brand=st.sampled_from(sorted(P)))
 def test_settling_again_with_no_part_fee_is_the_quote_rule(balance, unpaid, brand):
     """with_parts settles the balance again (domain/families.settle): with no fee of its own it must agree with
