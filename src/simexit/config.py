@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     payments_timeout_s: float = 10.0
     # Permanent-disconnect webhooks to relying parties.
     relying_party_timeout_s: float = 5.0
+    # Where a ported-in number is returned to its range holder after its rest (a signed POST; none: not sent).
+    number_return_url: str | None = None
+    number_return_secret: str | None = None
 
     # The worker (durable execution).
     worker_poll_seconds: float = Field(default=0.5, gt=0, description="sleep when no work is due")
