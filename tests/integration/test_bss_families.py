@@ -195,7 +195,8 @@ def test_bss_outage_is_facts_unavailable_never_a_guess(app, bss_server, bss, out
 @pytest.mark.parametrize("locale, text", [
     ("en", "systems do not answer. Nothing was decided"),
     ("zh-CN", "运营商系统"),
-])  # the de catalog holds the text too; the portal offers de once web/i18n.py LOCALES lists it (h14loc)
+    ("de", "Systeme des Betreibers"),
+])
 def test_bss_outage_in_the_api_and_the_portal(app, bss_server, bss, locale, text):
     line = clean_line(app, BRAND, balance=5000)
     seed_family(bss, line["msisdn"])
