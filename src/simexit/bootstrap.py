@@ -18,8 +18,10 @@ from simexit.integrations.relying_parties.base import DisconnectNotifier, Number
 from simexit.integrations.wiring import (
     Integrations,
     default_refund_gateway,
-    load_factory,
+    facts_from_settings,
     network_from_settings,
+    orders_from_settings,
+    plugin,
     smdp_from_settings,
 )
 from simexit.services.context import Simexit
@@ -68,7 +70,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, d
                   audit_chain_key=s.audit_chain_key, audit_signing_key=s.audit_signing_key,
                   audit_verify_key=s.audit_verify_key, audit_checkpoint_file=s.audit_checkpoint_file,
                   audit_checkpoint_entries=s.audit_checkpoint_entries,
-                  audit_checkpoint_seconds=s.audit_checkpoint_minutes * 60)
+                  audit_checkpoint_seconds=s.audit_checkpoint_minutes * 60,
+                  facts_source=facts_from_settings(s))
     app.sync_brands()
     return app
 
@@ -87,18 +90,19 @@ def integrations_from_settings(s: Settings, app: Simexit | None = None) -> Integ
     from simexit.integrations.messaging.senders import message_senders
 
     senders: dict[str, MessageSender] = message_senders(s)
-    senders.update({kind: load_factory(path, s) for kind, path in s.message_senders.items()})
+    senders.update({kind: plugin("sender", name, s) for kind, name in s.message_senders.items()})
     if s.disconnect_notifier:
-        notifier = load_factory(s.disconnect_notifier, s)
+        notifier = plugin("notifier", s.disconnect_notifier, s)
     else:
         notifier = default_disconnect_notifier(s, app) if app is not None else None
     return Integrations(
         network=network_from_settings(s),
         smdp=smdp_from_settings(s),
         senders=senders,
-        refunds=load_factory(s.refund_gateway, s) if s.refund_gateway else default_refund_gateway(s),
+        refunds=plugin("refunds", s.refund_gateway, s) if s.refund_gateway else default_refund_gateway(s),
         notifier=notifier,
         number_return=number_return_hook(s),
+        orders=orders_from_settings(s),
     )
 
 

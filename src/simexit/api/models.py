@@ -104,9 +104,18 @@ class LinePage(BaseModel):
     offset: int
 
 
+class FamilyChoicesIn(Body):
+    """Issue 17: what becomes of the family's other parts (``family_choices_required`` of the pre-check)."""
+
+    secondary: dict[str, str] = Field(default_factory=dict, max_length=50,
+                                      description='each secondary line → "close" or the main line it moves to')
+    bundle: Literal["whole", "mobile_only"] | None = None
+
+
 class PrecheckIn(Body):
     msisdn: str = Msisdn
     end_date: date | None = Field(None, description="the end date wanted, where the brand lets the customer choose")
+    family_choices: FamilyChoicesIn | None = None
 
 
 class PrecheckOut(BaseModel):
@@ -122,6 +131,7 @@ class PrecheckOut(BaseModel):
     consequences: dict[str, Any]
     refund_methods: list[str]
     channels: list[str]
+    family_choices_required: dict[str, Any] = Field(default_factory=dict)
 
 
 class ApplyCommon(Body):
@@ -132,6 +142,7 @@ class ApplyCommon(Body):
     refund_method: str | None = Field(None, max_length=24)
     refund_destination: dict[str, str] | None = Field(None, max_length=5)
     end_date: date | None = None
+    family_choices: FamilyChoicesIn | None = None
 
 
 class CustomerApply(ApplyCommon):
@@ -188,6 +199,8 @@ class ApplicationOut(BaseModel):
     findings: list[dict[str, Any]]
     batch_id: str | None
     timeline: list[TimelineEntry]
+    execution_outcome: str | None = Field(None, description="partial: a part of a family closure could not be "
+                                                 "done (see the timeline); done: closed whole")
 
 
 class ApplicationSummary(BaseModel):

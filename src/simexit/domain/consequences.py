@@ -31,7 +31,7 @@ def required_consequences(quote: Quote) -> dict[str, dict[str, str]]:
             "en": f"{amt} will be refunded to the destination you gave, by {quote.refund_by.isoformat()}.",
             "zh-CN": f"{amt}将于{quote.refund_by.isoformat()}前退还至您指定的账户。",
         }
-    fees = quote.early_termination_fee_minor + quote.cancellation_fee_minor
+    fees = quote.early_termination_fee_minor + quote.cancellation_fee_minor + quote.parts_fees_minor
     if fees > 0:
         amt = Money(fees, cur).format()
         out["FEES"] = {"en": f"Fees of {amt} apply.", "zh-CN": f"需支付费用{amt}。"}

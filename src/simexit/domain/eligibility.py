@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from simexit.domain.facts import LineFacts
+from simexit.domain.families import family_findings
 from simexit.domain.money import Money
 from simexit.domain.policy import Policy, Severity
 from simexit.domain.quote import Quote
@@ -208,6 +209,10 @@ def evaluate(facts: LineFacts, policy: Policy, quote: Quote, now: datetime) -> l
                    "Tage verschieben."},
             None, {"years": list(quote.calendar_estimated_years)},
         ))
+
+    # Families of lines (issue 17): secondary lines, a bundle's other products, shared data groups.
+    out.extend(Finding(f.code, f.severity, f.message, f.fix, f.data)
+               for f in family_findings(facts, quote.effective_date, cur))
 
     order = {Severity.BLOCKER: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return sorted(out, key=lambda f: order[f.severity])

@@ -45,6 +45,9 @@ class Quote:
     early_termination_basis: str | None = None
     # years whose official business-day calendar is not published (China's 调休): dates in them are estimates
     calendar_estimated_years: tuple[int, ...] = ()
+    # A family closure (issue 17, ``domain.families``): every part and the fees of the parts besides this line.
+    parts: tuple = ()  # tuple[domain.families.QuotePart, ...]
+    parts_fees_minor: int = 0
 
     def to_dict(self) -> dict[str, object]:
         # Field by field rather than dataclasses.asdict, whose deep copy cost more than the quote itself.
@@ -56,6 +59,7 @@ class Quote:
         d["kept_records"] = [
             {"record_set": k.record_set, "until": k.until.isoformat(), "law": k.law} for k in self.kept_records
         ]
+        d["parts"] = [p.to_dict() for p in self.parts]
         return d
 
 

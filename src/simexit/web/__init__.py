@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from simexit.domain.errors import Unavailable
 from simexit.web import i18n
 
 
@@ -55,4 +56,19 @@ def install(app: FastAPI) -> None:
         if exc.status_code in (303, 302) and exc.headers:
             return Response(status_code=exc.status_code, headers=exc.headers)
         return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable) -> Response:
+        """A system simexit needs does not answer (FACTS_UNAVAILABLE: the operator's BSS): nothing was decided."""
+        if request.url.path.startswith("/api/"):
+            from simexit.api.problems import from_domain
+
+            return from_domain(exc)
+        from simexit.web.i18n import _
+
+        message = _("We cannot check your line right now: the operator's systems do not answer. Nothing was "
+                    "decided. Please try again in a few minutes.")
+        r = render(request, "error.html", status_code=503, message=message)
+        r.headers["Retry-After"] = str(exc.data.get("retry_after", 30))
+        return r
 

@@ -19,6 +19,11 @@ def event_label(code: str) -> str:
         "submitted": _("Application received"), "queued_for_review": _("Queued for review"),
         "approved": _("Approved"), "rejected": _("Rejected"), "withdrawn": _("Withdrawn"),
         "network_service_until_next_auth": _("Network: service ends at the next authentication"),
+        # a family closure's parts (issue 17)
+        "part_closed": _("Another part of the closure was closed"),
+        "part_moved": _("A secondary line was moved to another main line"),
+        "part_failed": _("A part of the closure could not be done"),
+        "execution_partial": _("Closed in part: one part could not be done"),
     }.get(code, code.replace("_", " "))
 
 

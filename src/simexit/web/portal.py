@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from simexit.api.routes.exports import download_url
 from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import DomainError
+from simexit.domain.families import FamilyChoices, required_choices
 from simexit.domain.identifiers import display_msisdn, mask_msisdn
 from simexit.domain.intake import DESTINATION_FIELDS, REASON_CODES
 from simexit.services.access import commands as access
@@ -139,7 +140,14 @@ def _options(pc: PrecheckResult, form: dict[str, Any]) -> dict[str, Any]:
     return {"refund_method": method or None, "destination": dest,
             "reason_code": reason if reason in REASON_CODES else None,
             "reason_text": (str(form.get("reason_text") or "").strip() or None),
-            "end_date": date.fromisoformat(end) if end else None}
+            "end_date": date.fromisoformat(end) if end else None, "family_choices": _family_choices(form)}
+
+
+def _family_choices(form: dict[str, Any]) -> FamilyChoices | None:
+    """Issue 17: the family's choices posted (``family_secondary:<msisdn>``, ``family_bundle``), or None."""
+    secondary = {k.partition(":")[2]: str(v) for k, v in form.items() if k.startswith("family_secondary:") and v}
+    bundle = str(form.get("family_bundle") or "") or None
+    return FamilyChoices(secondary, bundle) if secondary or bundle else None
 
 
 @router.get("/lines/{index}/close")
@@ -150,6 +158,7 @@ def close_line(request: Request, index: int) -> Response:
     pc = queries.precheck(simexit(request), s, number)
     return render(request, "portal/precheck.html", pc=pc, index=index, msisdn=mask_msisdn(number),
                   brand=pc.facts.brand, reasons=REASON_CODES, dest_fields=DESTINATION_FIELDS,
+                  family_required=required_choices(pc.facts),
                   blockers=[f for f in pc.findings if f.severity == "blocker"],
                   notes=[f for f in pc.findings if f.severity != "blocker"])
 
@@ -157,7 +166,7 @@ def close_line(request: Request, index: int) -> Response:
 def _quote_page(request: Request, s: CustomerSession, index: int, number: str, opts: dict[str, Any],
                 error: str | None = None,
                 step: str = "quote", confirmed: list[str] | None = None) -> Response:
-    pc = queries.precheck(simexit(request), s, number, opts["end_date"])
+    pc = queries.precheck(simexit(request), s, number, opts["end_date"], opts.get("family_choices"))
     return render(request, "portal/quote.html", pc=pc, index=index, msisdn=mask_msisdn(number), opts=opts,
                   brand=pc.facts.brand, consequences=required_consequences(pc.quote), error=error, step=step,
                   confirmed=confirmed or [], status_code=400 if error else 200)
@@ -171,7 +180,7 @@ def quote(request: Request, index: int) -> Response:
     number = _line(request, s, index)
     try:
         opts = _options(queries.precheck(simexit(request), s, number), form)
-        pc = queries.precheck(simexit(request), s, number, opts["end_date"])
+        pc = queries.precheck(simexit(request), s, number, opts["end_date"], opts["family_choices"])
     except (DomainError, ValueError) as e:
         return render(request, "error.html", status_code=400, message=getattr(e, "message", str(e)))
     if pc.quote.refund_minor > 0 and (not opts["refund_method"] or not all(opts["destination"].values())):
@@ -183,6 +192,7 @@ def close_line_with_error(request: Request, s: CustomerSession, index: int, numb
     pc = queries.precheck(simexit(request), s, number)
     return render(request, "portal/precheck.html", pc=pc, index=index, msisdn=mask_msisdn(number),
                   brand=pc.facts.brand, reasons=REASON_CODES, dest_fields=DESTINATION_FIELDS, error=error,
+                  family_required=required_choices(pc.facts),
                   blockers=[f for f in pc.findings if f.severity == "blocker"],
                   notes=[f for f in pc.findings if f.severity != "blocker"], status_code=400)
 
@@ -196,7 +206,7 @@ def confirm(request: Request, index: int) -> Response:
     number = _line(request, s, index)
     opts = _options(queries.precheck(simexit(request), s, number), form)
     ticked = as_list(form.get("consequence"))
-    pc = queries.precheck(simexit(request), s, number, opts["end_date"])
+    pc = queries.precheck(simexit(request), s, number, opts["end_date"], opts["family_choices"])
     missing = set(required_consequences(pc.quote)) - set(ticked)
     if missing:
         return _quote_page(request, s, index, number, opts, _("Please tick every box to show you have read it."),
@@ -226,7 +236,7 @@ def submit(request: Request, index: int) -> Response:
             identity_evidence={"sign_in": "sms_otp", "second_factor": "id_tail_6", "session": s.session_id},
             reason_code=opts["reason_code"], reason_text=opts["reason_text"], consequences_confirmed=ticked,
             refund_method=opts["refund_method"], refund_destination=opts["destination"] or None,
-            requested_effective_date=opts["end_date"]))
+            requested_effective_date=opts["end_date"], family_choices=opts["family_choices"]))
     except DomainError as e:
         return _quote_page(request, s, index, number, opts, e.message, confirmed=ticked)
     return _redirect(request, f"/applications/{result.application_no}/receipt")

@@ -26,6 +26,7 @@ from simexit.api.models import (
 )
 from simexit.api.problems import COMMON
 from simexit.api.routes.common import ApplicationNo, answer, api_settings, wiring
+from simexit.domain.families import FamilyChoices
 from simexit.services.access import commands as access
 from simexit.services.closure import commands, queries
 from simexit.services.closure.commands import ApplyRequest
@@ -103,7 +104,7 @@ async def my_precheck(request: Request, body: PrecheckIn, creds: Credentials = D
 
     def work():
         s = auth.customer(app, creds)
-        return queries.precheck(app, s, body.msisdn, body.end_date).to_dict()
+        return queries.precheck(app, s, body.msisdn, body.end_date, family_choices(body)).to_dict()
 
     return answer(await run(work))
 
@@ -112,7 +113,12 @@ def apply_request(body, **extra) -> ApplyRequest:  # type: ignore[no-untyped-def
     return ApplyRequest(msisdn=body.msisdn, channel=body.channel, reason_code=body.reason_code,
                         reason_text=body.reason_text, consequences_confirmed=list(body.consequences_confirmed),
                         refund_method=body.refund_method, refund_destination=body.refund_destination,
-                        requested_effective_date=body.end_date, **extra)
+                        requested_effective_date=body.end_date, family_choices=family_choices(body), **extra)
+
+
+def family_choices(body) -> FamilyChoices | None:  # type: ignore[no-untyped-def]
+    chosen = getattr(body, "family_choices", None)
+    return FamilyChoices.of(chosen.model_dump()) if chosen is not None else None
 
 
 @router.post("/me/applications", status_code=201, response_model=ApplyOut,

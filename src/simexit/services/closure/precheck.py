@@ -7,6 +7,7 @@ from datetime import date, datetime
 from simexit.domain.access import Scope
 from simexit.domain.eligibility import evaluate
 from simexit.domain.errors import NotFound
+from simexit.domain.families import FamilyChoices, check_choices, with_parts
 from simexit.domain.identifiers import mask_msisdn, read_msisdn
 from simexit.domain.quote import compute_quote
 from simexit.services.closure.views import PrecheckResult
@@ -31,18 +32,25 @@ def resolve_msisdn(app: Simexit, raw: str, brand: str | None = None) -> str:
 
 
 def precheck_in(app: Simexit, conn: Connection, msisdn: str, *, now: datetime,
-                requested_effective: date | None = None) -> PrecheckResult:
+                requested_effective: date | None = None, family_choices: FamilyChoices | None = None,
+                require_choices: bool = False) -> PrecheckResult:
+    """``family_choices`` (issue 17): what becomes of the family's other parts; the quote then covers every part.
+    ``require_choices`` (applying): refuse with FAMILY_CHOICE_REQUIRED / _INVALID unless every choice is made."""
     facts = app.facts_source(conn).line_facts(msisdn)
     policy = app.policy(facts.brand)
     quote = compute_quote(facts, policy, now, app.calendar(conn, policy), requested_effective)
+    if require_choices or family_choices is not None:
+        family_choices = check_choices(facts, family_choices)
+    quote = with_parts(quote, facts, policy, family_choices)
     return PrecheckResult(facts, policy, evaluate(facts, policy, quote, now), quote, now)
 
 
 def precheck(app: Simexit, msisdn: str, requested_effective: date | None = None, *,
-             scope: Scope | None = None) -> PrecheckResult:
+             scope: Scope | None = None, family_choices: FamilyChoices | None = None) -> PrecheckResult:
     number = resolve_msisdn(app, msisdn)
     with app.db.lookup() as conn:
-        result = precheck_in(app, conn, number, now=app.clock.now(), requested_effective=requested_effective)
+        result = precheck_in(app, conn, number, now=app.clock.now(), requested_effective=requested_effective,
+                             family_choices=family_choices)
     if scope is not None and not scope.permits(brand=result.facts.brand, customer_id=result.facts.customer_id):
         raise NotFound("LINE_NOT_FOUND", f"no line with number {mask_msisdn(number)}")
     return result

@@ -18,6 +18,7 @@ from simexit.domain import queue_search
 from simexit.domain.access import Scope
 from simexit.domain.application_number import normalize_application_number
 from simexit.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
+from simexit.domain.families import FamilyChoices
 from simexit.domain.identifiers import mask_email, mask_msisdn, mask_name
 from simexit.domain.roles import Permission
 from simexit.domain.state_machine import Status
@@ -65,10 +66,11 @@ def _brand_ids(app: Simexit, scope: Scope | None) -> list[int] | None:
     return [app.brand_id(b) for b in scope.brands if b in app.policies]
 
 
-def precheck(app: Simexit, caller: Caller, msisdn: str, requested_effective: date | None = None) -> PrecheckResult:
+def precheck(app: Simexit, caller: Caller, msisdn: str, requested_effective: date | None = None,
+             family_choices: FamilyChoices | None = None) -> PrecheckResult:
     """The pre-check and exact quote of a line within the caller's reach."""
     scope = reader_scope(caller)
-    return _precheck.precheck(app, msisdn, requested_effective, scope=scope)
+    return _precheck.precheck(app, msisdn, requested_effective, scope=scope, family_choices=family_choices)
 
 
 def show(app: Simexit, caller: Caller, application_no: str, *, locale: str | None = None) -> ApplicationView:

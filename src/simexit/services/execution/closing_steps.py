@@ -144,10 +144,51 @@ def _esim_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[s
     return data
 
 
+# -- a family's other parts (issue 17) ------------------------------------------------------------------------
+def _family_parts(run: StepRun) -> dict[str, Any]:
+    """Each other part of the quote (a secondary line closed or moved, a bundle product closed), one order each
+    at the BSS with its own key. A refused part is recorded as failed and the others still run (``partial``);
+    a BSS that cannot answer now makes the step try again later (the done parts answer the same)."""
+    todo = [p for p in run.case.quote.get("parts") or () if p["part"] != "line" and p["action"] in ("close", "move")]
+    if not todo:
+        return {}
+    orders = run.integrations.family_orders()
+    done: list[dict[str, Any]] = []
+    for i, p in enumerate(todo):
+        action = "delete" if p["action"] == "close" else "modify"
+        try:
+            answer = orders.order(f"{run.key}:{i}", action, p["product_id"], p.get("move_to"))
+            done.append({**_part(p), "outcome": "done", **answer})
+        except IntegrationError as exc:
+            if exc.retryable:
+                raise
+            done.append({**_part(p), "outcome": "failed", "error": exc.code, "reason": exc.message})
+    return {"parts": done, "outcome": "partial" if any(d["outcome"] == "failed" for d in done) else "done"}
+
+
+def _part(p: dict[str, Any]) -> dict[str, Any]:
+    return {k: p.get(k) for k in ("part", "action", "name", "product_id", "msisdn", "move_to")}
+
+
+def _family_parts_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    for d in data.get("parts", ()):
+        event = {"done": "part_moved" if d["action"] == "move" else "part_closed"}.get(d["outcome"], "part_failed")
+        applications_repo.append_event(conn, run.case.application_id, event=event, at=run.now,
+                                       actor_type="system", actor_id="simexit-worker", actor_role="system",
+                                       data=d)
+    if data.get("outcome") == "partial":
+        failed = [d["name"] for d in data["parts"] if d["outcome"] == "failed"]
+        applications_repo.append_event(conn, run.case.application_id, event="execution_partial", at=run.now,
+                                       actor_type="system", actor_id="simexit-worker", actor_role="system",
+                                       data={"failed": failed})
+    return data
+
+
 # -- money ---------------------------------------------------------------------------------------------------
 def _final_bill(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
     q, case = run.case.quote, run.case
-    amount = int(q.get("early_termination_fee_minor", 0)) + int(q.get("cancellation_fee_minor", 0))
+    amount = int(q.get("early_termination_fee_minor", 0)) + int(q.get("cancellation_fee_minor", 0)) \
+        + int(q.get("parts_fees_minor") or 0)  # a family closure's other parts (issue 17)
     bill_id = repo.add_final_bill(conn, case, amount, run.now)
     balance = repo.ledger_sum(conn, case.account_id)
     paid = []
@@ -324,6 +365,7 @@ STEP_ACTIONS: dict[str, tuple[External, Record]] = {
     "network_deregister": (_deregister, _deregister_record),
     "esim_release": (_esim, _esim_record),
     "network_delete": (_delete, noted),
+    "family_parts": (_family_parts, _family_parts_record),
     "final_bill": (nothing, _final_bill),
     "refund": (_refund, _refund_record),
     "account_close": (nothing, _account_close),
