@@ -36,7 +36,7 @@ def worker(once: bool, verbose: bool) -> None:
     if once:
         click.echo(f"did {w.run_until_idle()} item(s)")
         return
-    signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
+    signal.signal(signal.SIGTERM, lambda *_: w.stop())
     logging.getLogger("httpx").setLevel(logging.WARNING)
     click.echo(f"simexit worker {w.worker_id} started", err=True)
     with contextlib.suppress(KeyboardInterrupt):

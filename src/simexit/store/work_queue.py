@@ -19,6 +19,7 @@ from sqlalchemy import Connection, RowMapping, Table, or_, select, update
 from simexit.store.locking import insert_ignoring, skip_locked
 from simexit.store.tables import outbox
 from simexit.store.tables_worker import saga_steps, timers
+from simexit.store.wakeups import mark_due_now
 
 QUEUES: dict[str, Table] = {"saga_steps": saga_steps, "outbox": outbox, "timers": timers}
 Item = Mapping[str, Any]
@@ -72,6 +73,8 @@ def set_step_result(conn: Connection, step_id: int, result: dict[str, Any] | Non
 def _insert_ignore(conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
     if rows:
         conn.execute(insert_ignoring(conn, table, keys), rows)  # one executemany for many rows
+        if any(r["due_at"] <= r["created_at"] for r in rows):
+            mark_due_now(conn)  # the workers are woken at commit (PostgreSQL)
 
 
 def step_values(*, application_id: int, step: str, seq: int, key: str, due_at: datetime,
@@ -125,3 +128,4 @@ def step_state(conn: Connection, application_id: int, step: str) -> str | None:
 def reopen_step(conn: Connection, step_id: int, now: datetime) -> None:
     conn.execute(update(saga_steps).where(saga_steps.c.id == step_id)
                  .values(state="pending", attempts=0, due_at=now, locked_by=None, locked_until=None))
+    mark_due_now(conn)

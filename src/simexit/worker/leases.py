@@ -3,8 +3,8 @@ lease was claimed and sent again by a second worker: 62 e-mails for 41 confirmat
 
 Three rules, each enforced here or by the runner:
 - claim no more than can be finished within one lease (``WorkerOptions.claim_limit``);
-- right before each item's outside call, ``check`` renews the leases of the item and of the rest of the batch
-  and says whether the item is still ours; an item another worker claimed is skipped, never acted on;
+- right before each item's outside call, ``check`` renews the item's lease and says whether the item is still
+  ours; an item another worker claimed is skipped, never acted on;
 - while an outside call is under way, a keeper thread renews the batch every third of a lease, so that a slow
   provider (a mail server answering each command just within its timeout) does not make the lease run out.
 """
@@ -32,15 +32,19 @@ class BatchLeases:
         self._lock = threading.Lock()
 
     def check(self, item_id: int) -> bool:
-        """Renew the batch's leases now; True when ``item_id`` is still ours (then for a whole lease)."""
+        """Renew ``item_id``'s lease now; True when it is still ours (then for a whole lease). Only this item is
+        renewed (the keeper renews the whole batch): with many items running at once, renewing the batch at
+        every check was a batch-sized UPDATE per item."""
         with self._lock:
             if item_id not in self._held:
                 return False
-            self._held = work.renew(self.app, self.queue, self._held, worker_id=self.worker_id, lease=self.lease)
-            if item_id not in self._held:
-                log.warning("%s %s: lease lost before the outside call; left to the worker that holds it",
-                            self.queue, item_id)
-            return item_id in self._held
+        still = item_id in work.renew(self.app, self.queue, {item_id}, worker_id=self.worker_id, lease=self.lease)
+        if not still:
+            with self._lock:
+                self._held.discard(item_id)
+            log.warning("%s %s: lease lost before the outside call; left to the worker that holds it",
+                        self.queue, item_id)
+        return still
 
     def done(self, item_id: int) -> None:
         with self._lock:

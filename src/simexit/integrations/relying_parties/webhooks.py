@@ -25,6 +25,7 @@ from datetime import date
 
 import httpx
 
+from simexit.integrations import limits
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.webhook_signature import signed_headers
 
@@ -65,7 +66,8 @@ class WebhookDisconnectNotifier:
             headers = {"Content-Type": "application/json", "X-Simexit-Event-Id": idempotency_key,
                        **signed_headers(sub.secret, int(self._now()), body)}
             try:
-                r = self._client.post(sub.url, content=body, headers=headers)
+                with limits.gate(SYSTEM).slot():
+                    r = self._client.post(sub.url, content=body, headers=headers)
             except httpx.TimeoutException:
                 failures.append((sub.name, "timeout", True))
                 continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from simexit.domain.saga import backoff, next_step
@@ -83,8 +84,10 @@ def _failed(app: Simexit, step: Mapping[str, Any], worker_id: str, exc: Integrat
                                                    data={"step": step["step"], "code": exc.code,
                                                          "system": exc.system, "attempts": attempts})
             else:
+                # The next try after the backoff, and never before the outside system's Retry-After.
+                wait = max(backoff(attempts, base, cap), timedelta(seconds=exc.retry_after or 0))
                 finish(conn, QUEUE, step["id"], worker_id, state="pending", attempts=attempts,
-                       last_error=error, due_at=now + backoff(attempts, base, cap))
+                       last_error=error, due_at=now + wait)
     except LeaseLost:
         return "lease_lost"
     log.info("step %s failed (attempt %d): %s", step["step"], attempts, error)
