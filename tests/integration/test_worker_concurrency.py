@@ -101,6 +101,37 @@ def test_a_batch_of_messages_is_sent_many_at_once_each_once(app, clock):
         assert set(conn.execute(select(outbox_table.c.state)).scalars()) == {"sent"}
 
 
+def test_the_running_worker_keeps_many_closures_in_flight(app, clock, sims):
+    """``run_forever`` with threads: the pump claims more as threads free up; every closure completes, each
+    effect once."""
+    numbers = []
+    for i in range(12):
+        line = clean_line(app, ["globetalk", "liuliang"][i % 2])
+        sims.seed_line(app, line["msisdn"])
+        numbers.append(apply_for(app, line["msisdn"]))
+    integrations = sims.integrations()
+    network = CountingNetwork(integrations.network, 0.05)
+    integrations.network = network  # type: ignore[assignment]
+    worker = Worker(app, integrations, WorkerOptions(concurrency=6, poll_seconds=0.05), worker_id="A")
+    thread = threading.Thread(target=worker.run_forever, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and {show(app, n)["status"] for n in numbers} != {"completed"}:
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+        thread.join(10)
+    assert {show(app, n)["status"] for n in numbers} == {"completed"} and not thread.is_alive()
+    assert network.flight.peak > 1
+    effects = Counter((e["kind"], e["imsi"], e.get("type")) for e in sims.effects(sims.hss))
+    assert effects and set(effects.values()) == {1}
+    keys = Counter(c["key"] for c in sims.recorder.calls)
+    assert set(keys.values()) == {1}
+    with app.db.read() as conn:
+        assert set(conn.execute(select(outbox_table.c.state)).scalars()) == {"sent"}
+
+
 def test_a_concurrent_claim_takes_what_its_threads_can_finish_within_a_lease():
     assert WorkerOptions(lease_seconds=60, item_seconds=10, batch=100, concurrency=1).claim_limit == 6
     assert WorkerOptions(lease_seconds=60, item_seconds=10, batch=100, concurrency=8).claim_limit == 48
@@ -152,12 +183,13 @@ def test_retry_after_sets_the_next_try_no_earlier_than_asked(app, clock, sims):
 
 
 @pytest.mark.postgres_only
-def test_work_due_now_wakes_an_idle_worker_at_once(app, clock):
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_work_due_now_wakes_an_idle_worker_at_once(app, clock, concurrency):
     if app.db.dialect != "postgresql":
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite the worker polls")
     mail = SlowMail(0)
     worker = Worker(app, Integrations(network=None, smdp=None, senders={"email": mail}),  # type: ignore[arg-type]
-                    WorkerOptions(poll_seconds=30, sweep_seconds=3600), worker_id="A")
+                    WorkerOptions(poll_seconds=30, sweep_seconds=3600, concurrency=concurrency), worker_id="A")
     thread = threading.Thread(target=worker.run_forever, daemon=True)
     thread.start()
     try:

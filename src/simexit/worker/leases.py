@@ -58,30 +58,40 @@ class BatchLeases:
 
 
 class LeaseKeeper:
-    """One worker's keeper thread: every third of a lease it renews the batch the worker is working through.
-    It starts with the first batch and ends by itself after a lease without work."""
+    """One worker's keeper thread: every third of a lease it renews the batches the worker is working through
+    (one at a time in ``run_once``; several at once in the concurrent worker's pump). It starts with the first
+    batch and ends by itself after a lease without work."""
 
     def __init__(self, app: Simexit, worker_id: str, lease: timedelta) -> None:
         self.app, self.worker_id, self.lease = app, worker_id, lease
         self.period = lease.total_seconds() / 3
-        self._current: BatchLeases | None = None
+        self._current: list[BatchLeases] = []
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
-    @contextmanager
-    def holding(self, queue: str, ids: Iterable[int]) -> Iterator[BatchLeases]:
+    def hold(self, queue: str, ids: Iterable[int]) -> BatchLeases:
+        """Keep renewing the leases of a claimed batch until ``release``."""
         leases = BatchLeases(self.app, queue, self.worker_id, self.lease, ids)
         with self._lock:
-            self._current = leases
+            self._current.append(leases)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._keep, name="simexit-lease-keeper", daemon=True)
                 self._thread.start()
+        return leases
+
+    def release(self, leases: BatchLeases) -> None:
+        with self._lock:
+            if leases in self._current:
+                self._current.remove(leases)
+
+    @contextmanager
+    def holding(self, queue: str, ids: Iterable[int]) -> Iterator[BatchLeases]:
+        leases = self.hold(queue, ids)
         try:
             yield leases
         finally:
-            with self._lock:
-                self._current = None
+            self.release(leases)
 
     def stop(self) -> None:
         self._stop.set()
@@ -90,15 +100,16 @@ class LeaseKeeper:
         idle = 0
         while not self._stop.wait(self.period):
             with self._lock:
-                current = self._current
-                if current is None:
+                current = list(self._current)
+                if not current:
                     idle += 1
                     if idle > 3:
                         self._thread = None
                         return
                     continue
             idle = 0
-            try:
-                current.renew_all()
-            except Exception:  # a database hiccup: the next renewal (or check) tries again
-                log.exception("renewing the leases of %s failed", current.queue)
+            for batch in current:
+                try:
+                    batch.renew_all()
+                except Exception:  # a database hiccup: the next renewal (or check) tries again
+                    log.exception("renewing the leases of %s failed", batch.queue)

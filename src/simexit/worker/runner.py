@@ -30,7 +30,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -49,6 +49,7 @@ from simexit.worker.leases import BatchLeases, LeaseKeeper
 from simexit.worker.outbox_dispatch import dispatch
 
 log = logging.getLogger("simexit.worker")
+SIDE_WORK_S = 0.25  # the concurrent worker looks at due timers (and its sweep) at least this often
 
 
 @dataclass
@@ -126,24 +127,22 @@ class Worker:
                     raise errors[0]
         return len(rows)
 
-    def run_steps(self) -> int:
+    def _step(self, row: Mapping[str, Any], leases: BatchLeases) -> None:
         o = self.options
+        run_step(self.app, self.integrations, row, self.worker_id, actions=registry.STEPS,
+                 max_attempts=o.max_attempts, backoff_base=o.backoff_seconds, backoff_max=o.backoff_max_seconds,
+                 still_held=leases.check)
 
-        def one(row: Mapping[str, Any], leases: BatchLeases) -> None:
-            run_step(self.app, self.integrations, row, self.worker_id, actions=registry.STEPS,
-                     max_attempts=o.max_attempts, backoff_base=o.backoff_seconds, backoff_max=o.backoff_max_seconds,
-                     still_held=leases.check)
+    def _message(self, row: Mapping[str, Any], leases: BatchLeases) -> None:
+        o = self.options
+        dispatch(self.app, self.integrations, row, self.worker_id, max_attempts=o.max_attempts,
+                 backoff_base=o.backoff_seconds, backoff_max=o.backoff_max_seconds, leases=leases)
 
-        return self._work("saga_steps", one, o.claim_limit)
+    def run_steps(self) -> int:
+        return self._work("saga_steps", self._step, self.options.claim_limit)
 
     def run_outbox(self) -> int:
-        o = self.options
-
-        def one(row: Mapping[str, Any], leases: BatchLeases) -> None:
-            dispatch(self.app, self.integrations, row, self.worker_id, max_attempts=o.max_attempts,
-                     backoff_base=o.backoff_seconds, backoff_max=o.backoff_max_seconds, leases=leases)
-
-        return self._work("outbox", one, o.claim_limit)
+        return self._work("outbox", self._message, self.options.claim_limit)
 
     def run_timers(self) -> int:
         def one(row: Mapping[str, Any], leases: BatchLeases) -> None:
@@ -199,6 +198,12 @@ class Worker:
                         "every %.1f s while working", self.options.lease_seconds, self.options.item_seconds,
                         self.options.lease_seconds / 3)
         self.listen()
+        if self.options.concurrency > 1:
+            try:
+                self.pump()
+            finally:
+                self.close()
+            return
         try:
             while not self.stop_event.is_set():
                 self.wake.clear()  # a wake-up during the round makes the wait below return at once
@@ -211,6 +216,75 @@ class Worker:
                     self.wake.wait(self.options.poll_seconds)
         finally:
             self.close()
+
+    def pump(self) -> None:
+        """The concurrent worker's loop: keeps up to ``claim_limit`` claimed steps and messages outstanding on the
+        pool (``concurrency`` of them running), claiming more as soon as a quarter of the threads is free, so
+        that no outside system waits for the slowest item of a batch. Sweeps and timers (database work only) run
+        in this thread between claims, at least every ``SIDE_WORK_S``. Each item keeps the promises of
+        ``run_once``: claimed with SKIP LOCKED and a lease, the lease renewed by the keeper while it waits or
+        runs, checked right before its outside call."""
+        o = self.options
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(o.concurrency, thread_name_prefix="simexit-work")
+        if self._keeper is None:
+            self._keeper = LeaseKeeper(self.app, self.worker_id, self.lease)
+        keeper, pool = self._keeper, self._pool
+        outstanding: dict[Future[None], BatchLeases] = {}
+        left: dict[int, int] = {}  # id(batch) -> its items not finished yet
+        queues: list[tuple[str, Callable[[Mapping[str, Any], BatchLeases], Any]]] = [
+            ("saga_steps", self._step), ("outbox", self._message)]
+        last_side = float("-inf")
+        refill = max(1, o.concurrency // 4)
+
+        def run_item(run_one: Callable[[Mapping[str, Any], BatchLeases], Any], row: Mapping[str, Any],
+                     batch: BatchLeases) -> None:
+            try:
+                run_one(row, batch)
+            finally:
+                batch.done(row["id"])
+
+        while not self.stop_event.is_set():
+            self.wake.clear()
+            busy = 0
+            if not outstanding or time.monotonic() - last_side >= SIDE_WORK_S:
+                last_side = time.monotonic()
+                try:
+                    busy += self.sweep() + self.run_timers()
+                except Exception:  # a database hiccup must not end the worker
+                    log.exception("worker sweep or timers failed")
+            free = o.claim_limit - len(outstanding)
+            if free >= refill or (free > 0 and not outstanding):
+                queues.reverse()  # neither queue waits for the other to run dry
+                for queue, run_one in queues:
+                    if free <= 0:
+                        break
+                    try:
+                        rows = work.claim(self.app, queue, worker_id=self.worker_id, lease=self.lease, limit=free)
+                    except Exception:
+                        log.exception("claiming %s failed", queue)
+                        rows = []
+                    if not rows:
+                        continue
+                    batch = keeper.hold(queue, [r["id"] for r in rows])
+                    left[id(batch)] = len(rows)
+                    for row in rows:
+                        outstanding[pool.submit(run_item, run_one, row, batch)] = batch
+                    free -= len(rows)
+                    busy += len(rows)
+            if outstanding:
+                finished, _ = wait(list(outstanding), timeout=o.poll_seconds, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    batch = outstanding.pop(f)
+                    if f.exception() is not None:
+                        log.error("%s item failed", batch.queue, exc_info=f.exception())
+                    left[id(batch)] -= 1
+                    if left[id(batch)] == 0:
+                        del left[id(batch)]
+                        keeper.release(batch)
+            elif not busy:
+                self.wake.wait(o.poll_seconds)
+        wait(list(outstanding))  # a stop lets the items under way finish and record their results
 
     def stop(self) -> None:
         """End ``run_forever`` after the current round (the SIGTERM handler, the embedded worker's stop)."""
