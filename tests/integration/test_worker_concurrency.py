@@ -213,3 +213,26 @@ def test_work_due_now_wakes_an_idle_worker_at_once(app, clock, concurrency):
         worker.stop()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_the_lease_check_renews_when_half_the_lease_is_gone_and_sees_a_take_over(app, clock):
+    from simexit.services.execution import work
+    from simexit.worker.leases import BatchLeases
+
+    lease = timedelta(seconds=60)
+    _enqueue(app, clock, 2)
+    claimed_at = clock.now()
+    rows = work.claim(app, "outbox", worker_id="A", lease=lease, limit=2)
+    first, second = (r["id"] for r in rows)
+    leases = BatchLeases(app, "outbox", "A", lease, [first, second], claimed_at=claimed_at)
+    clock.advance(seconds=20)
+    assert leases.check(first)  # two thirds of the lease left: ours, no renewal needed
+    assert work.claim(app, "outbox", worker_id="B", lease=lease, limit=2) == []
+    clock.advance(seconds=20)
+    assert leases.check(first)  # a third left: renewed in the database, now until +100 s
+    clock.advance(seconds=30)  # the second's lease ran out at +60 s; B takes it over
+    assert [r["id"] for r in work.claim(app, "outbox", worker_id="B", lease=lease, limit=2)] == [second]
+    assert not leases.check(second)  # never acted on
+    assert leases.check(first)
+    with pytest.raises(work.LeaseLost):
+        work.finish(app, "outbox", second, "A", state="sent")

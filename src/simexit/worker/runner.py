@@ -103,12 +103,13 @@ class Worker:
         return timedelta(seconds=self.options.lease_seconds)
 
     def _work(self, queue: str, run_one: Callable[[Mapping[str, Any], BatchLeases], Any], limit: int) -> int:
+        claimed_at = self.app.clock.now()
         rows = work.claim(self.app, queue, worker_id=self.worker_id, lease=self.lease, limit=limit)
         if not rows:
             return 0
         if self._keeper is None:
             self._keeper = LeaseKeeper(self.app, self.worker_id, self.lease)
-        with self._keeper.holding(queue, [r["id"] for r in rows]) as leases:
+        with self._keeper.holding(queue, [r["id"] for r in rows], claimed_at) as leases:
             def one(row: Mapping[str, Any]) -> None:
                 try:
                     run_one(row, leases)
@@ -259,6 +260,7 @@ class Worker:
                 for queue, run_one in queues:
                     if free <= 0:
                         break
+                    claimed_at = self.app.clock.now()
                     try:
                         rows = work.claim(self.app, queue, worker_id=self.worker_id, lease=self.lease, limit=free)
                     except Exception:
@@ -266,7 +268,7 @@ class Worker:
                         rows = []
                     if not rows:
                         continue
-                    batch = keeper.hold(queue, [r["id"] for r in rows])
+                    batch = keeper.hold(queue, [r["id"] for r in rows], claimed_at)
                     left[id(batch)] = len(rows)
                     for row in rows:
                         outstanding[pool.submit(run_item, run_one, row, batch)] = batch
