@@ -25,6 +25,7 @@ from simexit.store.transaction_info import transaction_scoped
 log = logging.getLogger("simexit.worker")
 CHANNEL = "simexit_work"
 WAKE = "simexit_wake"
+_THREAD = threading.local()
 
 
 def install(engine: Engine) -> None:
@@ -40,8 +41,15 @@ def install(engine: Engine) -> None:
 
 def mark_due_now(conn: Connection) -> None:
     """In the caller's transaction: work it adds is due now; the workers are woken at commit (PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and not getattr(_THREAD, "silent", False):
         conn.info[WAKE] = True
+
+
+def silence_this_thread() -> None:
+    """A running worker's threads wake no one: the next step or message they make due is claimed by the same
+    worker's loop, which is awake (and PostgreSQL serialises the commits that NOTIFY: one per step was a queue
+    at every commit). Other workers find that work at their poll."""
+    _THREAD.silent = True
 
 
 def libpq_url(url: str) -> str | None:

@@ -199,6 +199,7 @@ class Worker:
                         "every %.1f s while working", self.options.lease_seconds, self.options.item_seconds,
                         self.options.lease_seconds / 3)
         self.listen()
+        wakeups.silence_this_thread()  # what this worker makes due, this worker claims next
         if self.options.concurrency > 1:
             try:
                 self.pump()
@@ -226,8 +227,10 @@ class Worker:
         ``run_once``: claimed with SKIP LOCKED and a lease, the lease renewed by the keeper while it waits or
         runs, checked right before its outside call."""
         o = self.options
+        wakeups.silence_this_thread()
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(o.concurrency, thread_name_prefix="simexit-work")
+            self._pool = ThreadPoolExecutor(o.concurrency, thread_name_prefix="simexit-work",
+                                            initializer=wakeups.silence_this_thread)
         if self._keeper is None:
             self._keeper = LeaseKeeper(self.app, self.worker_id, self.lease)
         keeper, pool = self._keeper, self._pool
