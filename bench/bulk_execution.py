@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import smtplib
 import subprocess
 import sys
@@ -190,7 +191,9 @@ def run_worker(config: dict[str, Any]) -> None:
     sys.stdin.readline()
     worker.stop()
     thread.join(60)
-    print(json.dumps({"peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"peak_rss_mb": round(peak_rss_mb(), 1), "cpu_s": round(cpu.ru_utime + cpu.ru_stime, 2)}),
+          flush=True)
 
 
 def _progress(url: str) -> tuple[int, int, int]:
@@ -236,10 +239,12 @@ def execute(url: str, sims: Simulators, *, workers: int, concurrency: int, limit
                 if left == 0 and pending == 0:
                     timed_out = False
                     break
-        peaks = []
+        peaks, cpu = [], 0.0
         for p in procs:
             out, _ = p.communicate("stop\n", timeout=120)
-            peaks.append(json.loads(out.strip().splitlines()[-1])["peak_rss_mb"])
+            child = json.loads(out.strip().splitlines()[-1])
+            peaks.append(child["peak_rss_mb"])
+            cpu += child["cpu_s"]
     finally:
         for p in procs:
             if p.poll() is None:
@@ -251,7 +256,7 @@ def execute(url: str, sims: Simulators, *, workers: int, concurrency: int, limit
             select(saga_steps.c.step, saga_steps.c.last_error).where(saga_steps.c.state != "done")))
     engine.dispose()
     return {"seconds": t.seconds, "completed": done, "not_completed": left, "timed_out": timed_out,
-            "worker_peak_rss_mb": peaks,
+            "worker_peak_rss_mb": peaks, "worker_cpu_s": round(cpu, 2),
             "steps_not_done": [{"step": k[0], "error": k[1], "count": c} for k, c in failed.most_common(5)]}
 
 
@@ -301,11 +306,13 @@ def replay(sims: Simulators, recorded: dict[str, list[dict]], mails: list[dict],
         with smtplib.SMTP("127.0.0.1", sims.urls["smtp_port"], timeout=30) as smtp:
             smtp.send_message(msg)
 
+    cpu0 = time.process_time()
     with ThreadPoolExecutor(threads) as pool, Timer() as t:
         list(pool.map(one, calls))
         list(pool.map(mail, mails))
     http.close()
-    return {"seconds": t.seconds, "calls": len(calls) + len(mails), "emails": len(mails)}
+    return {"seconds": t.seconds, "calls": len(calls) + len(mails), "emails": len(mails),
+            "client_cpu_s": round(time.process_time() - cpu0, 2)}
 
 
 def one_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
@@ -347,6 +354,7 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         "not_completed": real["not_completed"], "timed_out": real["timed_out"], "seconds": round(real["seconds"], 2),
         "closures_per_s": round(per_s, 2), "hss_requests_per_closure": round(hss_ok / done, 2) if done else None,
         "hss_429": hss_refused, "worker_peak_rss_mb": real["worker_peak_rss_mb"],
+        "worker_cpu_ms_per_closure": round(real["worker_cpu_s"] * 1000 / done, 1) if done else None,
         "steps_not_done": real["steps_not_done"]}
     if limited:
         bound = args.hss_rate / (hss_ok / done) if done else 0.0
@@ -357,6 +365,7 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
         assert floor is not None
         out["floor"] = {"kind": f"bare client, {workers * args.concurrency} threads, same calls",
                         "calls": floor["calls"], "seconds": round(floor["seconds"], 2),
+                        "client_cpu_ms_per_closure": round(floor["client_cpu_s"] * 1000 / done, 1) if done else None,
                         "closures_per_s": round(done / floor["seconds"], 2) if floor["seconds"] else 0.0}
         out["ratio"] = round(floor["seconds"] / real["seconds"], 3) if real["seconds"] else 0.0
     return out

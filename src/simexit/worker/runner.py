@@ -251,7 +251,7 @@ class Worker:
         while not self.stop_event.is_set():
             self.wake.clear()
             busy = 0
-            if not outstanding or time.monotonic() - last_side >= SIDE_WORK_S:
+            if time.monotonic() - last_side >= SIDE_WORK_S:  # not after every item: a step's follow-up first
                 last_side = time.monotonic()
                 try:
                     busy += self.sweep() + self.run_timers()
@@ -289,6 +289,7 @@ class Worker:
                         keeper.release(batch)
             elif not busy:
                 self.wake.wait(o.poll_seconds)
+                last_side = float("-inf")  # idle: the next round looks at timers and sweeps first
         wait(list(outstanding))  # a stop lets the items under way finish and record their results
 
     def stop(self) -> None:
