@@ -102,7 +102,11 @@ def main() -> None:
                                     env=_worker_env(url, sims.urls), stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE, text=True)
             try:
-                if "started" not in (proc.stderr.readline() if proc.stderr else ""):
+                for _ in range(20):  # its first lines on stderr: the limits it keeps, then "… started"
+                    line = proc.stderr.readline() if proc.stderr else ""
+                    if "started" in line or not line:
+                        break
+                if "started" not in line:
                     raise SystemExit("the worker did not start")
                 time.sleep(1.0)  # its first round done, it waits (and listens)
                 for i, msisdn in enumerate(numbers):
