@@ -77,9 +77,9 @@ def test_the_rate_is_paced_evenly_and_per_system():
         list(pool.map(lambda i: request(_client(smdp), "smdp", "GET", "/x"), range(26)))
         smdp_seconds = time.monotonic() - t0
     assert hss_seconds >= 0.48  # 26 requests at 50/s: 25 intervals of 20 ms
-    gaps = [b - a for a, b in zip(hss.times, hss.times[1:], strict=False)]
-    assert min(gaps) >= 0.015  # no burst: never two requests within one interval
-    assert smdp_seconds < 0.3  # the SM-DP+ has no limit
+    # No burst: any 100 ms holds 5 turns (+2 for threads descheduled between their turn and the request).
+    assert max(sum(1 for t in hss.times if t0 <= t < t0 + 0.1) for t0 in hss.times) <= 7
+    assert smdp_seconds < hss_seconds / 2  # the SM-DP+ has no limit
 
 
 def test_a_429_with_retry_after_pauses_the_system_and_is_sent_again_in_place():
