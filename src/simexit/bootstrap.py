@@ -119,8 +119,10 @@ def number_return_hook(s: Settings) -> NumberReturnHook | None:
 def worker_from_settings(app: Simexit, settings: Settings, integrations: Integrations | None = None) -> Worker:
     """A worker for ``simexit worker`` and the one embedded in ``simexit serve``: the integrations chosen by
     configuration (or those given); what it runs is listed in ``worker/registry.py``."""
+    from simexit.integrations import limits
     from simexit.worker.runner import Worker, WorkerOptions
 
+    limits.configure(settings.outside_limits)  # per process: this worker's share of each contract's limits
     return Worker(app, integrations or integrations_from_settings(settings, app), WorkerOptions.from_settings(settings))
 
 

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     worker_backoff_max_seconds: float = Field(default=3600, gt=0)
     embedded_worker: bool = Field(default=True, description="`simexit serve` runs a worker in the same process")
     worker_sweep_seconds: float = Field(default=60, gt=0, description="SLA escalation and auto-approval sweeps")
+    worker_concurrency: int = Field(default=16, ge=1, le=256,
+                                    description="saga steps and messages a worker runs at once (threads)")
+    # Per-system limits on outside calls, as the operators' contracts set them (integrations/limits.py), per
+    # worker process: {"hss": {"max_in_flight": 16, "rate_per_s": 200}, "smtp": {"max_in_flight": 4}, ...}
+    # for hss, smdp, sms, payments, smtp, relying_parties.
+    outside_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
     supervisor_email: str = Field(default="supervisors@example.invalid")
     # Network: pyhss | open5gs | http (a generic JSON provisioning hook) | a plug-in's name (issue 17: the
     # entry-point group simexit.integrations, ``network.<name>``; see integrations/wiring.py).

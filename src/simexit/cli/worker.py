@@ -36,8 +36,10 @@ def worker(once: bool, verbose: bool) -> None:
     if once:
         click.echo(f"did {w.run_until_idle()} item(s)")
         return
-    signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
+    signal.signal(signal.SIGTERM, lambda *_: w.stop())
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if s.outside_limits:  # enforced per process (integrations/limits.py): each worker process keeps them all
+        click.echo(f"outside limits of this worker process: {json.dumps(s.outside_limits)}", err=True)
     click.echo(f"simexit worker {w.worker_id} started", err=True)
     with contextlib.suppress(KeyboardInterrupt):
         w.run_forever()

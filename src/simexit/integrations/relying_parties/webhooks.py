@@ -25,6 +25,7 @@ from datetime import date
 
 import httpx
 
+from simexit.integrations import limits
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.webhook_signature import signed_headers
 
@@ -73,7 +74,8 @@ def post_signed(client: httpx.Client, system: str, name: str, url: str, secret: 
     headers = {"Content-Type": "application/json", "X-Simexit-Event-Id": event_id,
                **signed_headers(secret, int(now()), body)}
     try:
-        r = client.post(url, content=body, headers=headers)
+        with limits.gate(system).slot():
+            r = client.post(url, content=body, headers=headers)
     except httpx.TimeoutException:
         raise IntegrationError(system, "RELYING_PARTY_FAILED", f"{name}: timeout", retryable=True) from None
     except httpx.TransportError as e:
