@@ -11,6 +11,7 @@ from simexit.store import (  # noqa: F401
     tables_bulk,
     tables_messaging,
     tables_public,
+    tables_tmf,
     tables_worker,
 )
 from simexit.store.tables import metadata
