@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 
 from simexit.api import auth
 from simexit.api.auth import Credentials
@@ -40,7 +41,12 @@ async def body(request: Request, model: type[M], types: tuple[str, ...] = ("appl
     ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if ctype not in types:
         raise InvalidInput("UNSUPPORTED_MEDIA_TYPE", f"send {' or '.join(types)}")
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except HTTPException as e:  # the middleware's limit on a body sent without a length
+        if e.status_code != 413:
+            raise
+        raise InvalidInput("BODY_TOO_LARGE", "the request body is too large") from None
     try:
         data = json.loads(raw or b"null")
     except ValueError:

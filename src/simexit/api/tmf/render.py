@@ -4,7 +4,7 @@ Error), conforming to the published schemas (every entity carries its ``@type``;
 A draft's pre-check and quote travel on each item's product as characteristics (figures in minor units, with
 the currency) and as notes (each finding, in English, with its fix); the termination reason as the
 ``terminationReason`` characteristic (TMF622 has no field for it); the application's number as
-``applicationNo``."""
+``applicationNo``; the product terminated as ``productId`` (and the item product's ``href``)."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def _precheck_notes(item_id: str, pc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _item(item: OrderItemView, order: OrderView) -> dict[str, Any]:
-    chars: list[dict[str, Any]] = []
+    chars: list[dict[str, Any]] = [_char("productId", item.product_id)]
     if order.reason:
         chars.append(_char("terminationReason", order.reason))
     if item.application_no:
@@ -83,7 +83,9 @@ def _item(item: OrderItemView, order: OrderView) -> dict[str, Any]:
         chars += _precheck_chars(item.precheck)
     out: dict[str, Any] = {
         "@type": "ProductOrderItem", "id": item.item_id, "action": "delete", "quantity": 1,
-        "product": {"@type": "Product", "id": item.product_id, "href": f"{INVENTORY_BASE}/product/{item.product_id}",
+        # The value form of ProductRefOrValue, named by its href (and the productId characteristic) but without
+        # ``id``: the published oneOf's branches overlap, and a Product with an id is also a valid ProductRef.
+        "product": {"@type": "Product", "href": f"{INVENTORY_BASE}/product/{item.product_id}",
                     "productCharacteristic": chars}}
     if item.state in ITEM_STATES:
         out["state"] = item.state
