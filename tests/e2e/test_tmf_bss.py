@@ -197,3 +197,32 @@ def test_another_partner_sees_nothing_and_other_scopes_are_refused(client, app, 
     r = client.post(f"{ORDERING}/productOrder", headers=key, json={
         **_order(product_id), "productOrderItem": [{"@type": "ProductOrderItem", "id": "1", "action": "add"}]})
     assert r.status_code == 400 and r.json()["code"] == "ORDER_ACTION_NOT_SUPPORTED"
+
+
+def test_two_lines_one_blocked_end_partial(client, app, world):
+    key = {"X-Api-Key": partner_key(app, ["tmf"])}
+    _, clean = _line(app, world)
+    line = clean_line(app, "baohao", balance=0, unpaid=[3000])
+    with app.db.read() as conn:
+        blocked = str(conn.execute(select(lines.c.id).where(lines.c.msisdn == line["msisdn"])).scalar_one())
+    body = _order(clean, "acknowledged")
+    body["productOrderItem"].append({"@type": "ProductOrderItem", "id": "2", "action": "delete",
+                                     "product": {"@type": "ProductRef", "id": blocked}})
+    r = client.post(f"{ORDERING}/productOrder", json=body, headers=key)
+    assert r.status_code == 201, r.text
+    order = r.json()
+    states = {i["id"]: i["state"] for i in order["productOrderItem"]}
+    assert states == {"1": "acknowledged", "2": "failed"} and order["state"] == "acknowledged"
+    assert any(n["text"].startswith("2: ") for n in order["note"])
+    approve(app, _chars(order)["applicationNo"], REVIEWER)
+    worker = _worker(app, world)
+    worker.run_until_idle()
+    worker.sweep(force=True)
+    r = client.get(f"{ORDERING}/productOrder/{order['id']}", headers=key)
+    assert r.json()["state"] == "partial", r.text
+    assert client.get(f"{INVENTORY}/product/{blocked}", headers=key).json()["status"] == "active"
+    assert client.get(f"{INVENTORY}/product/{clean}", headers=key).json()["status"] == "terminated"
+    # every line blocked: refused, nothing stored
+    r = client.post(f"{ORDERING}/productOrder", json=_order(blocked, "acknowledged"), headers=key)
+    assert r.status_code == 409 and r.json()["code"] == "PRECHECK_BLOCKED", r.text
+    assert len(client.get(f"{ORDERING}/productOrder", headers=key).json()) == 1
