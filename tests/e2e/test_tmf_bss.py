@@ -226,3 +226,33 @@ def test_two_lines_one_blocked_end_partial(client, app, world):
     r = client.post(f"{ORDERING}/productOrder", json=_order(blocked, "acknowledged"), headers=key)
     assert r.status_code == 409 and r.json()["code"] == "PRECHECK_BLOCKED", r.text
     assert len(client.get(f"{ORDERING}/productOrder", headers=key).json()) == 1
+
+
+def test_hub_events_are_signed_and_retried_only_when_worth_it():
+    import httpx
+
+    from simexit.integrations.errors import IntegrationError
+    from simexit.integrations.messaging.base import OutgoingMessage
+
+    seen: list[httpx.Request] = []
+    answers = iter([500, 404, 204])
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(next(answers))
+
+    sender = SignedWebhookSender(HUB_SECRET, transport=httpx.MockTransport(handle), now=lambda: 1_800_000_000)
+    msg = OutgoingMessage("webhook", "http://bss.example/listener", "ProductOrderStateChangeEvent", "en",
+                          {"body": {"eventType": "ProductOrderStateChangeEvent"}, "event_id": "o:1:x"}, "k")
+    with pytest.raises(IntegrationError) as e:
+        sender.send(msg)
+    assert e.value.retryable  # 500: the worker tries again later
+    with pytest.raises(IntegrationError) as e:
+        sender.send(msg)
+    assert not e.value.retryable  # 404: the listener is wrong; retrying will not help
+    assert sender.send(msg) == "o:1:x"
+    r = seen[-1]
+    assert r.headers["X-Simexit-Event-Id"] == "o:1:x"
+    assert verify(HUB_SECRET, r.headers["X-Simexit-Timestamp"], r.headers["X-Simexit-Signature"], r.content,
+                  1_800_000_000)
+    assert json.loads(r.content) == {"eventType": "ProductOrderStateChangeEvent"}
