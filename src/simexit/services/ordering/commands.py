@@ -179,7 +179,9 @@ def acknowledge(app: Simexit, caller: Caller, order_id: str, *, render: Render) 
     with app.db.read() as conn:
         for item in view.items:
             line = tmf_repo.line(conn, int(item.product_id))
-            lines[item.item_id]["msisdn"] = line["msisdn"] if line else None
+            if line is None:
+                raise NotFound("PRODUCT_NOT_FOUND", f"no product {item.product_id}")
+            lines[item.item_id]["msisdn"] = line["msisdn"]
     applied = _apply_all(app, who, req, lines)
     with app.db.write() as conn:
         now = app.clock.now()
