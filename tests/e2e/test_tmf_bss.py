@@ -256,3 +256,22 @@ def test_hub_events_are_signed_and_retried_only_when_worth_it():
     assert verify(HUB_SECRET, r.headers["X-Simexit-Timestamp"], r.headers["X-Simexit-Signature"], r.content,
                   1_800_000_000)
     assert json.loads(r.content) == {"eventType": "ProductOrderStateChangeEvent"}
+
+
+def test_an_overdue_review_reaches_the_hub_as_a_jeopardy_alert(client, app, clock, world, listener):
+    from datetime import timedelta
+
+    key = {"X-Api-Key": partner_key(app, ["tmf"])}
+    client.post(f"{ORDERING}/hub", json={"@type": "Hub", "callback": listener.url,
+                                         "query": "eventType=ProductOrderJeopardyAlertEvent"}, headers=key)
+    _, product_id = _line(app, world)
+    r = client.post(f"{ORDERING}/productOrder", json=_order(product_id, "acknowledged"), headers=key)
+    assert r.json()["state"] == "acknowledged", r.text
+    clock.set(clock.now() + timedelta(days=30))  # far past the review's due time
+    worker = _worker(app, world)
+    worker.sweep(force=True)  # the SLA escalation, then the follower
+    worker.run_until_idle()
+    [alert] = listener.received  # the hub asked for jeopardy alerts only
+    assert alert["signed"] and alert["body"]["eventType"] == "ProductOrderJeopardyAlertEvent"
+    jeopardy = alert["body"]["event"]["productOrder"]["productOrderJeopardyAlert"][0]
+    assert jeopardy["name"] == "reviewOverdue" and jeopardy["jeopardyType"] == "reviewSla"
