@@ -14,7 +14,7 @@ from simexit.clock import Clock, SystemClock
 from simexit.config import DEMO_SECRET_KEY, MIN_SECRET_KEY_LENGTH, Settings, get_settings
 from simexit.domain.policy import Policy, load_policies
 from simexit.integrations.messaging.base import MessageSender
-from simexit.integrations.relying_parties.base import DisconnectNotifier
+from simexit.integrations.relying_parties.base import DisconnectNotifier, NumberReturnHook
 from simexit.integrations.wiring import (
     Integrations,
     default_refund_gateway,
@@ -98,7 +98,18 @@ def integrations_from_settings(s: Settings, app: Simexit | None = None) -> Integ
         senders=senders,
         refunds=load_factory(s.refund_gateway, s) if s.refund_gateway else default_refund_gateway(s),
         notifier=notifier,
+        number_return=number_return_hook(s),
     )
+
+
+def number_return_hook(s: Settings) -> NumberReturnHook | None:
+    """The hook that returns ported-in numbers to their range holder (none unless SIMEXIT_NUMBER_RETURN_URL)."""
+    if not s.number_return_url:
+        return None
+    from simexit.integrations.relying_parties.range_holder import HttpNumberReturnHook
+
+    return HttpNumberReturnHook(s.number_return_url, s.number_return_secret or "",
+                                timeout_s=s.relying_party_timeout_s)
 
 
 def worker_from_settings(app: Simexit, settings: Settings, integrations: Integrations | None = None) -> Worker:

@@ -18,7 +18,9 @@ import pytest
 from sqlalchemy import func, select
 
 from simexit.domain.state_machine import ActorType
+from simexit.services.access.caller import System
 from simexit.services.closure.applications import Actor, approve, show
+from simexit.services.numbers.commands import subscribe
 from simexit.store.closing_repo import ledger_sum
 from simexit.store.tables import accounts, applications, lines
 from tests.conftest import SECRET
@@ -75,6 +77,7 @@ def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tm
     clock.set(datetime.now(UTC))  # the worker subprocess runs on the system clock
     rnd = random.Random(int(os.environ.get("SIMEXIT_CRASH_SEED", "5")))
     seeded, numbers = {}, []
+    subscribe(app, System(), "bank", "https://bank.example/hook")  # one relying party: one notice per closure
     for i in range(N_APPS):
         line = clean_line(app, BRANDS[i % len(BRANDS)], balance=1000 + i)
         seeded[line["msisdn"]] = world.seed_line(app, line["msisdn"])

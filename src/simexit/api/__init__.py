@@ -10,6 +10,7 @@ from simexit.api.middleware import ApiMiddleware
 from simexit.api.observability import configure_logging
 from simexit.api.routes import (
     bulk_closures,
+    camara,
     customer,
     exports,
     ops,
@@ -36,6 +37,7 @@ def install(app: FastAPI) -> None:
     for module in (customer, staff, bulk_closures, public, partner, relying, exports, receipts, ops, tmf_ordering,
                    tmf_inventory):
         app.include_router(module.router)
+    camara.mount(app)  # the CAMARA Number Recycling API, with its own OpenAPI document and error shape
     uploads = {bulk_closures.UPLOAD_PATH: (settings.api_bulk_max_bytes, settings.api_bulk_max_lines)}
     app.add_middleware(ApiMiddleware, max_body=settings.api_max_body_bytes, log_requests=settings.log_requests,
                        uploads=uploads, upload_dir=str(settings.bulk_upload_dir) if settings.bulk_upload_dir else None)

@@ -10,12 +10,14 @@ from simexit.domain.quote import Quote
 def required_consequences(quote: Quote) -> dict[str, dict[str, str]]:
     """Consequence code → the sentence shown (en, zh-CN), built from the quote's exact figures."""
     cur = quote.currency
+    release = quote.number_release_date
     out = {
         "NO_REACTIVATION": {
             "en": "This number can never be reactivated. After a quarantine it may be given to someone else "
-                  f"(not before {quote.number_release_date.isoformat()}).",
-            "zh-CN": f"号码注销后不可恢复。冷冻期满后（不早于{quote.number_release_date.isoformat()}）"
-                     "该号码可能分配给他人。",
+                  f"(not before {release.isoformat()})." if release else
+                  "This number can never be reactivated. It will not be given to anyone else.",
+            "zh-CN": f"号码注销后不可恢复。冷冻期满后（不早于{release.isoformat()}）该号码可能分配给他人。"
+                     if release else "号码注销后不可恢复，也不会再分配给他人。",
         },
         "DATA_ERASURE": {
             "en": f"Your personal data will be deleted on {quote.erasure_date.isoformat()}, except records a law "

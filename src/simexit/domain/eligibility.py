@@ -67,9 +67,10 @@ def evaluate(facts: LineFacts, policy: Policy, quote: Quote, now: datetime) -> l
              "zh-CN": "请使用办理该号码时登记的证件完成实名核验（线上或到营业厅）。"},
         ))
 
-    if facts.unpaid_bills:
-        total = Money(sum(b.amount_minor for b in facts.unpaid_bills), cur)
-        n = len(facts.unpaid_bills)
+    in_the_red = -facts.balance_minor if facts.balance_minor < 0 and policy.negative_balance_is_arrears else 0
+    if facts.unpaid_bills or in_the_red:
+        total = Money(sum(b.amount_minor for b in facts.unpaid_bills) + in_the_red, cur)
+        n = len(facts.unpaid_bills) + (1 if in_the_red else 0)
         block = checks.ARREARS == Severity.BLOCKER
         out.append(Finding(
             "ARREARS", checks.ARREARS,
@@ -80,7 +81,7 @@ def evaluate(facts: LineFacts, policy: Policy, quote: Quote, now: datetime) -> l
              "zh-CN": "请先缴清欠费（APP、网上营业厅或营业厅），缴费后几分钟内即可刷新。"},
             {"amount_minor": total.minor, "currency": cur, "bills": [
                 {"bill_id": b.bill_id, "amount_minor": b.amount_minor, "due_date": b.due_date.isoformat()}
-                for b in facts.unpaid_bills]},
+                for b in facts.unpaid_bills], "negative_balance_minor": in_the_red},
         ))
 
     if facts.contract_end is not None and facts.contract_end > quote.effective_date:
@@ -105,8 +106,9 @@ def evaluate(facts: LineFacts, policy: Policy, quote: Quote, now: datetime) -> l
             {"en": "In each listed app, change the phone number or unbind it, so that nobody who gets this number "
                    "later can reach your accounts.",
              "zh-CN": "请在上述每个应用中更换绑定手机号或解除绑定，以免号码再次分配后他人访问您的账户。"},
-            {"services": [{"service": s.service, "since": s.since.isoformat() if s.since else None}
-                          for s in facts.services]},
+            # unbind_url: where the policy has one (numbers.unbind_links; CN 二次号 practice), shown per service
+            {"services": [{"service": s.service, "since": s.since.isoformat() if s.since else None,
+                           "unbind_url": policy.numbers.unbind_links.get(s.service)} for s in facts.services]},
         ))
 
     if facts.devices:
@@ -192,6 +194,19 @@ def evaluate(facts: LineFacts, policy: Policy, quote: Quote, now: datetime) -> l
             {"en": f"This brand charges a cancellation fee of {fee.format()}, taken from the balance.",
              "zh-CN": f"注销需收取手续费{fee.format()}，从余额中扣除。"},
             None, {"amount_minor": fee.minor, "currency": cur},
+        ))
+
+    if quote.calendar_estimated_years:
+        years = ", ".join(str(y) for y in quote.calendar_estimated_years)
+        out.append(Finding(
+            "CALENDAR_NOT_PUBLISHED", Severity.WARNING,
+            {"en": f"The official working-day calendar for {years} is not published yet: the review and refund "
+                   "dates counted in business days are estimates and may move by a few days.",
+             "zh-CN": f"{years}年的法定调休安排尚未公布：按工作日计算的审核和退款日期为估算，可能相差几天。",
+             "de": f"Der amtliche Arbeitstagekalender für {years} ist noch nicht veröffentlicht: die in "
+                   "Werktagen berechneten Prüf- und Erstattungstermine sind geschätzt und können sich um einige "
+                   "Tage verschieben."},
+            None, {"years": list(quote.calendar_estimated_years)},
         ))
 
     order = {Severity.BLOCKER: 0, Severity.WARNING: 1, Severity.INFO: 2}

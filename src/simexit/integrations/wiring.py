@@ -22,7 +22,7 @@ from simexit.integrations.esim.es2plus import Es2PlusClient
 from simexit.integrations.messaging.base import MessageSender
 from simexit.integrations.network.base import NetworkProvisioner
 from simexit.integrations.payments.base import RefundGateway
-from simexit.integrations.relying_parties.base import DisconnectNotifier
+from simexit.integrations.relying_parties.base import DisconnectNotifier, NumberReturnHook
 
 
 @dataclass
@@ -32,8 +32,14 @@ class Integrations:
     senders: dict[str, MessageSender] = field(default_factory=dict)
     refunds: RefundGateway | None = None
     notifier: DisconnectNotifier | None = None
+    number_return: NumberReturnHook | None = None  # a ported-in number's return to its range holder
 
     def sender(self, kind: str) -> MessageSender:
+        if kind == "webhook" and kind not in self.senders:
+            # relying-party disconnect notices and number returns, one outbox message per party
+            from simexit.integrations.relying_parties.notices import NoticeSender
+
+            return NoticeSender(self.notifier, self.number_return)
         if kind not in self.senders:
             raise IntegrationError("messaging", "NOT_CONFIGURED", f"no sender for {kind} messages", retryable=False)
         return self.senders[kind]

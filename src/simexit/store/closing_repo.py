@@ -47,6 +47,8 @@ class ClosingCase:
     profiles: tuple[tuple[str, str | None, str], ...]  # iccid, eid, state
     balance_minor: int
     other_open_lines: int
+    decided_at: datetime | None = None  # when the closure was approved (the disconnect date counts from it)
+    ported_in_from: str | None = None  # a ported-in number's range holder
 
 
 def load_case(conn: Connection, application_id: int) -> ClosingCase:
@@ -56,11 +58,13 @@ def load_case(conn: Connection, application_id: int) -> ClosingCase:
                applications.c.refund_destination, brands.c.code.label("brand"), lines.c.id.label("line_id"),
                lines.c.msisdn, lines.c.imsi, lines.c.iccid, lines.c.kind, accounts.c.id.label("account_id"),
                accounts.c.currency, customers.c.id.label("customer_id"), customers.c.email,
-               customers.c.contact_phone, customers.c.locale)
+               customers.c.contact_phone, customers.c.locale, applications.c.decided_at,
+               numbers.c.ported_in_from)
         .join(brands, brands.c.id == applications.c.brand_id)
         .join(lines, lines.c.id == applications.c.line_id)
         .join(accounts, accounts.c.id == lines.c.account_id)
         .join(customers, customers.c.id == applications.c.customer_id)
+        .outerjoin(numbers, numbers.c.msisdn == lines.c.msisdn)
         .where(applications.c.id == application_id)
     ).mappings().one()
     profiles = conn.execute(select(esim_profiles.c.iccid, esim_profiles.c.eid, esim_profiles.c.state)
@@ -75,7 +79,8 @@ def load_case(conn: Connection, application_id: int) -> ClosingCase:
         contact_phone=r["contact_phone"], locale=r["locale"], effective_date=r["effective_date"],
         quote=r["quote"], refund_method=r["refund_method"], refund_destination=r["refund_destination"],
         profiles=tuple((p.iccid, p.eid, p.state) for p in profiles),
-        balance_minor=ledger_sum(conn, r["account_id"]), other_open_lines=int(others))
+        balance_minor=ledger_sum(conn, r["account_id"]), other_open_lines=int(others),
+        decided_at=r["decided_at"], ported_in_from=r["ported_in_from"])
 
 
 def ledger_sum(conn: Connection, account_id: int) -> int:

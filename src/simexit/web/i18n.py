@@ -21,8 +21,8 @@ from starlette.requests import Request
 
 from simexit.domain.money import MINOR_UNITS
 
-LOCALES = ("zh-CN", "en")
-LOCALE_NAMES = {"zh-CN": "中文", "en": "English"}
+LOCALES = ("zh-CN", "en", "de")
+LOCALE_NAMES = {"zh-CN": "中文", "en": "English", "de": "Deutsch"}
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 current_locale: ContextVar[str] = ContextVar("current_locale", default="en")
 
@@ -53,6 +53,8 @@ def _match(tag: str) -> str | None:
         return "zh-CN"
     if t.startswith("en"):
         return "en"
+    if t.startswith("de"):
+        return "de"
     return None
 
 
