@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # Where a ported-in number is returned to its range holder after its rest (a signed POST; none: not sent).
     number_return_url: str | None = None
     number_return_secret: str | None = None
+    # TMF622 hub events to an operator's BSS: HMAC-SHA256-signed like every simexit webhook (the hub's listener
+    # verifies X-Simexit-Signature with this secret, shared with the BSS out of band).
+    tmf_hub_secret: str = Field(default="demo-tmf-hub-secret-change-me", min_length=16)
+    tmf_hub_timeout_s: float = 5.0
 
     # The worker (durable execution).
     worker_poll_seconds: float = Field(default=0.5, gt=0, description="sleep when no work is due")

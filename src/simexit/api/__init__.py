@@ -8,7 +8,20 @@ from simexit.api import problems
 from simexit.api.bulk_jobs import BulkJobs
 from simexit.api.middleware import ApiMiddleware
 from simexit.api.observability import configure_logging
-from simexit.api.routes import bulk_closures, camara, customer, exports, ops, partner, public, receipts, relying, staff
+from simexit.api.routes import (
+    bulk_closures,
+    camara,
+    customer,
+    exports,
+    ops,
+    partner,
+    public,
+    receipts,
+    relying,
+    staff,
+    tmf_inventory,
+    tmf_ordering,
+)
 from simexit.api.threads import Runner
 from simexit.config import get_settings
 
@@ -21,7 +34,8 @@ def install(app: FastAPI) -> None:
     app.state.bulk_jobs = BulkJobs()
     configure_logging()
     problems.install(app)
-    for module in (customer, staff, bulk_closures, public, partner, relying, exports, receipts, ops):
+    for module in (customer, staff, bulk_closures, public, partner, relying, exports, receipts, ops, tmf_ordering,
+                   tmf_inventory):
         app.include_router(module.router)
     camara.mount(app)  # the CAMARA Number Recycling API, with its own OpenAPI document and error shape
     uploads = {bulk_closures.UPLOAD_PATH: (settings.api_bulk_max_bytes, settings.api_bulk_max_lines)}

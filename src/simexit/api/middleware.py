@@ -21,6 +21,7 @@ from simexit.api.observability import LATENCY, REQUESTS
 log = logging.getLogger("simexit.http")
 UPLOAD_STATE = "upload_path"  # request.state member: the uploaded body, spooled to a temporary file
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+TMF_PREFIX = "/tmf-api/"  # the TM Forum APIs (api.routes.tmf_*): errors in their own shape
 DEFAULT_CSP = ("default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; "
                "form-action 'self'")
 
@@ -137,13 +138,17 @@ class ApiMiddleware:
         body: dict[str, Any] = {"type": "urn:simexit:problem:body_too_large", "title": "Body too large",
                                 "status": 413, "detail": detail,
                                 "code": "BODY_TOO_LARGE", "request_id": rid}
+        status, ctype = 413, b"application/problem+json"
+        if scope["path"].startswith(TMF_PREFIX):  # the TMF APIs list no 413: a TMF Error with 400 (api.tmf.door)
+            status, ctype = 400, b"application/json"
+            body = {"@type": "Error", "code": "BODY_TOO_LARGE", "reason": detail, "status": "400"}
         data = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/problem+json"),
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", ctype),
                                 (b"content-length", str(len(data)).encode()), (b"x-request-id", rid.encode()),
                                 (b"x-content-type-options", b"nosniff"), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": data})
-        REQUESTS.labels(scope["method"], "unmatched", "413").inc()
+        REQUESTS.labels(scope["method"], "unmatched", str(status)).inc()
 
 
 class LineEnds:

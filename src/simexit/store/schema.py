@@ -12,6 +12,7 @@ from simexit.store import (  # noqa: F401
     tables_messaging,
     tables_numbers,
     tables_public,
+    tables_tmf,
     tables_worker,
 )
 from simexit.store.tables import metadata

@@ -173,7 +173,7 @@ class Worker:
             return 0
         self._last_sweep = time.monotonic()
         done = len(sweeps.escalate_overdue(self.app, self.options.supervisor_email)) + \
-            len(sweeps.approve_clean(self.app)) + expire_exports(self.app)
+            len(sweeps.approve_clean(self.app)) + expire_exports(self.app) + sweeps.follow_orders(self.app)
         try:  # the audit log's signed checkpoint, when due (not counted as work: it never makes more)
             write_audit_checkpoint(self.app, System())
         except Exception:

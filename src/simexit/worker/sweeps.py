@@ -1,12 +1,15 @@
-"""Periodic sweeps: SLA escalation of applications not reviewed in time, and automatic approval. (The worker's
-sweep also deletes the files of expired exports: ``services.privacy.export.expire_exports``.)"""
+"""Periodic sweeps: SLA escalation of applications not reviewed in time, automatic approval, and the TMF622
+order events (``services.ordering.tasks.follow_orders``). (The worker's sweep also deletes the files of expired
+exports: ``services.privacy.export.expire_exports``.)"""
 
 from __future__ import annotations
 
+from simexit.api.tmf import render as tmf_render
 from simexit.services.access.caller import System
 from simexit.services.closure import commands
 from simexit.services.context import Simexit
 from simexit.services.execution import outbox
+from simexit.services.ordering import tasks as ordering_tasks
 from simexit.store import applications_repo, closing_repo
 
 ESCALATION_TEMPLATE = "sla_escalation"
@@ -34,3 +37,8 @@ def escalate_overdue(app: Simexit, supervisor_email: str, limit: int = 200) -> l
 
 def approve_clean(app: Simexit) -> list[str]:
     return commands.auto_approve_clean(app, System())
+
+
+def follow_orders(app: Simexit) -> int:
+    """Queue the hub events of what happened to product orders' applications (TMF622)."""
+    return ordering_tasks.follow_orders(app, System(), render=tmf_render.event)

@@ -73,7 +73,7 @@ STAFF_BACKOFF_PER_NAME = throttle.Backoff(free=10, first=timedelta(seconds=1), c
 STAFF_BACKOFF_PER_ADDRESS = throttle.Backoff(free=30, first=timedelta(seconds=1), cap=timedelta(minutes=5),
                                              window=timedelta(hours=1))
 
-PARTNER_SCOPES = ("smdp", "relying_party", "number_recycling")
+PARTNER_SCOPES = ("smdp", "relying_party", "number_recycling", "tmf")
 
 
 class AuthFailed(DomainError):

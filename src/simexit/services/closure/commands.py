@@ -6,6 +6,8 @@ Every door builds its caller and calls the same function here:
 - staff (API, console) act only within their brands and their role's permissions; agents and clerks submit on
   a customer's behalf on their role's channels and record how they checked identity — never a self-service
   check such as a code sent to the line;
+- an operator's BSS (a partner with the ``tmf`` scope, through TMF622 product orders) submits and withdraws for
+  any brand; on a staff channel it is recorded as ``bss:<partner>`` unless it names the member of staff;
 - an operator at the command line acts under the name given, with every right; simexit itself (the worker,
   the public cancellation entry once its code is confirmed) likewise;
 - the public (no sign-in) only submits and confirms a cancellation request.
@@ -19,17 +21,19 @@ from typing import Any
 
 from simexit.domain.access import Scope
 from simexit.domain.errors import Forbidden, InvalidInput
-from simexit.domain.identity import SELF_SERVICE_METHODS, IdentityMethod
+from simexit.domain.identity import SELF_SERVICE_METHODS, STAFF_CHANNELS, IdentityMethod
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
 from simexit.domain.state_machine import ActorType
 from simexit.services.access.caller import (
     Caller,
     CustomerSession,
     Operator,
+    Partner,
     Public,
     StaffIdentity,
     System,
     require_customer,
+    require_partner,
     require_staff,
 )
 from simexit.services.closure import applications, public_cancellation
@@ -41,6 +45,7 @@ __all__ = ["CUSTOMER_CHANNELS", "ApplyRequest", "apply", "apply_cancellation", "
            "confirm_cancellation", "reject", "submit_cancellation", "withdraw"]
 
 CUSTOMER_CHANNELS = ("online", "app")
+BSS_SCOPE, BSS_ROLE = "tmf", "bss"  # an operator's BSS speaking TMF622 (services.ordering)
 
 
 def _refused() -> Forbidden:
@@ -82,6 +87,11 @@ def apply(app: Simexit, caller: Caller, req: ApplyRequest) -> ApplyResult:
                                "record how you checked the customer's identity")
         req = dataclasses.replace(req, staff_ref=who.username, staff_role=who.role.value,
                                   scope=Scope.staff(who.brands))
+    elif isinstance(caller, Partner):
+        who = require_partner(caller, BSS_SCOPE)
+        staffed = req.channel in STAFF_CHANNELS
+        req = dataclasses.replace(req, staff_ref=(req.staff_ref or f"bss:{who.name}")[:64] if staffed else None,
+                                  staff_role=BSS_ROLE if staffed else None, scope=None)
     elif isinstance(caller, System | Operator):
         req = dataclasses.replace(req, scope=None)
     else:
@@ -135,6 +145,9 @@ def withdraw(app: Simexit, caller: Caller, application_no: str, note: str | None
         actor, scope = Actor.of_staff(who, channel), Scope.staff(who.brands)
     elif isinstance(caller, Operator):
         actor, scope = _operator_actor(caller, channel), None
+    elif isinstance(caller, Partner):
+        who = require_partner(caller, BSS_SCOPE)
+        actor, scope = Actor(ActorType.STAFF, f"bss:{who.name}"[:64], BSS_ROLE, channel), None
     else:
         raise _refused()
     return _as_seen_by(caller, applications.withdraw(app, application_no, actor, note, scope=scope))
