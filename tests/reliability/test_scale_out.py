@@ -130,7 +130,7 @@ def test_two_servers_and_two_workers_close_every_application_once(app, clock, wo
         bodies.append(body)
     access.create_staff(app, System(), "scale", PASSWORD, "supervisor", ["*"])
 
-    env = _env(app, world, tmp_path / "calls.jsonl")
+    env = _env(app, world, tmp_path / "calls.jsonl", 4)
     env["PYTHONPATH"] = f"{ROOT / 'src'}{os.pathsep}{ROOT}"  # this checkout's code, whatever the venv installed
     ports = [free_port(), free_port()]
     servers = [start(["serve", "--port", str(p), "--no-worker"], env, tmp_path / f"serve{i}.log")

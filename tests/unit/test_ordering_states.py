@@ -22,3 +22,19 @@ def test_several_lines_add_up():
     assert order_state(["acknowledged", "failed"]) == "acknowledged"
     assert order_state(["rejected", "cancelled"]) == "rejected"
     assert order_state(["failed", "cancelled"]) == "failed"
+
+
+def test_a_lines_family_becomes_its_product_relationships():
+    from types import SimpleNamespace
+
+    from simexit.domain.facts import LineFamily, RelatedProduct, SecondaryLine
+    from simexit.services.ordering.records import relationships
+
+    family = LineFamily(product_id="P-1", secondary_lines=(SecondaryLine("+8613900000002", "P-2"),),
+                        bundle_id="B-1", bundle_products=(RelatedProduct("P-9", "broadband", "Fibre 500"),))
+    held = {"+8613900000002": "42"}  # simexit holds the secondary line: named by its own product id
+    assert relationships(SimpleNamespace(family=family), held.get) == (
+        ("42", "hasSecondary"), ("B-1", "isBundledIn"), ("P-9", "bundledWith"))
+    secondary = LineFamily(main_msisdn="+8613900000001")
+    assert relationships(SimpleNamespace(family=secondary)) == (("+8613900000001", "isSecondaryOf"),)
+    assert relationships(SimpleNamespace()) == ()

@@ -3,14 +3,13 @@ cancellations and hubs (another partner's are "not found"), and the lines as TMF
 
 from __future__ import annotations
 
-from simexit.domain.errors import NotFound
-from simexit.domain.facts import LineFacts
+from simexit.domain.errors import NotFound, Unavailable
 from simexit.services.access.caller import Caller, require_partner
 from simexit.services.context import Simexit
 from simexit.services.ordering import records
 from simexit.services.ordering.commands import SCOPE
 from simexit.services.ordering.views import CancelView, OrderView, ProductView
-from simexit.store import tmf_repo
+from simexit.store import lines_repo, tmf_repo
 
 MAX_PAGE = 500
 
@@ -60,7 +59,7 @@ def show_product(app: Simexit, caller: Caller, product_id: str) -> ProductView:
         line = tmf_repo.line(conn, int(product_id))
         if line is None:
             raise NotFound("PRODUCT_NOT_FOUND", "no product with this id")
-        return records.product_view(line, _facts(app, conn, line["msisdn"]))
+        return records.product_view(line, _facts(app, conn, line["msisdn"]), _line_id_of(conn))
 
 
 def list_products(app: Simexit, caller: Caller, *, limit: int = 100, offset: int = 0
@@ -69,15 +68,22 @@ def list_products(app: Simexit, caller: Caller, *, limit: int = 100, offset: int
     limit, offset = _page(limit, offset)
     with app.db.read() as conn:
         rows, total = tmf_repo.line_pages(conn, limit, offset)
-        return [records.product_view(r, _facts(app, conn, r["msisdn"])) for r in rows], total
+        return [records.product_view(r, _facts(app, conn, r["msisdn"]), _line_id_of(conn)) for r in rows], total
+
+
+def _line_id_of(conn: object):  # type: ignore[no-untyped-def]
+    def line_id_of(msisdn: str) -> str | None:
+        try:
+            return str(lines_repo.line_ids(conn, msisdn)[0])  # type: ignore[arg-type]
+        except NotFound:
+            return None
+    return line_id_of
 
 
 def _facts(app: Simexit, conn: object, msisdn: str) -> object | None:
-    """The line's facts (for bundles and secondary lines), or None when the facts source does not know it, or
-    ``LineFacts`` has no ``related_lines`` yet (then no line's facts are looked up)."""
-    if "related_lines" not in LineFacts.__dataclass_fields__:
-        return None
+    """The line's facts (for its family: bundles and secondary lines), or None when the facts source does not
+    know it or cannot answer now (the product is then shown without relationships)."""
     try:
         return app.facts_source(conn).line_facts(msisdn)  # type: ignore[arg-type]
-    except NotFound:
+    except (NotFound, Unavailable):
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from simexit.domain.errors import NotFound
@@ -59,20 +60,30 @@ def product_status(line: dict[str, Any]) -> tuple[str, Any]:
     return "active", None
 
 
-def relationships(facts: Any) -> tuple[tuple[str, str], ...]:
-    """Bundles and secondary lines, when the facts source knows them (``LineFacts.related_lines``: items with
-    ``line_id`` and ``relationship``, e.g. "bundles", "isSecondaryOf"); none otherwise."""
-    related = getattr(facts, "related_lines", None) or ()
-    out = []
-    for r in related:
-        line_id = getattr(r, "line_id", None)
-        if line_id is not None:
-            out.append((str(line_id), str(getattr(r, "relationship", None) or "relatedTo")))
+def relationships(facts: Any, line_id_of: Callable[[str], str | None] = lambda _m: None) -> tuple[tuple[str, str], ...]:
+    """The line's family from its facts (``LineFacts.family``): its main line (``isSecondaryOf``), its secondary
+    lines (``hasSecondary``), its bundle (``isBundledIn``) and the bundle's other products (``bundledWith``).
+    A related mobile line that simexit holds is named by its product id here (the line id); the rest by the
+    BSS's product id."""
+    fam = getattr(facts, "family", None)
+    if fam is None:
+        return ()
+    out: list[tuple[str, str]] = []
+    if fam.main_msisdn:
+        out.append((line_id_of(fam.main_msisdn) or fam.main_msisdn, "isSecondaryOf"))
+    for sec in fam.secondary_lines:
+        out.append((line_id_of(sec.msisdn) or sec.product_id, "hasSecondary"))
+    if fam.bundle_id:
+        out.append((fam.bundle_id, "isBundledIn"))
+    for p in fam.bundle_products:
+        out.append(((line_id_of(p.msisdn) if p.msisdn else None) or p.product_id, "bundledWith"))
     return tuple(out)
 
 
-def product_view(line: dict[str, Any], facts: Any = None) -> ProductView:
+def product_view(line: dict[str, Any], facts: Any = None,
+                 line_id_of: Callable[[str], str | None] = lambda _m: None) -> ProductView:
     status, ended = product_status(line)
     return ProductView(id=str(line["id"]), msisdn=line["msisdn"], iccid=line["iccid"], brand=line["brand"],
                        kind=line["kind"], plan=line["plan"], status=status, start_date=line["activated_at"],
-                       termination_date=ended, relationships=relationships(facts) if facts is not None else ())
+                       termination_date=ended,
+                       relationships=relationships(facts, line_id_of) if facts is not None else ())
