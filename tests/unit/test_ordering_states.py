@@ -38,3 +38,11 @@ def test_a_lines_family_becomes_its_product_relationships():
     secondary = LineFamily(main_msisdn="+8613900000001")
     assert relationships(SimpleNamespace(family=secondary)) == (("+8613900000001", "isSecondaryOf"),)
     assert relationships(SimpleNamespace()) == ()
+
+
+def test_the_cli_offers_every_partner_scope():
+    from simexit.cli.api import create
+    from simexit.services.access.commands import PARTNER_SCOPES
+
+    scope = next(p for p in create.params if p.name == "scopes")
+    assert tuple(scope.type.choices) == PARTNER_SCOPES
