@@ -173,7 +173,7 @@ def sim_payments(port: int) -> None:
     _serve(PaymentSystemSimulator(port=port, secret=get_settings().payments_secret), "payment system")
 
 @sim.command("range-holder")
-@click.option("--port", type=int, default=8033)
+@click.option("--port", type=int, default=lambda: _port(get_settings().number_return_url or "http://:8034"))
 def sim_range_holder(port: int) -> None:
     """A range holder receiving returned ported-in numbers at /number-returns (set SIMEXIT_NUMBER_RETURN_URL to
     http://127.0.0.1:PORT/number-returns; verifies signatures with SIMEXIT_NUMBER_RETURN_SECRET)."""

@@ -134,9 +134,9 @@ def sim_seed() -> None:
 @sim.command("all")
 @click.option("--free-ports", is_flag=True, help="free ports instead of those in the settings")
 def sim_all(free_ports: bool) -> None:
-    """HSS, SM-DP+, SMS gateway, payment system and mail sink at once, on the ports the settings point
-    simexit to (SIMEXIT_PYHSS_URL, _SMDP_URL, _SMS_GATEWAY_URL, _PAYMENTS_URL, _SMTP_PORT, _MAIL_SINK_PAGE_PORT);
-    prints a JSON map name → URL."""
+    """HSS, SM-DP+, SMS gateway, payment system, mail sink, BSS and range holder at once, on the ports the
+    settings point simexit to (SIMEXIT_PYHSS_URL, _SMDP_URL, _SMS_GATEWAY_URL, _PAYMENTS_URL, _SMTP_PORT,
+    _MAIL_SINK_PAGE_PORT, _BSS_URL, _NUMBER_RETURN_URL (default port 8034)); prints a JSON map name → URL."""
     from simexit.simulators.all_simulators import start_all
 
     running = start_all(get_settings(), free_ports=free_ports)

@@ -1,6 +1,7 @@
 """Every simulator at once, for the demo (``simexit sim all``, ``scripts/start``): HSS and SM-DP+ (on the
 ``http_server`` base) and the SMS gateway, payment system and mail sink (on the ``recording_server`` base),
-each on the port the settings point simexit to, or on free ports."""
+the BSS and the range holder that ported-in numbers are returned to, each on the port the settings point simexit
+to, or on free ports."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from simexit.simulators.hss import HssSimulator
 from simexit.simulators.http_server import SimulatorServer
 from simexit.simulators.mail_sink import MailSink
 from simexit.simulators.payment_system import PaymentSystemSimulator
+from simexit.simulators.range_holder import RangeHolderSimulator
 from simexit.simulators.smdp import SmdpSimulator
 from simexit.simulators.sms_gateway import SmsGatewaySimulator
+
+RANGE_HOLDER_PORT = 8034  # the range holder's port when SIMEXIT_NUMBER_RETURN_URL names none
+RANGE_HOLDER_DEMO_SECRET = "demo-number-return-secret-change"
 
 
 def _port(url: str) -> int:
@@ -35,7 +40,7 @@ class RunningSimulators:
 
 
 def start_all(s: Settings, *, free_ports: bool = False) -> RunningSimulators:
-    """Start the five simulators on 127.0.0.1; on failure, stop those already started and re-raise."""
+    """Start the seven simulators on 127.0.0.1; on failure, stop those already started and re-raise."""
     def port(p: int) -> int:
         return 0 if free_ports else p
 
@@ -53,10 +58,14 @@ def start_all(s: Settings, *, free_ports: bool = False) -> RunningSimulators:
         running.servers.append(mail)
         bss = SimulatorServer(BssSimulator(), port(_port(s.bss_url))).start()  # issue 17: the BSS facts contract
         running.servers.append(bss)
+        holder_port = _port(s.number_return_url) if s.number_return_url else RANGE_HOLDER_PORT
+        holder = RangeHolderSimulator(port=port(holder_port),
+                                      secret=s.number_return_secret or RANGE_HOLDER_DEMO_SECRET).start()
+        running.servers.append(holder)  # issue 15: ported-in numbers returned after their rest
     except BaseException:
         running.stop()
         raise
     running.urls = {"hss": hss.url, "smdp": smdp.url, "sms": sms.url, "payments": pay.url, "mail": mail.url,
-                    "bss": bss.url,
+                    "bss": bss.url, "range_holder": f"{holder.url}/number-returns",
                     "smtp": f"smtp://{mail.smtp_host}:{mail.smtp_port}"}
     return running

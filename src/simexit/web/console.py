@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import DomainError
-from simexit.domain.identifiers import mask_msisdn
+from simexit.domain.identifiers import example_number, read_msisdn
 from simexit.domain.identity import IdentityMethod
 from simexit.domain.intake import DESTINATION_FIELDS, REASON_CODES
 from simexit.domain.roles import Permission, intake_channels
@@ -25,11 +25,14 @@ from simexit.services.bulk import commands as bulk
 from simexit.services.bulk.queue_decisions import QueueFilter
 from simexit.services.closure import commands, queries
 from simexit.services.closure.commands import ApplyRequest
+from simexit.services.closure.precheck import phone_regions
 from simexit.services.closure.views import StaffApplicationView
+from simexit.services.context import Simexit
 from simexit.services.privacy import queries as privacy_queries
 from simexit.services.reports import REPORTS, Report, build_report, to_csv
 from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
 from simexit.web.i18n import _
+from simexit.web.phone import Reading, country_name, reading
 from simexit.web.rendering import (
     as_list,
     client_address,
@@ -225,6 +228,36 @@ def intake_form(request: Request) -> Response:
     return _page(request, "console/intake.html", who, channels=intake_channels(who.role), step="number")
 
 
+def staff_phone_regions(app: Simexit, who: StaffIdentity) -> list[str]:
+    """Where the console reads a number typed without +country: the regions of the staff member's brands."""
+    brands = list(app.policies) if "*" in who.brands else [b for b in who.brands if b in app.policies]
+    return list(dict.fromkeys(app.policy(b).brand.phone_region for b in brands)) or phone_regions(app)
+
+
+def _read_phone(app: Simexit, who: StaffIdentity, typed: str, chosen: str | None
+                ) -> tuple[str | None, tuple[Reading, ...], str | None]:
+    """(E.164, readings to choose from, error on the field): a national number in the staff member's regions."""
+    regions = staff_phone_regions(app, who)
+    try:
+        return read_msisdn(typed, regions, served=phone_regions(app)), (), None
+    except DomainError as e:
+        if e.code == "MSISDN_AMBIGUOUS":
+            readings = list(e.data.get("readings", []))
+            if chosen in readings:
+                return chosen, (), None
+            return None, tuple(reading(r) for r in readings), _(
+                "This number fits more than one country: choose one below, or type it with +country.")
+        if not e.code.startswith("MSISDN"):
+            raise
+        examples = "; ".join(f"{country_name(r)}: {example_number(r)}" for r in regions)
+        if e.code == "MSISDN_COUNTRY_NOT_SERVED":
+            served = ", ".join(country_name(r) for r in phone_regions(app))
+            return None, (), _("We only close lines with numbers from %(countries)s. Please type the number like "
+                               "this: %(examples)s") % {"countries": served, "examples": examples}
+        return None, (), _("That is not a phone number we can read. Please type it like this: %(examples)s") % {
+            "examples": examples}
+
+
 @router.post("/intake")
 @pooled(form=True)
 def intake(request: Request) -> Response:
@@ -233,16 +266,22 @@ def intake(request: Request) -> Response:
     app = simexit(request)
     channels = intake_channels(who.role)
     channel = str(form.get("channel") or "")
-    phone = str(form.get("phone") or "")
+    phone = str(form.get("phone") or "").strip()
     if not who.can(Permission.APPLY_ON_BEHALF) or channel not in channels:
         raise HTTPException(status_code=403, detail=_("Your role may not take applications on this channel."))
     ctx: dict[str, Any] = dict(channels=channels, channel=channel, phone=phone, methods=STAFF_METHODS,
                                reasons=REASON_CODES, dest_fields=DESTINATION_FIELDS, form=form)
+    number, readings, phone_error = _read_phone(app, who, phone, str(form.get("phone_reading") or "") or None)
+    if number is None:
+        return _page(request, "console/intake.html", who, step="number", phone_error=phone_error,
+                     readings=readings, status_code=400, **ctx)
     try:
-        pc = queries.precheck(app, who, phone)  # a line of another brand is "not found", as in the API
+        pc = queries.precheck(app, who, number)  # a line of another brand is "not found", as in the API
     except DomainError as e:
         return _page(request, "console/intake.html", who, step="number", error=e.message, status_code=400, **ctx)
-    ctx.update(pc=pc, msisdn=mask_msisdn(pc.facts.msisdn), consequences=required_consequences(pc.quote))
+    # From here on the field holds the number as understood (E.164), so the next post reads it the same way.
+    ctx.update(pc=pc, phone=pc.facts.msisdn, understood=reading(pc.facts.msisdn),
+               consequences=required_consequences(pc.quote))
     if form.get("step") != "submit":
         return _page(request, "console/intake.html", who, step="details", **ctx)
     method = str(form.get("identity_method") or "")
