@@ -119,8 +119,31 @@ class NumbersSection(Strict):
     quarantine_days: int = Field(ge=0)
 
 
+class Store(Strict):
+    name: str = Field(min_length=1)
+    address: str = Field(min_length=1)
+    hours: str | None = None
+
+
+class ContactSection(Strict):
+    """How customers reach the brand outside the portal, and where they act on advice (links from the policy).
+
+    ``messages``: the channels decision messages go out on (received, approved, rejected, completed, needs
+    attention), each to the customer's own address for it.
+    """
+
+    messages: list[Literal["sms", "email"]] = ["sms", "email"]
+    hotline: str | None = None
+    hotline_hours: str | None = None
+    stores: list[Store] = []
+    mail_address: str | None = Field(default=None, description="where a written cancellation is sent")
+    pay_url: str | None = Field(default=None, description="where unpaid bills are paid")
+    port_out_url: str | None = Field(default=None, description="where a pending port-out's status is shown")
+
+
 class Policy(Strict):
     brand: BrandSection
+    contact: ContactSection = ContactSection()
     review: ReviewSection
     checks: ChecksSection = ChecksSection()
     fees: FeesSection = FeesSection()

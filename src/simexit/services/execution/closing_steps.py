@@ -20,6 +20,7 @@ from simexit.integrations.payments.base import RefundOrder
 from simexit.integrations.wiring import Integrations
 from simexit.services.context import Simexit
 from simexit.services.execution import outbox
+from simexit.services.execution.decision_messages import recipients
 from simexit.services.execution.receipts import receipt_url
 from simexit.services.execution.refunds import mark_refund_paid, record_refund
 from simexit.store import applications_repo
@@ -230,7 +231,8 @@ def _confirmation(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[
                "amount_due_minor": q.get("amount_due_minor"), "erasure_date": q.get("erasure_date"),
                "number_release_date": q.get("number_release_date")}
     sent = {}
-    targets = {"sms": case.contact_phone or case.msisdn, "email": case.email}
+    # On the brand's message channels, like the decision messages (services/execution/decision_messages.py).
+    targets = recipients(policy, msisdn=case.msisdn, contact_phone=case.contact_phone, email=case.email)
     for kind, recipient in targets.items():
         if recipient:
             sent[kind] = outbox.enqueue(conn, kind=kind, recipient=recipient, template=CONFIRMATION_TEMPLATE,
