@@ -1,9 +1,9 @@
 """Error pages for browsers; application/problem+json for API clients.
 
 A request gets problem+json when it is an API call (``/api/``, ``/gsma/``, the operations paths) or does not
-accept HTML (``Accept: application/json``, scripts); a browser (``Accept: text/html…``, or htmx) gets an HTML page in its language, with the brand and a
-way back (the step's start page, or the start). GET on a step that only takes POST (a bookmarked quote, a
-language switch or Back after a form) is answered with a page that leads to the step's start."""
+accept HTML (``Accept: application/json``, scripts). A browser (``Accept: text/html…``, or htmx) gets an HTML page
+in its language, with the brand and a way back (the step's start page, or the start). GET on a step that only
+takes POST (a bookmarked quote, a language switch or Back after a form) leads to the step's start."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 The locale comes from the ``lang`` cookie (set by the language switch), else from Accept-Language,
 else the page's brand's first locale (``rendering.render``), else English. It is held in a ContextVar for
-the request, so templates and labels translate without
-a shared global. Amounts, dates and times are formatted by Babel for that locale.
+the request, so templates and labels translate without a shared global.
+Amounts, dates and times are formatted by Babel for that locale (domain.display: one format per locale).
 """
 
 from __future__ import annotations

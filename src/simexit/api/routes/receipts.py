@@ -24,7 +24,8 @@ RECEIPT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'self'
 def _locale(request: Request, lang: str | None) -> str:
     if lang:
         return lang
-    return "zh-CN" if "zh" in request.headers.get("accept-language", "").lower()[:20] else "en"
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return "zh-CN" if first.startswith("zh") else "de" if first.startswith("de") else "en"
 
 
 @router.get("/receipts/{application_no}", response_class=HTMLResponse,
@@ -34,7 +35,7 @@ def _locale(request: Request, lang: str | None) -> str:
 async def receipt(request: Request, application_no: str = ApplicationNo,
                   t: str = Query(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$",
                                  description="the receipt token of the link"),
-                  lang: str | None = Query(None, pattern=r"^(en|zh-CN)$", description="default: Accept-Language"),
+                  lang: str | None = Query(None, pattern=r"^(en|zh-CN|de)$", description="default: Accept-Language"),
                   client: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
 
