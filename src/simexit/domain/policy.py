@@ -18,7 +18,7 @@ from simexit.domain.business_days import BusinessCalendar
 from simexit.domain.money import MINOR_UNITS
 
 CHANNELS = ("online", "app", "hotline", "chat", "store", "mail")
-LOCALES = ("zh-CN", "en")
+LOCALES = ("zh-CN", "en", "de")
 CARD_KINDS = ("K1", "K2", "K3", "K4", "K5", "K6")
 REFUND_METHODS = ("original_payment", "bank_transfer", "alipay", "wechat_pay", "store_cash", "account_credit")
 
@@ -42,7 +42,7 @@ class BrandSection(Strict):
     subdivision: str | None = None
     time_zone: str
     currency: str
-    locales: list[Literal["zh-CN", "en"]] = Field(min_length=1)
+    locales: list[Literal["zh-CN", "en", "de"]] = Field(min_length=1)
     channels: list[Literal["online", "app", "hotline", "chat", "store", "mail"]] = Field(min_length=1)
     phone_region: str = Field(pattern=r"^[A-Z]{2}$", description="region for numbers typed without +country")
 

@@ -25,6 +25,7 @@ from simexit.services.execution.receipts import receipt_url
 from simexit.services.privacy import commands as privacy_commands
 from simexit.services.privacy import queries as privacy_queries
 from simexit.web.i18n import _, current_locale
+from simexit.web.labels import error_text
 from simexit.web.rendering import as_list, client_address, finish, pooled, posted_form, render, simexit
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +75,7 @@ def send_code(request: Request) -> Response:
         access.start_customer_sign_in(simexit(request), Public(client_address(request)), phone)
     except DomainError as e:
         error = _("That is not a phone number we can read.") if e.code.startswith("MSISDN") else \
-            _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else e.message
+            _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else error_text(e)
     return render(request, "portal/_code.html" if partial else "portal/sign_in.html",
                   step="phone" if error else "code", phone=phone, error=error)
 
@@ -149,6 +150,7 @@ def _quote_page(request: Request, s: CustomerSession, index: int, number: str, o
                 step: str = "quote", confirmed: list[str] | None = None) -> Response:
     pc = queries.precheck(simexit(request), s, number, opts["end_date"])
     return render(request, "portal/quote.html", pc=pc, index=index, msisdn=mask_msisdn(number), opts=opts,
+                  lang_form="step-form",
                   brand=pc.facts.brand, consequences=required_consequences(pc.quote), error=error, step=step,
                   confirmed=confirmed or [], status_code=400 if error else 200)
 
@@ -163,10 +165,11 @@ def quote(request: Request, index: int) -> Response:
         opts = _options(queries.precheck(simexit(request), s, number), form)
         pc = queries.precheck(simexit(request), s, number, opts["end_date"])
     except (DomainError, ValueError) as e:
-        return render(request, "error.html", status_code=400, message=getattr(e, "message", str(e)))
+        return render(request, "error.html", status_code=400, message=error_text(e) if isinstance(e, DomainError)
+                      else _("Please give the date as YYYY-MM-DD."))
     if pc.quote.refund_minor > 0 and (not opts["refund_method"] or not all(opts["destination"].values())):
         return close_line_with_error(request, s, index, number, _("Please choose where the refund goes."))
-    return _quote_page(request, s, index, number, opts)
+    return _quote_page(request, s, index, number, opts, confirmed=as_list(form.get("consequence")))
 
 
 def close_line_with_error(request: Request, s: CustomerSession, index: int, number: str, error: str) -> Response:
@@ -218,7 +221,7 @@ def submit(request: Request, index: int) -> Response:
             refund_method=opts["refund_method"], refund_destination=opts["destination"] or None,
             requested_effective_date=opts["end_date"]))
     except DomainError as e:
-        return _quote_page(request, s, index, number, opts, e.message, confirmed=ticked)
+        return _quote_page(request, s, index, number, opts, error_text(e), confirmed=ticked)
     return _redirect(request, f"/applications/{result.application_no}/receipt")
 
 
