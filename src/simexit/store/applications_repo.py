@@ -191,3 +191,11 @@ def message_facts(conn: Connection, application_id: int) -> RowMapping:
          .join(customers, customers.c.id == applications.c.customer_id)
          .where(applications.c.id == application_id))
     return conn.execute(q).mappings().one()
+
+
+def last_application_for_line(conn: Connection, line_id: int) -> RowMapping | None:
+    """The line's newest application (number and status), open or not."""
+    return conn.execute(select(applications.c.application_no, applications.c.status)
+                        .where(applications.c.line_id == line_id)
+                        .order_by(applications.c.submitted_at.desc(), applications.c.id.desc()).limit(1)
+                        ).mappings().first()

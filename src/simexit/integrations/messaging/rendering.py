@@ -21,7 +21,8 @@ from simexit.integrations.errors import IntegrationError
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES = ("otp_code", "application_received", "application_approved", "application_rejected",
-             "application_needs_attention", "closure_confirmation", "sla_escalation", "export_ready", "cancellation_received", "cancellation_code")
+             "application_needs_attention", "closure_confirmation", "sla_escalation", "export_ready",
+             "cancellation_received", "cancellation_code")
 
 
 @dataclass(frozen=True, slots=True)
