@@ -87,6 +87,9 @@ class FeesSection(Strict):
     # line_fee: the early-termination fee recorded on the line; prorated: that fee times the share of
     # the contract term still to run; waived: none.
     early_termination: Literal["line_fee", "prorated", "waived"] = "line_fee"
+    # The customer may accept the early-termination fee instead of waiting for the contract's end: a blocking
+    # CONTRACT_ACTIVE then no longer blocks their application (the fee is in the quote they confirm).
+    early_termination_acceptable: bool = False
 
 
 class RefundSection(Strict):

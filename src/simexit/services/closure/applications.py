@@ -70,6 +70,7 @@ class ApplyRequest:
     refund_destination: dict[str, str] | None = None
     requested_effective_date: date | None = None
     batch_id: str | None = None
+    early_termination_fee_accepted: bool = False  # where the policy allows it (domain.intake.fee_acceptable)
     scope: Scope | None = None  # the caller's reach (API): a line outside it is "not found"
 
 
@@ -128,7 +129,8 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
         confirmed=req.consequences_confirmed, refund_method=req.refund_method,
         refund_destination=req.refund_destination, reason_code=req.reason_code, reason_text=req.reason_text,
         requested_effective_date=req.requested_effective_date, staff_ref=req.staff_ref,
-        submitted_data={"reason_code": req.reason_code} if req.reason_code else None), now)
+        submitted_data={"reason_code": req.reason_code} if req.reason_code else None,
+        early_termination_fee_accepted=req.early_termination_fee_accepted), now)
     number = new_application_number()
     evidence = {"method": method.value, **{k: v for k, v in req.identity_evidence.items() if k != "id_number"}}
     if req.id_number is not None:
