@@ -22,6 +22,7 @@ from simexit.web.i18n import TRANSLATIONS_DIR
 from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import last_code, new_page, shot
 from tests.factories import make_line
+from tests.simulated_world import apply_for
 
 BROWSER = {"zh-CN": "zh-CN", "en": "en-US", "de": "de-DE"}
 VIEWS = [pytest.param(loc, phone, id=f"{loc}-{360 if phone else 1280}") for loc in ("zh-CN", "en", "de")
@@ -38,11 +39,16 @@ def t(loc: str, msgid: str, **kw: str) -> str:
     return text % kw if kw else text
 
 
-def sign_in(page: Page, site, msisdn: str, loc: str, name: str) -> None:
+def sign_in(page: Page, site, msisdn: str, loc: str, name: str, *, code_step: bool = True) -> None:
     page.goto("/")
     page.locator("#phone").fill(msisdn)
     page.locator("#sign-in form button[type=submit]").click()
     expect(page.locator("#code")).to_be_visible()
+    if not code_step:
+        page.locator("#code").fill(last_code(site, msisdn))
+        page.locator("form[action='/sign-in'] button[type=submit]").click()
+        page.wait_for_url("**/lines")
+        return
     # the code step offers a new code and another number
     expect(page.get_by_role("button", name=t(loc, "Send a new code"))).to_be_visible()
     expect(page.get_by_role("link", name=t(loc, "Use a different number"))).to_have_attribute("href", "/?change=1")
@@ -207,4 +213,40 @@ def test_accept_the_fee_errors_on_fields_withdraw_and_already_closed(browser: Br
     expect(page.get_by_test_id("page-error").get_by_role("link")).to_have_attribute("href",
                                                                                     f"/applications/{second}")
     assert_accessible(page, f"{name}: already closed")
+    ctx.close()
+
+
+@pytest.mark.parametrize(("loc", "phone"), VIEWS)
+def test_decisions_in_the_portal_say_what_to_do_and_what_happens_now(browser: Browser, base_url, site, loc, phone):
+    from simexit.domain.state_machine import ActorType
+    from simexit.services.closure.applications import Actor, reject
+
+    line = make_line(site, "baohao", balance=0, locale=loc)
+    m = line["msisdn"]
+    first = apply_for(site, m)
+    reject(site, first, Actor(ActorType.STAFF, "rita", "reviewer", "online"), ["SERVICES_STILL_BOUND"])
+    second = apply_for(site, m)
+    with site.db.write() as conn:  # a closing step failed for good (services/execution/step_runner.py)
+        conn.execute(update(applications).where(applications.c.application_no == second)
+                     .values(status="needs_attention"))
+    with site.db.read() as conn:
+        told = conn.execute(select(outbox.c.kind, outbox.c.template, outbox.c.locale)
+                            .where(outbox.c.application_id.isnot(None))).all()
+    assert {(k, tp) for k, tp, _l in told} == {(k, tp) for k in ("sms", "email")
+                                               for tp in ("application_received", "application_rejected")}
+    assert {lc for _k, _t, lc in told} == {loc}
+    ctx, page = new_page(browser, base_url, locale=BROWSER[loc], phone=phone)
+    name = f"decisions-{loc}-{360 if phone else 1280}"
+    sign_in(page, site, m, loc, name, code_step=False)
+    page.goto(f"/applications/{first}")
+    expect(page.locator("#main")).to_contain_text(t(loc, "What to do: fix the points above, then apply again."))
+    expect(page.get_by_role("button", name=t(loc, "Withdraw my application"))).to_have_count(0)
+    assert_accessible(page, f"{name}: rejected")
+    page.goto(f"/applications/{second}")
+    expect(page.get_by_test_id("what-now")).to_have_text(t(loc, "Closing the line is taking longer: a system did "
+                                                                "not answer. Our staff finishes it; you need not do "
+                                                                "anything, and the delay costs you nothing. We tell "
+                                                                "you when the line is closed."))
+    assert_accessible(page, f"{name}: needs attention")
+    shot(page, f"{name}-needs-attention")
     ctx.close()
