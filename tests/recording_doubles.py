@@ -70,8 +70,8 @@ class RecordingNotifier:
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
 
-    def notify(self, msisdn: str, disconnected_on: date, idempotency_key: str) -> None:
-        self.recorder.record(system="relying_parties", key=idempotency_key, msisdn=msisdn,
+    def notify(self, party: str, msisdn: str, disconnected_on: date, idempotency_key: str) -> None:
+        self.recorder.record(system="relying_parties", party=party, key=idempotency_key, msisdn=msisdn,
                              disconnected_on=disconnected_on.isoformat())
 
 

@@ -14,12 +14,14 @@ from simexit.clock import Clock, SystemClock
 from simexit.config import DEMO_SECRET_KEY, MIN_SECRET_KEY_LENGTH, Settings, get_settings
 from simexit.domain.policy import Policy, load_policies
 from simexit.integrations.messaging.base import MessageSender
-from simexit.integrations.relying_parties.base import DisconnectNotifier
+from simexit.integrations.relying_parties.base import DisconnectNotifier, NumberReturnHook
 from simexit.integrations.wiring import (
     Integrations,
     default_refund_gateway,
-    load_factory,
+    facts_from_settings,
     network_from_settings,
+    orders_from_settings,
+    plugin,
     smdp_from_settings,
 )
 from simexit.services.context import Simexit
@@ -68,7 +70,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, d
                   audit_chain_key=s.audit_chain_key, audit_signing_key=s.audit_signing_key,
                   audit_verify_key=s.audit_verify_key, audit_checkpoint_file=s.audit_checkpoint_file,
                   audit_checkpoint_entries=s.audit_checkpoint_entries,
-                  audit_checkpoint_seconds=s.audit_checkpoint_minutes * 60)
+                  audit_checkpoint_seconds=s.audit_checkpoint_minutes * 60,
+                  facts_source=facts_from_settings(s))
     app.sync_brands()
     return app
 
@@ -87,25 +90,39 @@ def integrations_from_settings(s: Settings, app: Simexit | None = None) -> Integ
     from simexit.integrations.messaging.senders import message_senders
 
     senders: dict[str, MessageSender] = message_senders(s)
-    senders.update({kind: load_factory(path, s) for kind, path in s.message_senders.items()})
+    senders.update({kind: plugin("sender", name, s) for kind, name in s.message_senders.items()})
     if s.disconnect_notifier:
-        notifier = load_factory(s.disconnect_notifier, s)
+        notifier = plugin("notifier", s.disconnect_notifier, s)
     else:
         notifier = default_disconnect_notifier(s, app) if app is not None else None
     return Integrations(
         network=network_from_settings(s),
         smdp=smdp_from_settings(s),
         senders=senders,
-        refunds=load_factory(s.refund_gateway, s) if s.refund_gateway else default_refund_gateway(s),
+        refunds=plugin("refunds", s.refund_gateway, s) if s.refund_gateway else default_refund_gateway(s),
         notifier=notifier,
+        number_return=number_return_hook(s),
+        orders=orders_from_settings(s),
     )
+
+
+def number_return_hook(s: Settings) -> NumberReturnHook | None:
+    """The hook that returns ported-in numbers to their range holder (none unless SIMEXIT_NUMBER_RETURN_URL)."""
+    if not s.number_return_url:
+        return None
+    from simexit.integrations.relying_parties.range_holder import HttpNumberReturnHook
+
+    return HttpNumberReturnHook(s.number_return_url, s.number_return_secret or "",
+                                timeout_s=s.relying_party_timeout_s)
 
 
 def worker_from_settings(app: Simexit, settings: Settings, integrations: Integrations | None = None) -> Worker:
     """A worker for ``simexit worker`` and the one embedded in ``simexit serve``: the integrations chosen by
     configuration (or those given); what it runs is listed in ``worker/registry.py``."""
+    from simexit.integrations import limits
     from simexit.worker.runner import Worker, WorkerOptions
 
+    limits.configure(settings.outside_limits)  # per process: this worker's share of each contract's limits
     return Worker(app, integrations or integrations_from_settings(settings, app), WorkerOptions.from_settings(settings))
 
 

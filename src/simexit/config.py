@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     payments_timeout_s: float = 10.0
     # Permanent-disconnect webhooks to relying parties.
     relying_party_timeout_s: float = 5.0
+    # Where a ported-in number is returned to its range holder after its rest (a signed POST; none: not sent).
+    number_return_url: str | None = None
+    number_return_secret: str | None = None
 
     # The worker (durable execution).
     worker_poll_seconds: float = Field(default=0.5, gt=0, description="sleep when no work is due")
@@ -73,9 +76,26 @@ class Settings(BaseSettings):
     worker_backoff_max_seconds: float = Field(default=3600, gt=0)
     embedded_worker: bool = Field(default=True, description="`simexit serve` runs a worker in the same process")
     worker_sweep_seconds: float = Field(default=60, gt=0, description="SLA escalation and auto-approval sweeps")
+    worker_concurrency: int = Field(default=16, ge=1, le=256,
+                                    description="saga steps and messages a worker runs at once (threads)")
+    # Per-system limits on outside calls, as the operators' contracts set them (integrations/limits.py), per
+    # worker process: {"hss": {"max_in_flight": 16, "rate_per_s": 200}, "smtp": {"max_in_flight": 4}, ...}
+    # for hss, smdp, sms, payments, smtp, relying_parties.
+    outside_limits: dict[str, dict[str, float]] = Field(default_factory=dict)
     supervisor_email: str = Field(default="supervisors@example.invalid")
-    # Network: pyhss | open5gs | http (a generic JSON provisioning hook).
-    network: str = Field(default="pyhss", pattern="^(pyhss|open5gs|http)$")
+    # Network: pyhss | open5gs | http (a generic JSON provisioning hook) | a plug-in's name (issue 17: the
+    # entry-point group simexit.integrations, ``network.<name>``; see integrations/wiring.py).
+    network: str = Field(default="pyhss", pattern=r"^[A-Za-z0-9_.:-]+$")
+    # Issue 17: where the facts of a line come from (sql: simexit's tables | bss: the operator's BSS over TMF
+    # APIs | a plug-in's ``facts.<name>``), the eSIM adapter (``esim.<name>``), what executes a family
+    # closure's other parts (``orders.<name>``), and the BSS (integrations/bss/tmf.py).
+    facts_source: str = Field(default="sql", pattern=r"^[A-Za-z0-9_.:-]+$")
+    esim: str = Field(default="es2plus", pattern=r"^[A-Za-z0-9_.:-]+$")
+    family_orders: str = Field(default="bss", pattern=r"^[A-Za-z0-9_.:-]+$")
+    bss_url: str = "http://127.0.0.1:8033"
+    bss_token: str | None = None
+    bss_timeout_s: float = Field(default=3.0, gt=0, description="all the facts calls of one pre-check, at most")
+    bss_cache_s: float = Field(default=300.0, ge=0, description="one line's BSS facts are reused this long")
     pyhss_url: str = "http://127.0.0.1:8080"
     pyhss_provisioning_key: str | None = None
     open5gs_url: str = "http://127.0.0.1:9999"
@@ -106,7 +126,8 @@ class Settings(BaseSettings):
     # confirmation_failure, download, install, enable, disable, delete. Default: 1–4 as published, 5 delete.
     smdp_notification_points: dict[str, dict[int, str]] = Field(default_factory=dict)
     integration_timeout_seconds: float = Field(default=10, gt=0)
-    # Senders, refund gateway and relying-party notifier: "package.module:factory" (called with Settings).
+    # Senders, refund gateway and relying-party notifier: a plug-in's name (``sender.<name>``, ``refunds.<name>``,
+    # ``notifier.<name>``) or "package.module:factory" (called with Settings).
     message_senders: dict[str, str] = Field(default_factory=dict, description='e.g. {"email": "pkg.mod:make"}')
     refund_gateway: str | None = None
     disconnect_notifier: str | None = None

@@ -34,7 +34,8 @@ def test_http_apply_small_size_prints_a_json_last_line():
     assert last["benchmark"] == "http_apply" and last["db"] == "sqlite"
     assert last["figures"]["req_per_s"] > 0 and last["baseline"]["req_per_s"] > 0
     assert last["figures"]["not_201"] == 0 and last["baseline"]["not_201"] == 0
-    assert set(last["ratios"]) == {"throughput", "p99"}
+    assert set(last["ratios"]) == {"throughput", "p99", "throughput_vs_insert_floor", "p99_vs_insert_floor"}
+    assert last["figures"]["statements_per_apply"] > 3  # the floor replays a real apply's statements
 
 
 @pytest.mark.parametrize(("script", "figure"), [("bulk_execution.py", "applications_completed"),

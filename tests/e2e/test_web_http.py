@@ -103,7 +103,7 @@ def test_dashboard_renders_svg_charts(client, app):
 
 
 def test_language_from_header_cookie_and_switch(client):
-    assert "Close my line" in client.get("/", headers={"accept-language": "de-DE,en;q=0.8"}).text
+    assert "Close my line" in client.get("/", headers={"accept-language": "fr-FR,en;q=0.8"}).text  # de is served now
     assert "注销号码" in client.get("/", headers={"accept-language": "zh-CN,zh;q=0.9"}).text
     r = client.get("/lang/zh-CN?next=//evil.example/", follow_redirects=False)
     assert r.headers["location"] == "/"
@@ -199,8 +199,10 @@ def _public_application(client, app) -> tuple[str, str]:
         "kind": "ordinary", "customer_name": "Test User", "msisdn": m, "email": "test@example.com"})
     with app.db.read() as c:
         code = c.execute(select(outbox.c.payload).where(outbox.c.template == "cancellation_code")).scalar_one()["code"]
-    number = client.post(f"/api/v1/public/cancellations/{r.json()['request_no']}/confirm",
-                         json={"code": code}).json()["application_no"]
+    url = f"/api/v1/public/cancellations/{r.json()['request_no']}/confirm"
+    quote = client.post(url, json={"code": code}).json()
+    number = client.post(url, json={"code": code, "consequences_confirmed": list(quote["consequences"])}
+                         ).json()["application_no"]
     return number, m
 
 

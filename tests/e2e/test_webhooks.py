@@ -104,20 +104,24 @@ def test_each_relying_party_gets_a_signed_notice_it_can_verify():
     with Bank("a" * 32) as a, Bank("b" * 32) as b:
         subs = [Subscription("bank-a", f"{a.url}/hooks", "a" * 32), Subscription("bank-b", f"{b.url}/x", "b" * 32)]
         notifier = WebhookDisconnectNotifier(lambda: subs)
-        notifier.notify("+8613900001234", date(2026, 11, 23), "SX-0000-0000-0:notify")
-        notifier.notify("+8613900001234", date(2026, 11, 23), "SX-0000-0000-0:notify")  # a retry
-        for bank in (a, b):
+        for party in ("bank-a", "bank-b"):  # each party its own notice and event id
+            notifier.notify(party, "+8613900001234", date(2026, 11, 23), f"SX-0000-0000-0:{party}")
+        notifier.notify("bank-a", "+8613900001234", date(2026, 11, 23), "SX-0000-0000-0:bank-a")  # a retry
+        notifier.notify("gone", "+8613900001234", date(2026, 11, 23), "SX-0000-0000-0:gone")  # unsubscribed
+        for bank, party, posts in ((a, "bank-a", 2), (b, "bank-b", 1)):
             assert list(bank.events.values()) == [{
-                "event": "number.permanently_disconnected", "event_id": "SX-0000-0000-0:notify",
+                "event": "number.permanently_disconnected", "event_id": f"SX-0000-0000-0:{party}",
                 "msisdn": "+8613900001234", "disconnected_on": "2026-11-23"}]
-            assert [r["status"] for r in bank.received()] == [200, 200]
+            assert [r["status"] for r in bank.received()] == [200] * posts  # a retry posts to that party only
 
 
 def test_a_party_with_the_wrong_secret_refuses_and_the_failure_is_reported():
     with Bank("a" * 32) as a, Bank("b" * 32) as b:
         subs = [Subscription("bank-a", a.url, "a" * 32), Subscription("bank-b", b.url, "x" * 32)]
+        notifier = WebhookDisconnectNotifier(lambda: subs)
+        notifier.notify("bank-a", "+8613900001234", date(2026, 11, 23), "k-a")
         with pytest.raises(IntegrationError) as e:
-            WebhookDisconnectNotifier(lambda: subs).notify("+8613900001234", date(2026, 11, 23), "k")
+            notifier.notify("bank-b", "+8613900001234", date(2026, 11, 23), "k-b")
         assert e.value.code == "RELYING_PARTY_FAILED" and "bank-b: 401" in e.value.message
         assert not e.value.retryable and len(a.events) == 1 and b.events == {}
 
@@ -126,5 +130,5 @@ def test_a_party_that_is_down_makes_the_notice_retryable():
     with Bank("a" * 32, answer=503) as a:
         with pytest.raises(IntegrationError) as e:
             WebhookDisconnectNotifier(lambda: [Subscription("bank-a", a.url, "a" * 32)]).notify(
-                "+8613900001234", date(2026, 11, 23), "k")
+                "bank-a", "+8613900001234", date(2026, 11, 23), "k")
         assert e.value.retryable

@@ -8,8 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from simexit.domain.saga import STEPS
 from simexit.domain.state_machine import ActorType
+from simexit.services.access.caller import System
 from simexit.services.closure.applications import Actor, approve, show
+from simexit.services.numbers.commands import subscribe
 from simexit.store.closing_repo import ledger_sum
 from simexit.store.tables import accounts, bills, lines, numbers
 from simexit.store.tables_worker import saga_steps, timers
@@ -29,6 +32,8 @@ def test_approved_application_is_closed_everywhere(app, clock, sims, card_kind):
     policy = app.policy(brand)
     line = clean_line(app, brand, balance=5000)
     seeded = sims.seed_line(app, line["msisdn"])
+    for party in ("bank", "chat"):
+        subscribe(app, System(), party, f"https://{party}.example/hook")
     number = apply_for(app, line["msisdn"])
     if show(app, number)["status"] == "pending_review":
         approve(app, number, REVIEWER)
@@ -76,7 +81,10 @@ def test_approved_application_is_closed_everywhere(app, clock, sims, card_kind):
     told = {c["template"] for c in rec if c["system"] == "messaging"}
     assert {"application_received", "application_approved"} <= told
     assert all(c["payload"]["application_no"] == number for c in rec if c["system"] == "messaging")
-    assert [c["msisdn"] for c in rec if c["system"] == "relying_parties"] == [line["msisdn"]]
+    told = [c for c in rec if c["system"] == "relying_parties"]
+    assert sorted((c["party"], c["msisdn"]) for c in told) == [("bank", line["msisdn"]), ("chat", line["msisdn"])]
+    assert len({c["key"] for c in told}) == 2  # each party its own notice and key
+    assert {c["disconnected_on"] for c in told} == {q["effective_date"]}
 
     with app.db.read() as conn:
         ln = conn.execute(select(lines).where(lines.c.msisdn == line["msisdn"])).mappings().one()
@@ -89,7 +97,7 @@ def test_approved_application_is_closed_everywhere(app, clock, sims, card_kind):
     assert num["state"] == "quarantined" and num["quarantined_until"].isoformat() == q["number_release_date"]
     assert [b["period_end"].isoformat() for b in final] == [q["effective_date"]] and final[0]["paid_at"]
     assert final[0]["amount_minor"] == q["cancellation_fee_minor"] + q["early_termination_fee_minor"]
-    assert len(steps) == 11 and {s.state for s in steps} == {"done"}
+    assert len(steps) == len(STEPS) and {s.state for s in steps} == {"done"}
 
     # the quarantine ends: the number is available again; erasure waits for its handler (none registered)
     clock.set(clock.now() + timedelta(days=policy.numbers.quarantine_days + 2))

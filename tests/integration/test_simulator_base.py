@@ -65,3 +65,13 @@ def test_one_connection_carries_many_requests():
             r = c.get(f"{sim.url}/k", extensions={})
             ports.add(r.extensions["network_stream"].get_extra_info("client_addr"))
         assert len(ports) == 1
+
+
+def test_records_are_bounded_and_say_how_many_were_let_go(monkeypatch):
+    monkeypatch.setenv("SIMEXIT_SIM_RECORD_LIMIT", "5")
+    with Echo() as sim, httpx.Client(base_url=sim.url) as client:
+        for n in range(8):
+            client.post("/thing", json={"n": n})
+        answer = client.get("/_sim/requests")
+    assert [r["body"]["n"] for r in answer.json()] == [3, 4, 5, 6, 7]
+    assert answer.headers["x-sim-dropped"] == "3"

@@ -79,7 +79,8 @@ def test_a_claim_takes_no_more_than_fits_in_one_lease(app, clock):
     from simexit.worker.runner import Worker, WorkerOptions
 
     delivered: list[str] = []
-    options = WorkerOptions.from_settings(Settings(worker_lease_seconds=60, worker_batch=20, smtp_timeout_s=10))
+    options = WorkerOptions.from_settings(Settings(worker_lease_seconds=60, worker_batch=20, smtp_timeout_s=10,
+                                                    worker_concurrency=1))
     _enqueue(app, clock, 20)
     w = Worker(app, _integrations(SlowSender(clock, 0, delivered)), options, worker_id="A")
     assert w.run_outbox() == 6

@@ -1,5 +1,7 @@
 """Kill the worker (SIGKILL) at random moments while it closes 200 applications, restart it each time, and
-check that nothing was lost and no external effect happened twice."""
+check that nothing was lost and no external effect happened twice. Twice: the worker running one item at a
+time, and the concurrent worker (issue 16: 16 threads, the simulators answering after 30 ms, so that a kill
+lands while many outside calls are in flight)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ import pytest
 from sqlalchemy import func, select
 
 from simexit.domain.state_machine import ActorType
+from simexit.services.access.caller import System
 from simexit.services.closure.applications import Actor, approve, show
+from simexit.services.numbers.commands import subscribe
 from simexit.store.closing_repo import ledger_sum
 from simexit.store.tables import accounts, applications, lines
 from tests.conftest import SECRET
@@ -38,7 +42,7 @@ def world():
     stop_world(w)
 
 
-def _env(app, world, record_file: Path) -> dict[str, str]:
+def _env(app, world, record_file: Path, concurrency: int) -> dict[str, str]:
     doubles = "tests.recording_doubles"
     return {**os.environ, "PYTHONPATH": str(ROOT), "SIMEXIT_DATABASE_URL": app.db.url, "SIMEXIT_SECRET_KEY": SECRET,
             "SIMEXIT_NETWORK": "pyhss", "SIMEXIT_PYHSS_URL": world.hss.url,
@@ -48,7 +52,8 @@ def _env(app, world, record_file: Path) -> dict[str, str]:
             "SIMEXIT_REFUND_GATEWAY": f"{doubles}:refund_gateway",
             "SIMEXIT_DISCONNECT_NOTIFIER": f"{doubles}:disconnect_notifier",
             "SIMEXIT_TEST_RECORD_FILE": str(record_file), "SIMEXIT_WORKER_LEASE_SECONDS": "1",
-            "SIMEXIT_WORKER_POLL_SECONDS": "0.05", "SIMEXIT_WORKER_BATCH": "5",
+            "SIMEXIT_WORKER_POLL_SECONDS": "0.05", "SIMEXIT_WORKER_BATCH": "5" if concurrency == 1 else "32",
+            "SIMEXIT_WORKER_CONCURRENCY": str(concurrency),
             "SIMEXIT_WORKER_BACKOFF_SECONDS": "0.2", "SIMEXIT_WORKER_MAX_ATTEMPTS": "50"}
 
 
@@ -71,10 +76,12 @@ def _wait_started(proc: subprocess.Popen, log: Path, before: int, deadline: floa
     assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
 
 
-def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tmp_path):
+@pytest.mark.parametrize("concurrency", [1, 16], ids=["one_at_a_time", "concurrent"])
+def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tmp_path, concurrency):
     clock.set(datetime.now(UTC))  # the worker subprocess runs on the system clock
     rnd = random.Random(int(os.environ.get("SIMEXIT_CRASH_SEED", "5")))
     seeded, numbers = {}, []
+    subscribe(app, System(), "bank", "https://bank.example/hook")  # one relying party: one notice per closure
     for i in range(N_APPS):
         line = clean_line(app, BRANDS[i % len(BRANDS)], balance=1000 + i)
         seeded[line["msisdn"]] = world.seed_line(app, line["msisdn"])
@@ -85,8 +92,11 @@ def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tm
         statuses = Counter(conn.execute(select(applications.c.status)).scalars())
     assert statuses == {"approved": N_APPS}, statuses
 
+    if concurrency > 1:  # calls that take a while: a kill lands while many are in flight
+        for server in (world.hss, world.smdp):
+            world.post(server, "behaviour", {"delay_s": 0.03})
     record, log = tmp_path / "calls.jsonl", tmp_path / "worker.log"
-    env = _env(app, world, record)
+    env = _env(app, world, record, concurrency)
     t0 = time.monotonic()
     # A bound so that a hung worker fails the test instead of the CI run; generous, because the machine may be
     # busy (this is not a speed test). PostgreSQL commits are slower here (fsync per transaction).
@@ -148,5 +158,5 @@ def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tm
         assert len({k.rsplit(":", 1)[0] for k in sent}) == len(sent)
     assert len(keys[("relying_parties", "")]) == N_APPS
     repeats = len(calls) - sum(len(v) for v in keys.values())
-    print(f"\n{kills_mid_work} kills, {N_APPS} applications closed in {elapsed:.1f}s; "
+    print(f"\nconcurrency {concurrency}: {kills_mid_work} kills, {N_APPS} applications closed in {elapsed:.1f}s; "
           f"{repeats} external calls repeated with the same idempotency key")

@@ -8,7 +8,7 @@ from simexit.worker import registry
 
 def test_every_saga_step_has_its_actions_and_every_timer_kind_its_handler():
     assert set(registry.STEPS) == set(STEPS)
-    assert set(registry.TIMERS) == {"closure_due", "quarantine_end", "erasure_due", "export_build"}
+    assert set(registry.TIMERS) == {"closure_due", "quarantine_end", "erasure_due", "export_build", "rnd_report"}
 
 
 def test_the_registry_is_made_of_the_capabilities_dicts_not_of_registrations():

@@ -8,7 +8,7 @@ from simexit.api import problems
 from simexit.api.bulk_jobs import BulkJobs
 from simexit.api.middleware import ApiMiddleware
 from simexit.api.observability import configure_logging
-from simexit.api.routes import bulk_closures, customer, exports, ops, partner, public, receipts, relying, staff
+from simexit.api.routes import bulk_closures, camara, customer, exports, ops, partner, public, receipts, relying, staff
 from simexit.api.threads import Runner
 from simexit.config import get_settings
 
@@ -23,6 +23,7 @@ def install(app: FastAPI) -> None:
     problems.install(app)
     for module in (customer, staff, bulk_closures, public, partner, relying, exports, receipts, ops):
         app.include_router(module.router)
+    camara.mount(app)  # the CAMARA Number Recycling API, with its own OpenAPI document and error shape
     uploads = {bulk_closures.UPLOAD_PATH: (settings.api_bulk_max_bytes, settings.api_bulk_max_lines)}
     app.add_middleware(ApiMiddleware, max_body=settings.api_max_body_bytes, log_requests=settings.log_requests,
                        uploads=uploads, upload_dir=str(settings.bulk_upload_dir) if settings.bulk_upload_dir else None)

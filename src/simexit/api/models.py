@@ -7,7 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Msisdn = Field(min_length=3, max_length=32, description="the line's number, E.164 (+8613900001234)")
+Msisdn = Field(min_length=3, max_length=32, description="the line's number, E.164 (+8613900001234), or national "
+               "(0151 12340000) read in the region of `brand`, or of the operator's brands when no brand is given")
+PhoneBrand = Field(None, pattern=r"^[a-z][a-z0-9-]{1,31}$",
+                   description="the brand whose page the number was typed on: a national number is read in its "
+                   "region (without it: in the regions of every brand; MSISDN_AMBIGUOUS when two fit)")
 
 
 def _has_nul(value: Any) -> bool:
@@ -38,6 +42,7 @@ class Body(Incoming):
 # --- sign-in ---------------------------------------------------------------------------------------------
 class SignInStart(Body):
     msisdn: str = Msisdn
+    brand: str | None = PhoneBrand
 
 
 class SignInStarted(BaseModel):
@@ -47,6 +52,7 @@ class SignInStarted(BaseModel):
 
 class SignInVerify(Body):
     msisdn: str = Msisdn
+    brand: str | None = PhoneBrand
     code: str = Field(min_length=1, max_length=12)
 
 
@@ -98,9 +104,18 @@ class LinePage(BaseModel):
     offset: int
 
 
+class FamilyChoicesIn(Body):
+    """Issue 17: what becomes of the family's other parts (``family_choices_required`` of the pre-check)."""
+
+    secondary: dict[str, str] = Field(default_factory=dict, max_length=50,
+                                      description='each secondary line → "close" or the main line it moves to')
+    bundle: Literal["whole", "mobile_only"] | None = None
+
+
 class PrecheckIn(Body):
     msisdn: str = Msisdn
     end_date: date | None = Field(None, description="the end date wanted, where the brand lets the customer choose")
+    family_choices: FamilyChoicesIn | None = None
 
 
 class PrecheckOut(BaseModel):
@@ -116,6 +131,7 @@ class PrecheckOut(BaseModel):
     consequences: dict[str, Any]
     refund_methods: list[str]
     channels: list[str]
+    family_choices_required: dict[str, Any] = Field(default_factory=dict)
 
 
 class ApplyCommon(Body):
@@ -128,6 +144,7 @@ class ApplyCommon(Body):
     end_date: date | None = None
     early_termination_fee_accepted: bool = Field(False, description="the customer accepts the early-termination "
                                                  "fee to close before the contract's end (where the brand allows it)")
+    family_choices: FamilyChoicesIn | None = None
 
 
 class CustomerApply(ApplyCommon):
@@ -184,6 +201,8 @@ class ApplicationOut(BaseModel):
     findings: list[dict[str, Any]]
     batch_id: str | None
     timeline: list[TimelineEntry]
+    execution_outcome: str | None = Field(None, description="partial: a part of a family closure could not be "
+                                                 "done (see the timeline); done: closed whole")
 
 
 class ApplicationSummary(BaseModel):
@@ -229,6 +248,7 @@ class CancellationIn(Body):
     end_date_wanted: date | None = Field(None, description="empty: as soon as possible")
     email: str = Field(min_length=3, max_length=254)
     locale: Literal["en", "de", "zh-CN"] = "en"
+    brand: str | None = PhoneBrand
 
 
 class ReceiptOut(BaseModel):
@@ -243,11 +263,21 @@ class ReceiptOut(BaseModel):
 
 class CancellationConfirm(Body):
     code: str = Field(min_length=1, max_length=12, description="the code sent by SMS to the line")
+    consequences_confirmed: list[str] | None = Field(
+        None, max_length=20, description="absent: the answer is the quote and the consequences to show (state "
+        "`quote`); then every consequence code shown, confirmed, makes the application")
+    id_tail: str | None = Field(None, max_length=6, description="the last 6 characters of the ID number, where "
+                                "the brand's identity rule asks for it (`identity`: line_code_and_id_tail)")
 
 
 class CancellationOutcome(BaseModel):
     request_no: str
-    state: Literal["confirmed", "blocked", "awaiting_confirmation", "expired"]
+    state: Literal["quote", "confirmed", "blocked", "awaiting_confirmation", "expired"]
+    quote: dict[str, Any] | None = Field(None, description="state quote: the exact amounts and dates")
+    consequences: dict[str, dict[str, str]] | None = Field(
+        None, description="state quote: code → the sentence to show; confirm every one")
+    identity: Literal["line_code", "line_code_and_id_tail"] | None = Field(
+        None, description="state quote: line_code_and_id_tail asks for id_tail too")
     application_no: str | None = None
     status: str | None = None
     code: str | None = None

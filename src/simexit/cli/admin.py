@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +48,19 @@ def policies_check(directory: Path | None) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="server processes on this port (their metrics are summed: see PROMETHEUS_MULTIPROC_DIR)")
 @click.option("--worker/--no-worker", "embedded", default=None,
-              help="run the durable-execution worker in this process (default: SIMEXIT_EMBEDDED_WORKER, true)")
+              help="run the durable-execution worker in this process (default: SIMEXIT_EMBEDDED_WORKER, true); "
+                   "with --workers N it runs once, in the supervising process, not in each server process")
 @refusals
 def serve(host: str, port: int, workers: int, embedded: bool | None) -> None:
-    """Serve the REST API, the portal and the console (and, by default, the worker in a background thread)."""
+    """Serve the REST API, the portal and the console (and, by default, the worker in a background thread).
+
+    Scale-out: several ``serve --no-worker`` processes (on several hosts) and several ``simexit worker``
+    processes against one PostgreSQL. With ``--workers N`` on one host, uvicorn starts N server processes and
+    simexit gives them a fresh PROMETHEUS_MULTIPROC_DIR (unless you set one; several ``serve`` commands on one
+    host share metrics by sharing that directory, which you then empty before they start)."""
     import uvicorn
 
     from simexit.bootstrap import InsecureSettings, refuse_insecure_settings
@@ -62,6 +72,10 @@ def serve(host: str, port: int, workers: int, embedded: bool | None) -> None:
     except InsecureSettings as e:
         _fail(str(e))
     upgrade(settings.database_url)
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = tempfile.mkdtemp(prefix="simexit-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # inherited by the spawned server processes
     background = None
     if settings.embedded_worker if embedded is None else embedded:
         from simexit.bootstrap import embedded_worker
@@ -74,6 +88,8 @@ def serve(host: str, port: int, workers: int, embedded: bool | None) -> None:
     finally:
         if background is not None and not background.stop():
             click.echo("simexit: the embedded worker did not stop in time", err=True)
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def tls_options(settings: Any) -> dict[str, Any]:

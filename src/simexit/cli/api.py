@@ -9,11 +9,12 @@ from simexit.cli.common import _app, _out, refusals
 
 @click.group("partner-key")
 def partner_key() -> None:
-    """API keys of partners: scope smdp (ES2+ callbacks) or relying_party."""
+    """API keys of partners: scope smdp (ES2+ callbacks), relying_party or number_recycling (CAMARA)."""
 
 @partner_key.command("create")
 @click.argument("name")
-@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(["smdp", "relying_party"]))
+@click.option("--scope", "scopes", multiple=True, required=True,
+              type=click.Choice(["smdp", "relying_party", "number_recycling"]))
 @refusals
 def create(name: str, scopes: tuple[str, ...]) -> None:
     from simexit.services.access import commands as access

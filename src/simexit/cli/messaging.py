@@ -55,6 +55,35 @@ def rnd_export(month: str, out: Path) -> None:
     out.write_text(text, encoding="utf-8")
     click.echo(f"{n} number(s) written to {out}")
 
+@rnd.command("report")
+@click.option("--today", default=None, help="YYYY-MM-DD (default: today, US brands' time zone)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@refusals
+def rnd_report(today: str | None, out: Path) -> None:
+    """Write the FCC RND monthly report due by the 15th: disconnects since the last report up to the 10th
+    (records ``NPANXXXXXX,YYYYMMDD``). Made once per month; run again, it writes the stored report."""
+    from simexit.services.access.caller import System
+    from simexit.services.numbers import rnd_report as reports
+
+    made = reports.report(_app(), System(), _parse_date(today) if today else None)
+    if made is None:
+        click.echo("no report before the 11th: the period runs through the 10th", err=True)
+        raise SystemExit(2)
+    out.write_text(made.content, encoding="utf-8")
+    click.echo(f"{made.rows} number(s) disconnected {made.period_first}..{made.period_last} written to {out}"
+               + ("" if made.made else " (made before)"))
+
+@rnd.command("port-out-completed")
+@click.argument("msisdn")
+@refusals
+def rnd_port_out_completed(msisdn: str) -> None:
+    """Record that MSISDN's pending port-out completed: its line closes here (not a permanent disconnect)."""
+    from simexit.services.access.caller import System
+    from simexit.services.numbers import commands
+
+    done = commands.port_out_completed(_app(), System(), msisdn)
+    click.echo(f"{done['msisdn']}: ported out on {done['disconnected_on']}; the line is closed here")
+
 @rnd.command("query")
 @click.argument("msisdn")
 @click.option("--since", required=True, help="YYYY-MM-DD")
@@ -142,6 +171,16 @@ def sim_payments(port: int) -> None:
     from simexit.simulators.payment_system import PaymentSystemSimulator
 
     _serve(PaymentSystemSimulator(port=port, secret=get_settings().payments_secret), "payment system")
+
+@sim.command("range-holder")
+@click.option("--port", type=int, default=8033)
+def sim_range_holder(port: int) -> None:
+    """A range holder receiving returned ported-in numbers at /number-returns (set SIMEXIT_NUMBER_RETURN_URL to
+    http://127.0.0.1:PORT/number-returns; verifies signatures with SIMEXIT_NUMBER_RETURN_SECRET)."""
+    from simexit.simulators.range_holder import RangeHolderSimulator
+
+    secret = get_settings().number_return_secret or "demo-number-return-secret-change"
+    _serve(RangeHolderSimulator(port=port, secret=secret), "range holder")
 
 @sim.command("mail")
 @click.option("--smtp-port", type=int, default=lambda: get_settings().smtp_port)

@@ -36,8 +36,10 @@ def worker(once: bool, verbose: bool) -> None:
     if once:
         click.echo(f"did {w.run_until_idle()} item(s)")
         return
-    signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
+    signal.signal(signal.SIGTERM, lambda *_: w.stop())
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if s.outside_limits:  # enforced per process (integrations/limits.py): each worker process keeps them all
+        click.echo(f"outside limits of this worker process: {json.dumps(s.outside_limits)}", err=True)
     click.echo(f"simexit worker {w.worker_id} started", err=True)
     with contextlib.suppress(KeyboardInterrupt):
         w.run_forever()
@@ -112,17 +114,22 @@ def sim_smdp(port: int, lenient: bool) -> None:
 @sim.command("seed")
 @refusals
 def sim_seed() -> None:
-    """Load simexit's open lines into the HSS and SM-DP+ simulators (SIMEXIT_PYHSS_URL, SIMEXIT_SMDP_URL)."""
+    """Load simexit's open lines into the HSS, SM-DP+ and BSS simulators (SIMEXIT_PYHSS_URL, SIMEXIT_SMDP_URL,
+    SIMEXIT_BSS_URL)."""
     import httpx
 
-    from simexit.demo.simulator_seed import simulator_records
+    from simexit.demo.simulator_seed import bss_records, simulator_records
 
     s = get_settings()
-    hss, smdp = simulator_records(_app())
+    app = _app()
+    hss, smdp = simulator_records(app)
+    bss = bss_records(app)
     with httpx.Client(timeout=10) as c:
         c.post(f"{s.pyhss_url.rstrip('/')}/_sim/seed", json=hss).raise_for_status()
         c.post(f"{s.smdp_url.rstrip('/')}/_sim/seed", json=smdp).raise_for_status()
-    click.echo(f"seeded {len(hss)} subscriber(s) into the HSS and {len(smdp)} profile(s) into the SM-DP+")
+        c.post(f"{s.bss_url.rstrip('/')}/_sim/seed", json=bss).raise_for_status()
+    click.echo(f"seeded {len(hss)} subscriber(s) into the HSS, {len(smdp)} profile(s) into the SM-DP+ and "
+               f"{len(bss['products'])} product(s) into the BSS")
 
 @sim.command("all")
 @click.option("--free-ports", is_flag=True, help="free ports instead of those in the settings")

@@ -54,6 +54,14 @@ class BusinessCalendar:
                 stacklevel=3,
             )
 
+    def estimated_years(self, first: date, last: date) -> tuple[int, ...]:
+        """The years from ``first`` to ``last`` whose official calendar is not published (no overrides either):
+        business days there are estimates (shown as a warning in the pre-check, the API and the portal)."""
+        if self.country != "CN":
+            return ()
+        return tuple(y for y in range(first.year, last.year + 1)
+                     if not _cn_schedule_published(y) and not any(d.year == y for d in self.overrides))
+
     def is_business_day(self, d: date) -> bool:
         if d in self.overrides:
             return self.overrides[d]

@@ -11,14 +11,18 @@ def required_consequences(quote: Quote) -> dict[str, dict[str, str]]:
     """Consequence code → the sentence shown (en, zh-CN, de), built from the quote's exact figures, each written
     as its language writes amounts and dates."""
     cur = quote.currency
-    release, erasure = day_texts(quote.number_release_date), day_texts(quote.erasure_date)
+    rel = quote.number_release_date
+    release, erasure = (day_texts(rel) if rel else None), day_texts(quote.erasure_date)
     out = {
         "NO_REACTIVATION": {
             "en": "This number can never be reactivated. After a quarantine it may be given to someone else "
-                  f"(not before {release['en']}).",
-            "zh-CN": f"号码注销后不可恢复。冷冻期满后（不早于{release['zh-CN']}）该号码可能分配给他人。",
+                  f"(not before {release['en']})." if release else
+                  "This number can never be reactivated. It will not be given to anyone else.",
+            "zh-CN": f"号码注销后不可恢复。冷冻期满后（不早于{release['zh-CN']}）该号码可能分配给他人。"
+                     if release else "号码注销后不可恢复，也不会再分配给他人。",
             "de": "Diese Nummer kann nie wieder aktiviert werden. Nach einer Sperrfrist kann sie an eine andere "
-                  f"Person vergeben werden (nicht vor dem {release['de']}).",
+                  f"Person vergeben werden (nicht vor dem {release['de']})." if release else
+                  "Diese Nummer kann nie wieder aktiviert werden. Sie wird an niemanden sonst vergeben.",
         },
         "DATA_ERASURE": {
             "en": f"Your personal data will be deleted on {erasure['en']}, except records a law "
@@ -35,7 +39,7 @@ def required_consequences(quote: Quote) -> dict[str, dict[str, str]]:
             "zh-CN": f"{amt['zh-CN']}将于{by['zh-CN']}前退还至您指定的账户。",
             "de": f"{amt['de']} werden bis zum {by['de']} an das von Ihnen angegebene Ziel erstattet.",
         }
-    fees = quote.early_termination_fee_minor + quote.cancellation_fee_minor
+    fees = quote.early_termination_fee_minor + quote.cancellation_fee_minor + quote.parts_fees_minor
     if fees > 0:
         amt = money_texts(fees, cur)
         out["FEES"] = {"en": f"Fees of {amt['en']} apply.", "zh-CN": f"需支付费用{amt['zh-CN']}。",

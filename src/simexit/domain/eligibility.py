@@ -11,6 +11,7 @@ from typing import Any
 
 from simexit.domain.display import day_texts, money_texts
 from simexit.domain.facts import LineFacts
+from simexit.domain.families import family_findings
 from simexit.domain.money import Money
 from simexit.domain.policy import Policy, Severity
 from simexit.domain.quote import Quote
@@ -75,9 +76,10 @@ def evaluate(facts: LineFacts, policy: Policy, quote: Quote, now: datetime) -> l
                    "im Shop)."},
         ))
 
-    if facts.unpaid_bills:
-        total = Money(sum(b.amount_minor for b in facts.unpaid_bills), cur)
-        n = len(facts.unpaid_bills)
+    in_the_red = -facts.balance_minor if facts.balance_minor < 0 and policy.negative_balance_is_arrears else 0
+    if facts.unpaid_bills or in_the_red:
+        total = Money(sum(b.amount_minor for b in facts.unpaid_bills) + in_the_red, cur)
+        n = len(facts.unpaid_bills) + (1 if in_the_red else 0)
         block = checks.ARREARS == Severity.BLOCKER
         amt = money_texts(total.minor, cur)
         out.append(Finding(
@@ -93,7 +95,7 @@ def evaluate(facts: LineFacts, policy: Policy, quote: Quote, now: datetime) -> l
                    "innerhalb weniger Minuten."},
             {"amount_minor": total.minor, "currency": cur, "bills": [
                 {"bill_id": b.bill_id, "amount_minor": b.amount_minor, "due_date": b.due_date.isoformat()}
-                for b in facts.unpaid_bills]},
+                for b in facts.unpaid_bills], "negative_balance_minor": in_the_red},
         ))
 
     if facts.contract_end is not None and facts.contract_end > quote.effective_date:
@@ -126,8 +128,9 @@ def evaluate(facts: LineFacts, policy: Policy, quote: Quote, now: datetime) -> l
              "zh-CN": "请在上述每个应用中更换绑定手机号或解除绑定，以免号码再次分配后他人访问您的账户。",
              "de": "Ändern Sie in jeder genannten App die Telefonnummer oder entfernen Sie sie, damit niemand, der "
                    "diese Nummer später erhält, auf Ihre Konten zugreifen kann."},
-            {"services": [{"service": s.service, "since": s.since.isoformat() if s.since else None}
-                          for s in facts.services]},
+            # unbind_url: where the policy has one (numbers.unbind_links; CN 二次号 practice), shown per service
+            {"services": [{"service": s.service, "since": s.since.isoformat() if s.since else None,
+                           "unbind_url": policy.numbers.unbind_links.get(s.service)} for s in facts.services]},
         ))
 
     if facts.devices:
@@ -238,6 +241,23 @@ def evaluate(facts: LineFacts, policy: Policy, quote: Quote, now: datetime) -> l
                    "vom Guthaben abgezogen wird."},
             None, {"amount_minor": fee.minor, "currency": cur},
         ))
+
+    if quote.calendar_estimated_years:
+        years = ", ".join(str(y) for y in quote.calendar_estimated_years)
+        out.append(Finding(
+            "CALENDAR_NOT_PUBLISHED", Severity.WARNING,
+            {"en": f"The official working-day calendar for {years} is not published yet: the review and refund "
+                   "dates counted in business days are estimates and may move by a few days.",
+             "zh-CN": f"{years}年的法定调休安排尚未公布：按工作日计算的审核和退款日期为估算，可能相差几天。",
+             "de": f"Der amtliche Arbeitstagekalender für {years} ist noch nicht veröffentlicht: die in "
+                   "Werktagen berechneten Prüf- und Erstattungstermine sind geschätzt und können sich um einige "
+                   "Tage verschieben."},
+            None, {"years": list(quote.calendar_estimated_years)},
+        ))
+
+    # Families of lines (issue 17): secondary lines, a bundle's other products, shared data groups.
+    out.extend(Finding(f.code, f.severity, f.message, f.fix, f.data)
+               for f in family_findings(facts, quote.effective_date, cur))
 
     order = {Severity.BLOCKER: 0, Severity.WARNING: 1, Severity.INFO: 2}
     return sorted(out, key=lambda f: order[f.severity])

@@ -47,3 +47,9 @@ class Forbidden(DomainError):
     """The caller is known but their role or session does not allow this step."""
 
     status = 403
+
+
+class Unavailable(DomainError):
+    """A system simexit needs cannot answer now; nothing was decided (fail closed). The API answers 503."""
+
+    status = 503

@@ -83,6 +83,18 @@ def non_negative(amount: int, field: str) -> int:
     return amount
 
 
+def prorate_rounded(amount: int, part: int, whole: int, rounding: str = "half_up") -> int:
+    """``amount * part / whole`` in integers, rounded ``half_up``, ``down`` or ``up``; part clamped to [0, whole]."""
+    if whole <= 0:
+        return 0
+    part = max(0, min(part, whole))
+    if rounding == "down":
+        return (amount * part) // whole
+    if rounding == "up":
+        return -((-amount * part) // whole)
+    return prorate(amount, part, whole)
+
+
 def prorate(amount: int, part: int, whole: int) -> int:
     """``amount * part / whole`` in integers, rounded half up; part is clamped to [0, whole]."""
     if whole <= 0:

@@ -80,6 +80,9 @@ class ChecksSection(Strict):
     ESIM_INSTALLED: Severity = Severity.WARNING
     PORT_OUT_PENDING: Severity = Severity.BLOCKER
     recent_sim_change_days: int = Field(default=7, ge=0, le=365)
+    # A negative prepaid balance is a debt: counted as arrears (the ARREARS check) when true. Unset: on for CN
+    # brands (欠费 practice: a prepaid line in the red is 欠费 and blocks a closure), off elsewhere.
+    negative_balance_is_arrears: bool | None = None
 
 
 class FeesSection(Strict):
@@ -90,6 +93,10 @@ class FeesSection(Strict):
     # The customer may accept the early-termination fee instead of waiting for the contract's end: a blocking
     # CONTRACT_ACTIVE then no longer blocks their application (the fee is in the quote they confirm).
     early_termination_acceptable: bool = False
+    # prorated: what the share of the term still to run is counted in (days: calendar days of the whole
+    # term; months: whole months begun), and how a fraction of a minor unit is rounded. Shown on the quote.
+    prorate_basis: Literal["days", "months"] = "days"
+    prorate_rounding: Literal["half_up", "down", "up"] = "half_up"
 
 
 class RefundSection(Strict):
@@ -119,7 +126,19 @@ class RetentionSection(Strict):
 
 
 class NumbersSection(Strict):
-    quarantine_days: int = Field(ge=0)
+    # days a closed number rests before reissue (or its return to the range holder); -1: never reissued
+    quarantine_days: int = Field(ge=-1)
+    # services the customer is reminded to unbind before closing (CN 二次号 practice): service → unbind link
+    unbind_links: dict[str, str] = {}
+
+
+class IdentitySection(Strict):
+    """How the public cancellation form (no sign-in) checks who declares: ``line_code`` — the code sent by SMS
+    to the line, nothing more (DE case law on BGB §312k: a cancellation declaration needs no further
+    verification gate, no password, no ID); ``line_code_and_id_tail`` — the code and the last 6 characters of
+    the ID number, as the portal asks (CN real-name rules)."""
+
+    public_cancellation: Literal["line_code", "line_code_and_id_tail"] | None = None
 
 
 class Store(Strict):
@@ -154,11 +173,19 @@ class Policy(Strict):
     closure: ClosureSection = ClosureSection()
     retention: RetentionSection
     numbers: NumbersSection
+    identity: IdentitySection = IdentitySection()
+
+    @property
+    def public_identity(self) -> str:
+        """The public form's identity rule: the policy's, else the jurisdiction's (CN: the real-name check)."""
+        if self.identity.public_cancellation:
+            return self.identity.public_cancellation
+        return "line_code_and_id_tail" if self.brand.jurisdiction == "CN" else "line_code"
 
     @model_validator(mode="after")
     def _jurisdiction_rules(self) -> Policy:
         j = self.brand.jurisdiction
-        if j == "US" and self.numbers.quarantine_days < 45:
+        if j == "US" and 0 <= self.numbers.quarantine_days < 45:
             raise ValueError("numbers.quarantine_days: US numbers age at least 45 days before reassignment (FCC)")
         if j == "CN":
             if not any(k.record_set == "real_name" and k.days >= 730 for k in self.retention.keep):
@@ -166,6 +193,12 @@ class Policy(Strict):
                                  "termination (MIIT Order No. 25, Art. 11)")
             if self.checks.ARREARS != Severity.BLOCKER:
                 raise ValueError("checks.ARREARS: in CN arrears block a closure")
+            if self.identity.public_cancellation == "line_code":
+                raise ValueError("identity.public_cancellation: in CN closing a line needs the real-name check "
+                                 "(line_code_and_id_tail)")
+        if j == "DE" and self.identity.public_cancellation == "line_code_and_id_tail":
+            raise ValueError("identity.public_cancellation: a German cancellation declaration needs no further "
+                             "verification gate (BGB §312k; use line_code)")
         if j in ("DE", "EU") and self.checks.ARREARS == Severity.BLOCKER:
             raise ValueError("checks.ARREARS: in the EU arrears do not block a cancellation (use warning or info)")
         return self
@@ -173,6 +206,11 @@ class Policy(Strict):
     @property
     def code(self) -> str:
         return self.brand.code
+
+    @property
+    def negative_balance_is_arrears(self) -> bool:
+        v = self.checks.negative_balance_is_arrears
+        return self.brand.jurisdiction == "CN" if v is None else v
 
     def calendar(self, overrides: dict[date, bool] | None = None) -> BusinessCalendar:
         country = "DE" if self.brand.jurisdiction == "EU" else self.brand.jurisdiction

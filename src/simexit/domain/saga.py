@@ -17,6 +17,7 @@ STEPS: tuple[str, ...] = (
     "network_deregister",  # detach the line from the core network
     "esim_release",        # cancel the profile at the SM-DP+ (eSIM lines), or wait for the device's delete
     "network_delete",      # delete the subscriber, IMS and AuC records
+    "family_parts",        # a family closure's other parts, one by one at the BSS (issue 17); partial if one fails
     "final_bill",          # the final bill on the effective date, settled from the balance
     "refund",              # pay the remaining balance out, minus fees; the ledger ends at zero
     "account_close",       # the line is closed; the account too when it was its last line

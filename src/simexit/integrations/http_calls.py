@@ -1,8 +1,12 @@
 """The one mapping of HTTP calls to IntegrationError, for every client in ``integrations/``.
 
 A transport failure is retryable (``TIMEOUT`` / ``UNREACHABLE``); a status is retryable when a later try
-may get another answer (408, 425, 429 and 5xx) and a refusal otherwise. Each outside system names its codes
-once in an ``HttpErrors`` (the SMS gateway says ``SMS_TIMEOUT``, the payment system ``PAYMENT_TIMEOUT``);
+may get another answer (408, 425, 429 and 5xx) and a refusal otherwise. Each request takes a slot of its
+system's gate (``integrations.limits``: calls in flight, rate); a 429 or 503 with ``Retry-After`` pauses the
+system's gate for that long, a 429 (refused before any work was done) is sent again in place up to
+``IN_PLACE_TRIES`` times, and the error of the last answer carries the wait for the next try's due time.
+Each outside system names its codes once in an ``HttpErrors`` (the SMS gateway says ``SMS_TIMEOUT``, the
+payment system ``PAYMENT_TIMEOUT``);
 the defaults below serve the network and eSIM clients.
 """
 
@@ -14,9 +18,13 @@ from typing import Any
 
 import httpx
 
+from simexit.integrations import limits
 from simexit.integrations.errors import IntegrationError
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
+BACKOFF_STATUSES = frozenset({429, 503})
+IN_PLACE_TRIES = 3  # sends of one request answered 429 before the error goes up to the step's retry schedule
+IN_PLACE_MAX_WAIT_S = 5.0  # a longer Retry-After is left to the step's retry schedule
 
 
 def retryable_status(status: int) -> bool:
@@ -46,7 +54,8 @@ class HttpErrors:
         s = resp.status_code
         code = self.statuses.get(s) or (self.server_error if s >= 500 else self.client_error) or f"HTTP_{s}"
         what = detail or f"{resp.request.method} {resp.request.url.path} → {s}"
-        return IntegrationError(self.system, code, what, retryable=retryable_status(s))
+        return IntegrationError(self.system, code, what, retryable=retryable_status(s),
+                                retry_after=limits.retry_after_seconds(resp.headers.get("retry-after")))
 
     def bad(self, message: str) -> IntegrationError:
         return IntegrationError(self.system, self.bad_response, message, retryable=True)
@@ -62,11 +71,26 @@ def errors_of(system: str | HttpErrors) -> HttpErrors:
 
 
 def request(client: httpx.Client, system: str | HttpErrors, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """Send it; a timeout or refused connection (a failed TLS handshake included) is retryable."""
-    try:
-        return client.request(method, url, **kwargs)
-    except httpx.TransportError as exc:
-        raise errors_of(system).transport(exc, f"{method} {_path(url)}") from exc
+    """Send it within its system's limits; a timeout or refused connection (a failed TLS handshake included) is
+    retryable. A 429 is sent again in place after the wait it asked for (the same request, the same key)."""
+    errors = errors_of(system)
+    gate = limits.gate(errors.system)
+    for attempt in range(1, IN_PLACE_TRIES + 1):
+        with gate.slot():
+            try:
+                resp = client.request(method, url, **kwargs)
+            except httpx.TransportError as exc:
+                raise errors.transport(exc, f"{method} {_path(url)}") from exc
+        if resp.status_code not in BACKOFF_STATUSES:
+            return resp
+        wait = limits.retry_after_seconds(resp.headers.get("retry-after"))
+        if wait is not None:
+            gate.pause(wait)  # every thread of this process holds off the system for that long
+        if resp.status_code != 429 or attempt == IN_PLACE_TRIES or (wait or 0) > IN_PLACE_MAX_WAIT_S:
+            return resp
+        if wait is None:
+            gate.pause(0.2 * 2 ** (attempt - 1))
+    return resp
 
 
 def raise_for_status(system: str | HttpErrors, resp: httpx.Response, *, ok: tuple[int, ...] = (200,),

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from simexit.config import Settings
+from simexit.simulators.bss import BssSimulator
 from simexit.simulators.hss import HssSimulator
 from simexit.simulators.http_server import SimulatorServer
 from simexit.simulators.mail_sink import MailSink
@@ -50,9 +51,12 @@ def start_all(s: Settings, *, free_ports: bool = False) -> RunningSimulators:
         running.servers.append(pay)
         mail = MailSink(port=port(s.mail_sink_page_port), smtp_port=None if free_ports else s.smtp_port).start()
         running.servers.append(mail)
+        bss = SimulatorServer(BssSimulator(), port(_port(s.bss_url))).start()  # issue 17: the BSS facts contract
+        running.servers.append(bss)
     except BaseException:
         running.stop()
         raise
     running.urls = {"hss": hss.url, "smdp": smdp.url, "sms": sms.url, "payments": pay.url, "mail": mail.url,
+                    "bss": bss.url,
                     "smtp": f"smtp://{mail.smtp_host}:{mail.smtp_port}"}
     return running

@@ -11,6 +11,9 @@ Admin API (under ``/_sim``; not part of any simulated protocol):
   ``rate_limit_per_s`` requests a second. The older spelling ``{"fail": "unavailable"|"error"|"none",
   "fail_count": n, "delay_seconds": s}`` is still understood. Keys not given keep their value;
 - ``POST /_sim/reset``: forget state, records and behaviour.
+Records are bounded: the newest ``record_limit`` requests and effects are kept (``SIMEXIT_SIM_RECORD_LIMIT``,
+default 10,000; ``GET /_sim/requests`` answers with ``X-Sim-Dropped`` when older ones were let go), so a
+simulator under a 100,000-closure benchmark keeps a flat memory.
 Subclasses implement ``handle(req) -> Reply`` and ``reset_state()``, and may add admin routes in ``admin``.
 """
 
@@ -18,9 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -82,16 +87,22 @@ class ServerTls:
     require_client_cert: bool = True
 
 
+def record_limit() -> int:
+    return max(1, int(os.environ.get("SIMEXIT_SIM_RECORD_LIMIT", "10000")))
+
+
 class Simulator:
     name = "sim"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, tls: ServerTls | None = None) -> None:
         self.lock = threading.RLock()
         self._lock = self.lock  # the spelling of the former recording_server base
-        self.requests: list[dict[str, Any]] = []
-        self.effects: list[dict[str, Any]] = []
+        limit = record_limit()
+        self.requests: deque[dict[str, Any]] = deque(maxlen=limit)
+        self.effects: deque[dict[str, Any]] = deque(maxlen=limit)
+        self.dropped = {"requests": 0, "effects": 0}
         self.behaviour = Behaviour()
-        self._window: list[float] = []
+        self._window: deque[float] = deque()
         self._host, self._port, self._tls = host, port, tls
         self.server: SimulatorServer | None = None
         self.reset_state()
@@ -106,7 +117,9 @@ class Simulator:
     def admin(self, method: str, path: str, body: Any) -> Reply | None:
         """Admin routes; subclasses add their own (seed, state) and call this for the rest."""
         if method == "GET" and path in ("/_sim/requests", "/_sim/received"):
-            return Reply(200, self.received())
+            with self.lock:
+                dropped = {"X-Sim-Dropped": str(self.dropped["requests"])} if self.dropped["requests"] else {}
+                return Reply(200, self.received(), dropped)
         if method == "GET" and path == "/_sim/effects":
             with self.lock:
                 return Reply(200, list(self.effects))
@@ -122,6 +135,8 @@ class Simulator:
 
     def effect(self, **what: Any) -> None:
         with self.lock:
+            if len(self.effects) == self.effects.maxlen:
+                self.dropped["effects"] += 1
             self.effects.append({"at": datetime.now(UTC).isoformat(), **what})
 
     # -- control, also from Python ------------------------------------------------------------------------------
@@ -154,6 +169,7 @@ class Simulator:
             self._window.clear()
             self.requests.clear()
             self.effects.clear()
+            self.dropped = {"requests": 0, "effects": 0}
             self.reset_state()
 
     # -- lifecycle: ``start()`` serves this simulator itself (the former recording_server way) ------------------
@@ -191,7 +207,8 @@ class Simulator:
             b = self.behaviour
             if b.rate_limit_per_s:
                 now = time.monotonic()
-                self._window[:] = [t for t in self._window if now - t < 1.0]
+                while self._window and now - self._window[0] >= 1.0:
+                    self._window.popleft()
                 if len(self._window) >= max(1, int(b.rate_limit_per_s)):
                     return Reply(429, {"error": f"{self.name} simulator: rate limit "
                                                 f"{b.rate_limit_per_s:g}/s"}, {"Retry-After": "1"}), b.delay_s
@@ -205,6 +222,8 @@ class Simulator:
 
     def _recorded(self, req: Request, reply: Reply) -> None:
         with self.lock:
+            if len(self.requests) == self.requests.maxlen:
+                self.dropped["requests"] += 1
             self.requests.append({"at": datetime.now(UTC).isoformat(), "method": req.method, "path": req.path,
                                   "query": req.query, "headers": req.headers, "body": req.body,
                                   "status": reply.status})

@@ -11,11 +11,12 @@ import email
 import email.policy
 import html
 import socket
+from collections import deque
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from simexit.simulators.http_server import Reply, Request, Simulator
+from simexit.simulators.http_server import Reply, Request, Simulator, record_limit
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -58,7 +59,7 @@ class MailSink(Simulator):
         self._controller = Controller(_Collector(self), hostname=host, port=self.smtp_port)
 
     def reset_state(self) -> None:
-        self.messages: list[dict[str, Any]] = []
+        self.messages: deque[dict[str, Any]] = deque(maxlen=record_limit())  # the newest, bounded
 
     def start(self) -> MailSink:
         self._controller.start()
@@ -90,7 +91,7 @@ class MailSink(Simulator):
         if method != "GET":
             return Reply(405, {"error": "read only"})
         if path == "/messages":
-            return Reply(200, self.messages)
+            return Reply(200, list(self.messages))
         if path.startswith("/messages/") and path.removeprefix("/messages/").isdigit():
             n = int(path.removeprefix("/messages/"))
             if 0 <= n < len(self.messages):

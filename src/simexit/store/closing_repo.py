@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
 
 from simexit.store.locking import skip_locked
 from simexit.store.tables import (
@@ -47,27 +47,37 @@ class ClosingCase:
     profiles: tuple[tuple[str, str | None, str], ...]  # iccid, eid, state
     balance_minor: int
     other_open_lines: int
+    decided_at: datetime | None = None  # when the closure was approved (the disconnect date counts from it)
+    ported_in_from: str | None = None  # a ported-in number's range holder
+
+
+# Built once (a statement built per call cost more than running it: the worker loads a case for every step).
+_CASE = (select(applications.c.id, applications.c.application_no, applications.c.status,
+                applications.c.effective_date, applications.c.quote, applications.c.refund_method,
+                applications.c.refund_destination, brands.c.code.label("brand"), lines.c.id.label("line_id"),
+                lines.c.msisdn, lines.c.imsi, lines.c.iccid, lines.c.kind, accounts.c.id.label("account_id"),
+                accounts.c.currency, customers.c.id.label("customer_id"), customers.c.email,
+                customers.c.contact_phone, customers.c.locale, applications.c.decided_at,
+                numbers.c.ported_in_from)
+         .join(brands, brands.c.id == applications.c.brand_id)
+         .join(lines, lines.c.id == applications.c.line_id)
+         .join(accounts, accounts.c.id == lines.c.account_id)
+         .join(customers, customers.c.id == applications.c.customer_id)
+         .outerjoin(numbers, numbers.c.msisdn == lines.c.msisdn)
+         .where(applications.c.id == bindparam("application_id")))
+_PROFILES = (select(esim_profiles.c.iccid, esim_profiles.c.eid, esim_profiles.c.state)
+             .where(esim_profiles.c.line_id == bindparam("line_id")).order_by(esim_profiles.c.id))
+_OTHER_OPEN_LINES = (select(func.count()).select_from(lines)
+                     .where(lines.c.account_id == bindparam("account_id"), lines.c.id != bindparam("line_id"),
+                            lines.c.status != "closed"))
+_LEDGER_SUM = (select(func.coalesce(func.sum(balance_ledger.c.amount_minor), 0))
+               .where(balance_ledger.c.account_id == bindparam("account_id")))
 
 
 def load_case(conn: Connection, application_id: int) -> ClosingCase:
-    r = conn.execute(
-        select(applications.c.id, applications.c.application_no, applications.c.status,
-               applications.c.effective_date, applications.c.quote, applications.c.refund_method,
-               applications.c.refund_destination, brands.c.code.label("brand"), lines.c.id.label("line_id"),
-               lines.c.msisdn, lines.c.imsi, lines.c.iccid, lines.c.kind, accounts.c.id.label("account_id"),
-               accounts.c.currency, customers.c.id.label("customer_id"), customers.c.email,
-               customers.c.contact_phone, customers.c.locale)
-        .join(brands, brands.c.id == applications.c.brand_id)
-        .join(lines, lines.c.id == applications.c.line_id)
-        .join(accounts, accounts.c.id == lines.c.account_id)
-        .join(customers, customers.c.id == applications.c.customer_id)
-        .where(applications.c.id == application_id)
-    ).mappings().one()
-    profiles = conn.execute(select(esim_profiles.c.iccid, esim_profiles.c.eid, esim_profiles.c.state)
-                            .where(esim_profiles.c.line_id == r["line_id"]).order_by(esim_profiles.c.id)).all()
-    others = conn.execute(select(func.count()).select_from(lines)
-                          .where(lines.c.account_id == r["account_id"], lines.c.id != r["line_id"],
-                                 lines.c.status != "closed")).scalar_one()
+    r = conn.execute(_CASE, {"application_id": application_id}).mappings().one()
+    profiles = conn.execute(_PROFILES, {"line_id": r["line_id"]}).all()
+    others = conn.execute(_OTHER_OPEN_LINES, {"account_id": r["account_id"], "line_id": r["line_id"]}).scalar_one()
     return ClosingCase(
         application_id=r["id"], application_no=r["application_no"], status=r["status"], brand=r["brand"],
         line_id=r["line_id"], msisdn=r["msisdn"], imsi=r["imsi"], iccid=r["iccid"], kind=r["kind"],
@@ -75,12 +85,12 @@ def load_case(conn: Connection, application_id: int) -> ClosingCase:
         contact_phone=r["contact_phone"], locale=r["locale"], effective_date=r["effective_date"],
         quote=r["quote"], refund_method=r["refund_method"], refund_destination=r["refund_destination"],
         profiles=tuple((p.iccid, p.eid, p.state) for p in profiles),
-        balance_minor=ledger_sum(conn, r["account_id"]), other_open_lines=int(others))
+        balance_minor=ledger_sum(conn, r["account_id"]), other_open_lines=int(others),
+        decided_at=r["decided_at"], ported_in_from=r["ported_in_from"])
 
 
 def ledger_sum(conn: Connection, account_id: int) -> int:
-    return int(conn.execute(select(func.coalesce(func.sum(balance_ledger.c.amount_minor), 0))
-                            .where(balance_ledger.c.account_id == account_id)).scalar_one())
+    return int(conn.execute(_LEDGER_SUM, {"account_id": account_id}).scalar_one())
 
 
 def add_ledger_entry(conn: Connection, account_id: int, amount_minor: int, currency: str, kind: str,

@@ -30,6 +30,7 @@ from simexit.store.tables_audit import erasures, exports
 from simexit.store.tables_auth import customer_sessions
 from simexit.store.tables_bulk import bulk_items
 from simexit.store.tables_messaging import refunds
+from simexit.store.tables_numbers import number_holdings
 from simexit.store.tables_public import cancellation_requests
 
 Counts = dict[str, tuple[str, int]]
@@ -47,7 +48,9 @@ def closed_lines(conn: Connection) -> list[Any]:
     """Closed lines whose line data is not erased yet."""
     done = select(erasures.c.subject_id).where(erasures.c.subject_type == "line",
                                                erasures.c.record_set == "line_data")
-    return conn.execute(select(lines.c.id, lines.c.brand_id, lines.c.closed_at)
+    # disconnected_on: the number's one permanent-disconnect date (domain/number_afterlife.py), when recorded
+    return conn.execute(select(lines.c.id, lines.c.brand_id, lines.c.closed_at, number_holdings.c.disconnected_on)
+                        .outerjoin(number_holdings, number_holdings.c.line_id == lines.c.id)
                         .where(lines.c.status == "closed", lines.c.closed_at.is_not(None), lines.c.id.not_in(done))
                         .order_by(lines.c.id)).all()
 
@@ -55,8 +58,10 @@ def closed_lines(conn: Connection) -> list[Any]:
 def terminated_customers(conn: Connection) -> list[Any]:
     """Customers all of whose lines are closed, with the last closing time (the termination)."""
     return conn.execute(
-        select(accounts.c.customer_id, customers.c.brand_id, func.max(lines.c.closed_at).label("terminated_at"))
+        select(accounts.c.customer_id, customers.c.brand_id, func.max(lines.c.closed_at).label("terminated_at"),
+               func.max(number_holdings.c.disconnected_on).label("disconnected_on"))
         .join(lines, lines.c.account_id == accounts.c.id).join(customers, customers.c.id == accounts.c.customer_id)
+        .outerjoin(number_holdings, number_holdings.c.line_id == lines.c.id)
         .group_by(accounts.c.customer_id, customers.c.brand_id)
         .having(func.count(lines.c.id) == func.count(lines.c.closed_at))
         .having(func.count(lines.c.id) == func.sum(case((lines.c.status == "closed", 1), else_=0)))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, select, update
 
-from simexit.store.tables import brands, lines
+from simexit.store.tables import brands, lines, numbers
 from simexit.store.tables_messaging import relying_parties
+from simexit.store.tables_numbers import number_holdings, rnd_reports
 
 
 def closed_lines_between(conn: Connection, lo: datetime, hi: datetime) -> list[Any]:
@@ -22,6 +23,20 @@ def line_of_number(conn: Connection, msisdn: str) -> Any | None:
     """(status, closed_at, activated_at, brand code) of the line holding the number, or None."""
     return conn.execute(select(lines.c.status, lines.c.closed_at, lines.c.activated_at, brands.c.code)
                         .join(brands, brands.c.id == lines.c.brand_id).where(lines.c.msisdn == msisdn)).first()
+
+
+def open_line_of_number(conn: Connection, msisdn: str) -> RowMapping | None:
+    return conn.execute(select(lines.c.id, lines.c.brand_id, lines.c.port_out_pending, lines.c.activated_at)
+                        .where(lines.c.msisdn == msisdn, lines.c.status != "closed")).mappings().first()
+
+
+def close_ported_out(conn: Connection, line_id: int, at: datetime) -> None:
+    conn.execute(update(lines).where(lines.c.id == line_id)
+                 .values(status="closed", closed_at=at, port_out_pending=False))
+
+
+def line_id_of_number(conn: Connection, msisdn: str) -> int | None:
+    return conn.execute(select(lines.c.id).where(lines.c.msisdn == msisdn)).scalar()
 
 
 def relying_party(conn: Connection, name: str) -> RowMapping | None:
@@ -50,3 +65,81 @@ def relying_parties_list(conn: Connection, *, include_removed: bool = False, pre
     if prefix is not None:
         q = q.where(relying_parties.c.name.startswith(prefix, autoescape=True))
     return list(conn.execute(q).mappings())
+
+
+# -- who held a number when (number_holdings) ----------------------------------------------------------------
+def number_row(conn: Connection, msisdn: str) -> RowMapping | None:
+    return conn.execute(select(numbers).where(numbers.c.msisdn == msisdn)).mappings().first()
+
+
+def line_activation(conn: Connection, line_id: int) -> Any | None:
+    """(activated_at, brand_id, msisdn) of a line."""
+    return conn.execute(select(lines.c.activated_at, lines.c.brand_id, lines.c.msisdn)
+                        .where(lines.c.id == line_id)).first()
+
+
+def add_holding(conn: Connection, values: dict[str, Any]) -> None:
+    """Record a holding that ended (once per line: a repeated closing step finds it already there)."""
+    if conn.execute(select(number_holdings.c.id).where(number_holdings.c.line_id == values["line_id"])).first():
+        return
+    conn.execute(number_holdings.insert().values(**values))
+
+
+def holding_of_line(conn: Connection, line_id: int) -> RowMapping | None:
+    return conn.execute(select(number_holdings).where(number_holdings.c.line_id == line_id)).mappings().first()
+
+
+def holdings_of_number(conn: Connection, msisdn: str) -> list[RowMapping]:
+    """Every ended holding of a number, oldest first."""
+    return list(conn.execute(select(number_holdings).where(number_holdings.c.msisdn == msisdn)
+                             .order_by(number_holdings.c.disconnected_on, number_holdings.c.id)).mappings())
+
+
+def set_holding_state(conn: Connection, line_id: int, state: str, at: datetime) -> int:
+    return conn.execute(update(number_holdings).where(number_holdings.c.line_id == line_id)
+                        .values(state=state, updated_at=at)).rowcount
+
+
+def holdings_disconnected_between(conn: Connection, first: date, last: date) -> list[Any]:
+    """(msisdn, disconnected_on, brand code) of every holding permanently disconnected in [first, last] (a
+    port-out is not a permanent disconnect: the subscriber keeps the number)."""
+    return list(conn.execute(select(number_holdings.c.msisdn, number_holdings.c.disconnected_on, brands.c.code)
+                             .join(brands, brands.c.id == number_holdings.c.brand_id)
+                             .where(number_holdings.c.disconnected_on >= first,
+                                    number_holdings.c.disconnected_on <= last,
+                                    number_holdings.c.reason == "closure")
+                             .order_by(number_holdings.c.disconnected_on, number_holdings.c.msisdn)))
+
+
+def closed_lines_without_holding(conn: Connection, lo: datetime, hi: datetime) -> list[Any]:
+    """Lines closed in [lo, hi) before holdings were recorded (their day is the local day of ``closed_at``)."""
+    recorded = select(number_holdings.c.line_id).where(number_holdings.c.line_id.is_not(None))
+    return list(conn.execute(select(lines.c.msisdn, lines.c.closed_at, brands.c.code)
+                             .join(brands, brands.c.id == lines.c.brand_id)
+                             .where(lines.c.status == "closed", lines.c.closed_at >= lo, lines.c.closed_at < hi,
+                                    lines.c.id.not_in(recorded))))
+
+
+def set_number_afterlife(conn: Connection, msisdn: str, state: str, until: date | None, at: datetime) -> None:
+    """The number's reissue gate: ``quarantined`` (returning and returned numbers too: never reissued here)."""
+    conn.execute(update(numbers).where(numbers.c.msisdn == msisdn)
+                 .values(state=state, quarantined_until=until, updated_at=at))
+
+
+def set_ported_in(conn: Connection, msisdn: str, range_holder: str | None, at: datetime) -> int:
+    return conn.execute(update(numbers).where(numbers.c.msisdn == msisdn)
+                        .values(ported_in_from=range_holder, updated_at=at)).rowcount
+
+
+def add_rnd_report(conn: Connection, values: dict[str, Any]) -> int:
+    return conn.execute(rnd_reports.insert().values(**values).returning(rnd_reports.c.id)).scalar_one()
+
+
+def last_rnd_report(conn: Connection) -> RowMapping | None:
+    return conn.execute(select(rnd_reports).order_by(rnd_reports.c.period_last.desc(), rnd_reports.c.id.desc())
+                        ).mappings().first()
+
+
+def rnd_report_ending(conn: Connection, last: date) -> RowMapping | None:
+    return conn.execute(select(rnd_reports).where(rnd_reports.c.period_last == last)
+                        .order_by(rnd_reports.c.id.desc())).mappings().first()

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from simexit.store.locking import insert_ignoring
 from simexit.store.tables import outbox
+from simexit.store.wakeups import mark_due_now
 
 _ID_OF_KEY = select(outbox.c.id).where(outbox.c.idempotency_key == bindparam("key"))
 
@@ -21,6 +22,8 @@ def add_message(conn: Connection, *, kind: str, recipient: str, template: str, l
         kind=kind, recipient=recipient, template=template, locale=locale, payload=payload,
         idempotency_key=idempotency_key, application_id=application_id, state="pending", attempts=0,
         created_at=now, due_at=due_at))
+    if due_at <= now:
+        mark_due_now(conn)  # the workers are woken at commit (PostgreSQL)
     return conn.execute(_ID_OF_KEY, {"key": idempotency_key}).scalar_one()
 
 

@@ -10,6 +10,7 @@ from simexit.store import (  # noqa: F401
     tables_auth,
     tables_bulk,
     tables_messaging,
+    tables_numbers,
     tables_public,
     tables_worker,
 )

@@ -178,6 +178,7 @@ numbers = Table(
     Column("quarantined_until", Date),
     Column("line_id", Id, ForeignKey("lines.id")),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("ported_in_from", String(64)),  # a number ported in from another operator: its range holder
     CheckConstraint("state IN ('assigned', 'quarantined', 'available')", name="state"),
 )
 

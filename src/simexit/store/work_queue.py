@@ -14,11 +14,12 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, or_, select, update
+from sqlalchemy import Connection, RowMapping, Table, bindparam, or_, select, update
 
-from simexit.store.locking import insert_ignoring, skip_locked
+from simexit.store.locking import dialect_of, insert_ignoring, skip_locked
 from simexit.store.tables import outbox
 from simexit.store.tables_worker import saga_steps, timers
+from simexit.store.wakeups import mark_due_now
 
 QUEUES: dict[str, Table] = {"saga_steps": saga_steps, "outbox": outbox, "timers": timers}
 Item = Mapping[str, Any]
@@ -28,18 +29,38 @@ class LeaseLost(Exception):
     """Another worker holds this item now (ours expired): our result must not be recorded."""
 
 
+_CLAIMS: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+
+
+def _claim_statements(conn: Connection, queue: str) -> tuple[Any, Any, Any]:
+    """The claim's three statements for ``queue``, built once per dialect (the worker claims many times a
+    second; building a statement cost more than running it)."""
+    key = (dialect_of(conn), queue)
+    built = _CLAIMS.get(key)
+    if built is None:
+        table = QUEUES[queue]
+        now = bindparam("now")
+        due = (select(table.c.id)
+               .where(table.c.state == "pending", table.c.due_at <= now,
+                      or_(table.c.locked_until.is_(None), table.c.locked_until < now))
+               .order_by(table.c.due_at, table.c.id).limit(bindparam("limit")))
+        ids = bindparam("ids", expanding=True)
+        built = _CLAIMS[key] = (
+            skip_locked(conn, due),
+            update(table).where(table.c.id.in_(ids)).values(locked_by=bindparam("worker_id"),
+                                                           locked_until=bindparam("until")),
+            select(table).where(table.c.id.in_(bindparam("ids", expanding=True))).order_by(table.c.id))
+    return built
+
+
 def claim(conn: Connection, queue: str, *, worker_id: str, now: datetime, lease: timedelta, limit: int
           ) -> list[RowMapping]:
-    table = QUEUES[queue]
-    q = (select(table.c.id)
-         .where(table.c.state == "pending", table.c.due_at <= now,
-                or_(table.c.locked_until.is_(None), table.c.locked_until < now))
-         .order_by(table.c.due_at, table.c.id).limit(limit))
-    ids = list(conn.execute(skip_locked(conn, q)).scalars())
+    due, lock, rows = _claim_statements(conn, queue)
+    ids = list(conn.execute(due, {"now": now, "limit": limit}).scalars())
     if not ids:
         return []
-    conn.execute(update(table).where(table.c.id.in_(ids)).values(locked_by=worker_id, locked_until=now + lease))
-    return list(conn.execute(select(table).where(table.c.id.in_(ids)).order_by(table.c.id)).mappings())
+    conn.execute(lock, {"ids": ids, "worker_id": worker_id, "until": now + lease})
+    return list(conn.execute(rows, {"ids": ids}).mappings())
 
 
 def renew(conn: Connection, queue: str, ids: Collection[int], *, worker_id: str, now: datetime,
@@ -72,6 +93,8 @@ def set_step_result(conn: Connection, step_id: int, result: dict[str, Any] | Non
 def _insert_ignore(conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
     if rows:
         conn.execute(insert_ignoring(conn, table, keys), rows)  # one executemany for many rows
+        if any(r["due_at"] <= r["created_at"] for r in rows):
+            mark_due_now(conn)  # the workers are woken at commit (PostgreSQL)
 
 
 def step_values(*, application_id: int, step: str, seq: int, key: str, due_at: datetime,
@@ -125,3 +148,4 @@ def step_state(conn: Connection, application_id: int, step: str) -> str | None:
 def reopen_step(conn: Connection, step_id: int, now: datetime) -> None:
     conn.execute(update(saga_steps).where(saga_steps.c.id == step_id)
                  .values(state="pending", attempts=0, due_at=now, locked_by=None, locked_until=None))
+    mark_due_now(conn)

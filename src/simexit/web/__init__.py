@@ -7,8 +7,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from simexit.domain.errors import Unavailable
 from simexit.web import i18n
 
 
@@ -55,6 +57,20 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, errors.on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, errors.on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(DomainError, errors.on_domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Unavailable, _on_unavailable)  # type: ignore[arg-type]
     for outage in OUTAGES:
         app.add_exception_handler(outage, errors.on_outage)
     app.add_exception_handler(Exception, errors.on_unexpected)
+
+
+async def _on_unavailable(request: Request, exc: Unavailable) -> Response:
+    """A system simexit needs does not answer (FACTS_UNAVAILABLE: the operator's BSS): nothing was decided."""
+    from simexit.api.problems import from_domain
+    from simexit.web import errors
+    from simexit.web.i18n import _
+
+    if request.url.path.startswith("/api/"):  # the pages answer in HTML whatever the client accepts
+        return from_domain(exc)
+    message = _("We cannot check your line right now: the operator's systems do not answer. Nothing was "
+                "decided. Please try again in a few minutes.")
+    return errors.error_page(request, 503, message, {"Retry-After": str(exc.data.get("retry_after", 30))})

@@ -23,6 +23,11 @@ def event_label(code: str) -> str:
         "execution_started": _("Closing started"), "completed": _("Line closed"),
         "needs_attention": _("Needs attention"), "retried": _("Tried again"),
         "sla_escalated": _("Review overdue: escalated"),
+        # a family closure's parts (issue 17)
+        "part_closed": _("Another part of the closure was closed"),
+        "part_moved": _("A secondary line was moved to another main line"),
+        "part_failed": _("A part of the closure could not be done"),
+        "execution_partial": _("Closed in part: one part could not be done"),
     }.get(code, _humanise(code))
 
 

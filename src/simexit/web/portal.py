@@ -13,7 +13,8 @@ from starlette.responses import RedirectResponse, Response
 from simexit.api.routes.exports import download_url
 from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import DomainError
-from simexit.domain.identifiers import mask_msisdn
+from simexit.domain.families import FamilyChoices, required_choices
+from simexit.domain.identifiers import display_msisdn, mask_msisdn
 from simexit.domain.intake import (
     DESTINATION_FIELDS,
     REASON_CODES,
@@ -33,7 +34,8 @@ from simexit.services.privacy import commands as privacy_commands
 from simexit.services.privacy import queries as privacy_queries
 from simexit.web.i18n import _, current_locale
 from simexit.web.labels import error_text
-from simexit.web.rendering import as_list, client_address, finish, pooled, posted_form, render, simexit
+from simexit.web.phone import check as phone_check
+from simexit.web.rendering import as_list, client_address, finish, page_brand, pooled, posted_form, render, simexit
 
 router = APIRouter(include_in_schema=False)
 SESSION_COOKIE = "sx_session"
@@ -91,15 +93,24 @@ def send_code(request: Request) -> Response:
     form = posted_form(request)
     phone = str(form.get("phone") or "").strip()
     partial = request.headers.get("hx-request") == "true"
-    error = None
-    try:
-        access.start_customer_sign_in(simexit(request), Public(client_address(request)), phone)
-    except DomainError as e:
-        error = _("That is not a phone number we can read.") if e.code.startswith("MSISDN") else \
-            _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else error_text(e)
-    return render(request, "portal/_code.html" if partial else "portal/sign_in.html",
-                  step="phone" if error else "code", phone=phone, phone_error=error,
-                  resent=str(form.get("resend") or "") == "1" and not error)
+    app = simexit(request)
+    # A number without +country is read in the page's brand's region and shown as understood before any SMS.
+    checked = phone_check(app, phone, page_brand(request), str(form.get("phone_reading") or "") or None,
+                          client_address(request))
+    error, step, number = checked.error, "phone", checked.number
+    if number is None and not error:
+        step = "check"
+    elif number is not None:
+        try:
+            access.start_customer_sign_in(app, Public(client_address(request)), number)
+            step = "code"
+        except DomainError as e:
+            error = _("That is not a phone number we can read.") if e.code.startswith("MSISDN") else \
+                _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else error_text(e)
+    return render(request, "portal/_code.html" if partial else "portal/sign_in.html", step=step,
+                  phone=number if step == "code" else phone, shown=display_msisdn(number) if number else "",
+                  readings=checked.readings, phone_error=error,
+                  resent=str(form.get("resend") or "") == "1" and step == "code")
 
 
 @router.post("/sign-in")
@@ -154,7 +165,14 @@ def _options(pc: PrecheckResult, form: dict[str, Any]) -> dict[str, Any]:
             "accept_fee": str(form.get("accept_fee") or "") == "1",
             "reason_code": reason if reason in REASON_CODES else None,
             "reason_text": (str(form.get("reason_text") or "").strip() or None),
-            "end_date": date.fromisoformat(end) if end else None}
+            "end_date": date.fromisoformat(end) if end else None, "family_choices": _family_choices(form)}
+
+
+def _family_choices(form: dict[str, Any]) -> FamilyChoices | None:
+    """Issue 17: the family's choices posted (``family_secondary:<msisdn>``, ``family_bundle``), or None."""
+    secondary = {k.partition(":")[2]: str(v) for k, v in form.items() if k.startswith("family_secondary:") and v}
+    bundle = str(form.get("family_bundle") or "") or None
+    return FamilyChoices(secondary, bundle) if secondary or bundle else None
 
 
 @router.get("/lines/{index}/close")
@@ -166,14 +184,14 @@ def close_line(request: Request, index: int) -> Response:
     accept = request.query_params.get("accept_fee") == "1"
     return render(request, "portal/precheck.html", pc=pc, index=index, msisdn=mask_msisdn(number),
                   brand=pc.facts.brand, reasons=REASON_CODES, dest_fields=DESTINATION_FIELDS, errors={},
-                  chosen=None, **_precheck_context(pc, accept))
+                  family_required=required_choices(pc.facts), chosen=None, **_precheck_context(pc, accept))
 
 
 def _quote_page(request: Request, s: CustomerSession, index: int, number: str, opts: dict[str, Any],
                 error: str | None = None,
                 step: str = "quote", confirmed: list[str] | None = None, errors: dict[str, str] | None = None,
                 closed_no: str | None = None) -> Response:
-    pc = queries.precheck(simexit(request), s, number, opts["end_date"])
+    pc = queries.precheck(simexit(request), s, number, opts["end_date"], opts.get("family_choices"))
     errors = errors or {}
     return render(request, "portal/quote.html", pc=pc, index=index, msisdn=mask_msisdn(number), opts=opts,
                   lang_form="step-form",
@@ -190,7 +208,7 @@ def quote(request: Request, index: int) -> Response:
     number = _line(request, s, index)
     try:
         opts = _options(queries.precheck(simexit(request), s, number), form)
-        pc = queries.precheck(simexit(request), s, number, opts["end_date"])
+        pc = queries.precheck(simexit(request), s, number, opts["end_date"], opts["family_choices"])
     except (DomainError, ValueError) as e:
         return render(request, "error.html", status_code=400, message=error_text(e) if isinstance(e, DomainError)
                       else _("Please give the date as YYYY-MM-DD."))
@@ -212,7 +230,8 @@ def close_line_with_error(request: Request, s: CustomerSession, index: int, numb
     pc = queries.precheck(simexit(request), s, number)
     return render(request, "portal/precheck.html", pc=pc, index=index, msisdn=mask_msisdn(number),
                   brand=pc.facts.brand, reasons=REASON_CODES, dest_fields=DESTINATION_FIELDS, errors=errors,
-                  chosen=opts, status_code=400, **_precheck_context(pc, opts["accept_fee"]))
+                  family_required=required_choices(pc.facts), chosen=opts, status_code=400,
+                  **_precheck_context(pc, opts["accept_fee"]))
 
 
 @router.post("/lines/{index}/confirm")
@@ -224,7 +243,7 @@ def confirm(request: Request, index: int) -> Response:
     number = _line(request, s, index)
     opts = _options(queries.precheck(simexit(request), s, number), form)
     ticked = as_list(form.get("consequence"))
-    pc = queries.precheck(simexit(request), s, number, opts["end_date"])
+    pc = queries.precheck(simexit(request), s, number, opts["end_date"], opts["family_choices"])
     missing = set(required_consequences(pc.quote)) - set(ticked)
     if missing:
         return _quote_page(request, s, index, number, opts, confirmed=ticked,
@@ -255,7 +274,8 @@ def submit(request: Request, index: int) -> Response:
             identity_evidence={"sign_in": "sms_otp", "second_factor": "id_tail_6", "session": s.session_id},
             reason_code=opts["reason_code"], reason_text=opts["reason_text"], consequences_confirmed=ticked,
             refund_method=opts["refund_method"], refund_destination=opts["destination"] or None,
-            requested_effective_date=opts["end_date"], early_termination_fee_accepted=opts["accept_fee"]))
+            requested_effective_date=opts["end_date"], early_termination_fee_accepted=opts["accept_fee"],
+            family_choices=opts["family_choices"]))
     except DomainError as e:
         closed = _already_closed(app, s, number, e)
         if closed:

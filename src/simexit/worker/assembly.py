@@ -26,7 +26,7 @@ class EmbeddedWorker:
 
     def stop(self, timeout: float = 30) -> bool:
         """Stop after the current round; True when the thread ended within ``timeout`` seconds."""
-        self.worker.stop_event.set()
+        self.worker.stop()
         if self.thread is not None:
             self.thread.join(timeout)
             return not self.thread.is_alive()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from simexit.domain.saga import backoff
@@ -49,8 +50,8 @@ def dispatch(app: Simexit, integrations: Integrations, row: Mapping[str, Any], w
         now = app.clock.now()
         try:
             work.finish(app, QUEUE, row["id"], worker_id, state="dead" if dead else "pending", attempts=attempts,
-                        last_error=error, due_at=row["due_at"] if dead else now + backoff(attempts, backoff_base,
-                                                                                           backoff_max))
+                        last_error=error, due_at=row["due_at"] if dead else now + max(
+                            backoff(attempts, backoff_base, backoff_max), timedelta(seconds=exc.retry_after or 0)))
         except work.LeaseLost:
             return "lease_lost"
         log.warning("outbox %s (%s) attempt %d failed: %s", row["id"], row["kind"], attempts, error)

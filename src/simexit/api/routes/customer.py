@@ -26,6 +26,7 @@ from simexit.api.models import (
 )
 from simexit.api.problems import COMMON
 from simexit.api.routes.common import ApplicationNo, answer, api_settings, wiring
+from simexit.domain.families import FamilyChoices
 from simexit.services.access import commands as access
 from simexit.services.closure import commands, queries
 from simexit.services.closure.commands import ApplyRequest
@@ -41,7 +42,8 @@ class VerifyBody(SignInVerify):
              summary="Send a sign-in code by SMS (the same answer whether or not the number is a customer's)")
 async def sign_in_start(request: Request, body: SignInStart, creds: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
-    sent = await run(lambda: access.start_customer_sign_in(app, auth.public(creds), body.msisdn))
+    sent = await run(lambda: access.start_customer_sign_in(app, auth.public(creds), body.msisdn,
+                                                                 brand=body.brand))
     return answer(sent.to_dict(), 202)
 
 
@@ -49,7 +51,8 @@ async def sign_in_start(request: Request, body: SignInStart, creds: Credentials 
              summary="Check the code; a session cookie (browsers) or a bearer token (session=token, apps)")
 async def sign_in_verify(request: Request, body: VerifyBody, creds: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
-    signed = await run(lambda: access.verify_customer_sign_in(app, auth.public(creds), body.msisdn, body.code))
+    signed = await run(lambda: access.verify_customer_sign_in(app, auth.public(creds), body.msisdn, body.code,
+                                                                    brand=body.brand))
     token = signed.token
     out = {"token": token if body.session == "token" else None,
            "expires_at": signed.session.expires_at.isoformat(), "second_factor_until": None}
@@ -101,7 +104,7 @@ async def my_precheck(request: Request, body: PrecheckIn, creds: Credentials = D
 
     def work():
         s = auth.customer(app, creds)
-        return queries.precheck(app, s, body.msisdn, body.end_date).to_dict()
+        return queries.precheck(app, s, body.msisdn, body.end_date, family_choices(body)).to_dict()
 
     return answer(await run(work))
 
@@ -110,8 +113,13 @@ def apply_request(body, **extra) -> ApplyRequest:  # type: ignore[no-untyped-def
     return ApplyRequest(msisdn=body.msisdn, channel=body.channel, reason_code=body.reason_code,
                         reason_text=body.reason_text, consequences_confirmed=list(body.consequences_confirmed),
                         refund_method=body.refund_method, refund_destination=body.refund_destination,
-                        requested_effective_date=body.end_date,
+                        requested_effective_date=body.end_date, family_choices=family_choices(body),
                         early_termination_fee_accepted=body.early_termination_fee_accepted, **extra)
+
+
+def family_choices(body) -> FamilyChoices | None:  # type: ignore[no-untyped-def]
+    chosen = getattr(body, "family_choices", None)
+    return FamilyChoices.of(chosen.model_dump()) if chosen is not None else None
 
 
 @router.post("/me/applications", status_code=201, response_model=ApplyOut,

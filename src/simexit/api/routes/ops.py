@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from simexit.api.models import Health
-from simexit.api.observability import DATABASE_UP, DEAD_MESSAGES, NEEDS_ATTENTION
+from simexit.api.observability import exposition
 from simexit.api.problems import problem, responses
 from simexit.api.routes.common import answer, wiring
 from simexit.services.reports import work_waiting_for_a_person
@@ -37,14 +37,7 @@ async def metrics(request: Request):
     try:
         attention, dead = await run(work_waiting_for_a_person, app)
     except OUTAGES:
-        DATABASE_UP.set(0)
+        body = exposition(False, {}, {})
     else:
-        DATABASE_UP.set(1)
-        for brand, n in attention.items():
-            NEEDS_ATTENTION.labels(brand=brand).set(n)
-        for kind in {*dead, *MESSAGE_KINDS}:
-            DEAD_MESSAGES.labels(kind=kind).set(dead.get(kind, 0))
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
-MESSAGE_KINDS = ("sms", "email", "webhook")
+        body = exposition(True, attention, dead)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -27,7 +27,7 @@ from simexit.api.models import (
 )
 from simexit.api.problems import COMMON
 from simexit.api.routes.common import ApplicationNo, answer, api_settings, wiring
-from simexit.api.routes.customer import apply_request
+from simexit.api.routes.customer import apply_request, family_choices
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
 from simexit.services.access import commands as access
 from simexit.services.access.caller import StaffIdentity
@@ -98,7 +98,8 @@ async def staff_precheck(request: Request, body: PrecheckIn, creds: Credentials 
     app, run = wiring(request)
 
     def work():
-        return queries.precheck(app, auth.staff(app, creds), body.msisdn, body.end_date).to_dict()
+        return queries.precheck(app, auth.staff(app, creds), body.msisdn, body.end_date,
+                                    family_choices(body)).to_dict()
 
     return answer(await run(work))
 

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Literal
 
+from simexit.integrations import limits
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.messaging.base import OutgoingMessage
 from simexit.integrations.messaging.rendering import render
@@ -68,7 +69,7 @@ class SmtpSender:
     def send(self, message: OutgoingMessage) -> str:
         msg = build_email(message, self.sender)
         try:
-            with self._connect() as conn:
+            with limits.gate(SYSTEM).slot(), self._connect() as conn:
                 if self.user:
                     conn.login(self.user, self.password or "")
                 conn.send_message(msg)

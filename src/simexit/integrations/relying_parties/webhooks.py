@@ -1,6 +1,6 @@
 """HMAC-SHA256-signed webhooks telling relying parties that a number was permanently disconnected.
 
-Each active subscriber gets::
+Each active subscriber gets its own notice (its own event id, retried on its own)::
 
     POST <its url>
     Content-Type: application/json
@@ -25,6 +25,7 @@ from datetime import date
 
 import httpx
 
+from simexit.integrations import limits
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.webhook_signature import signed_headers
 
@@ -45,10 +46,11 @@ def disconnect_body(msisdn: str, disconnected_on: date, event_id: str) -> bytes:
 
 
 class WebhookDisconnectNotifier:
-    """``DisconnectNotifier``: one signed POST per active subscriber.
+    """``DisconnectNotifier``: one signed POST to one subscribed party.
 
-    If any subscriber fails, ``notify`` raises (retryable unless every failure was a 4xx); a retry posts
-    again to all of them with the same event id, which they deduplicate."""
+    Each party's notice is its own outbox message (services/numbers/tasks.py) with its own event id: a
+    party that fails is retried alone; the others are not posted to again. A party unsubscribed since the
+    disconnect is not posted to."""
 
     def __init__(self, subscriptions: Callable[[], list[Subscription]], *, timeout_s: float = 5.0,
                  now: Callable[[], float] = time.time, transport: httpx.BaseTransport | None = None) -> None:
@@ -58,23 +60,27 @@ class WebhookDisconnectNotifier:
     def close(self) -> None:
         self._client.close()
 
-    def notify(self, msisdn: str, disconnected_on: date, idempotency_key: str) -> None:
+    def notify(self, party: str, msisdn: str, disconnected_on: date, idempotency_key: str) -> None:
+        sub = next((s for s in self._subscriptions() if s.name == party), None)
+        if sub is None:
+            return
         body = disconnect_body(msisdn, disconnected_on, idempotency_key)
-        failures: list[tuple[str, str, bool]] = []
-        for sub in self._subscriptions():
-            headers = {"Content-Type": "application/json", "X-Simexit-Event-Id": idempotency_key,
-                       **signed_headers(sub.secret, int(self._now()), body)}
-            try:
-                r = self._client.post(sub.url, content=body, headers=headers)
-            except httpx.TimeoutException:
-                failures.append((sub.name, "timeout", True))
-                continue
-            except httpx.TransportError as e:
-                failures.append((sub.name, type(e).__name__, True))
-                continue
-            if not 200 <= r.status_code < 300:
-                failures.append((sub.name, str(r.status_code), r.status_code >= 500 or r.status_code == 429))
-        if failures:
-            detail = ", ".join(f"{name}: {why}" for name, why, _ in failures)
-            raise IntegrationError(SYSTEM, "RELYING_PARTY_FAILED", f"not delivered to {detail}",
-                                   retryable=any(r for _, _, r in failures))
+        post_signed(self._client, SYSTEM, sub.name, sub.url, sub.secret, body, idempotency_key, self._now)
+
+
+def post_signed(client: httpx.Client, system: str, name: str, url: str, secret: str, body: bytes,
+                event_id: str, now: Callable[[], float]) -> None:
+    """POST one signed webhook; IntegrationError (retryable for timeouts, transport errors, 5xx and 429)."""
+    headers = {"Content-Type": "application/json", "X-Simexit-Event-Id": event_id,
+               **signed_headers(secret, int(now()), body)}
+    try:
+        with limits.gate(system).slot():
+            r = client.post(url, content=body, headers=headers)
+    except httpx.TimeoutException:
+        raise IntegrationError(system, "RELYING_PARTY_FAILED", f"{name}: timeout", retryable=True) from None
+    except httpx.TransportError as e:
+        raise IntegrationError(system, "RELYING_PARTY_FAILED", f"{name}: {type(e).__name__}",
+                               retryable=True) from None
+    if not 200 <= r.status_code < 300:
+        raise IntegrationError(system, "RELYING_PARTY_FAILED", f"{name}: {r.status_code}",
+                               retryable=r.status_code >= 500 or r.status_code == 429)

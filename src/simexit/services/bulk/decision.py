@@ -12,6 +12,7 @@ from simexit.domain.application_number import new_application_number
 from simexit.domain.business_days import BusinessCalendar
 from simexit.domain.eligibility import evaluate
 from simexit.domain.facts import LineFacts
+from simexit.domain.families import check_choices, with_parts
 from simexit.domain.identity import IdentityMethod
 from simexit.domain.policy import Policy
 from simexit.domain.quote import compute_quote
@@ -78,6 +79,8 @@ def decide(app: Simexit, conn: Connection, batch_id: str, opts: BulkOptions, met
     policy = app.policy(f.brand)
     intake.check_channel(policy, opts.channel)
     quote = compute_quote(f, policy, now, remembering_calendar(app, conn, policy, calendars), row.effective_date)
+    if not f.family.empty:  # issue 17: a batch cannot choose for a family's other parts (FAMILY_CHOICE_REQUIRED)
+        quote = with_parts(quote, f, policy, check_choices(f, None))
     findings = evaluate(f, policy, quote, now)
     refund_method = opts.refund_method
     if refund_method is None and quote.refund_minor > 0:

@@ -14,6 +14,7 @@ from simexit.domain import intake
 from simexit.domain.access import Scope
 from simexit.domain.application_number import new_application_number, normalize_application_number
 from simexit.domain.errors import DomainError, InvalidInput, NotFound
+from simexit.domain.families import FamilyChoices
 from simexit.domain.identifiers import mask_msisdn
 from simexit.domain.identity import IdentityMethod, check_method, id_matches
 from simexit.domain.intake import DESTINATION_FIELDS, REASON_CODES
@@ -71,6 +72,7 @@ class ApplyRequest:
     requested_effective_date: date | None = None
     batch_id: str | None = None
     early_termination_fee_accepted: bool = False  # where the policy allows it (domain.intake.fee_acceptable)
+    family_choices: FamilyChoices | None = None  # issue 17: secondary lines, bundle (domain/families.py)
     scope: Scope | None = None  # the caller's reach (API): a line outside it is "not found"
 
 
@@ -96,6 +98,11 @@ def apply(app: Simexit, req: ApplyRequest) -> ApplyResult:
     """Submit an application; an open one for the same line is returned instead (never a second one)."""
     _validate_request(req)
     msisdn = resolve_msisdn(app, req.msisdn)
+    if getattr(app.facts_source, "asks_outside", False):
+        # A facts source that asks another system (the BSS, issue 17) is asked before the write transaction, so
+        # that no lock waits on it; the application's write then reads the same cached snapshot.
+        with app.db.lookup() as conn:
+            app.facts_source(conn).line_facts(msisdn)
     for _attempt in range(3):
         try:
             with app.db.write() as conn:
@@ -113,7 +120,8 @@ def apply(app: Simexit, req: ApplyRequest) -> ApplyResult:
 
 def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) -> ApplyResult:
     now = app.clock.now()
-    pc = precheck_in(app, conn, msisdn, now=now, requested_effective=req.requested_effective_date)
+    pc = precheck_in(app, conn, msisdn, now=now, requested_effective=req.requested_effective_date,
+                     family_choices=req.family_choices, require_choices=True)
     facts, policy, quote = pc.facts, pc.policy, pc.quote
     check_scope(req.scope, facts.brand, facts.customer_id, "LINE_NOT_FOUND", msisdn)
     if facts.open_application is not None:
@@ -129,7 +137,7 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
         confirmed=req.consequences_confirmed, refund_method=req.refund_method,
         refund_destination=req.refund_destination, reason_code=req.reason_code, reason_text=req.reason_text,
         requested_effective_date=req.requested_effective_date, staff_ref=req.staff_ref,
-        submitted_data={"reason_code": req.reason_code} if req.reason_code else None,
+        submitted_data=_submitted_data(req, facts),
         early_termination_fee_accepted=req.early_termination_fee_accepted), now)
     number = new_application_number()
     evidence = {"method": method.value, **{k: v for k, v in req.identity_evidence.items() if k != "id_number"}}
@@ -144,6 +152,14 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
         schedule_execution(app, conn, app_id, now, known=(number, brand_id, quote.effective_date))
         notify(app, conn, app_id, "approved", now)
     return ApplyResult(number, decision.status.value, False)
+
+
+def _submitted_data(req: ApplyRequest, facts: Any) -> dict[str, Any] | None:
+    """The "submitted" event's data: the reason, and the customer's choices for the family's parts (issue 17)."""
+    data: dict[str, Any] = {"reason_code": req.reason_code} if req.reason_code else {}
+    if not facts.family.empty:
+        data["family_choices"] = (req.family_choices or FamilyChoices()).to_dict()
+    return data or None
 
 
 def _auto_approve(app: Simexit, conn: Connection, app_id: int, now: Any) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from simexit.domain.consequences import required_consequences
 from simexit.domain.eligibility import Finding, has_blocker
 from simexit.domain.facts import LineFacts
+from simexit.domain.families import required_choices
 from simexit.domain.policy import Policy
 from simexit.domain.quote import Quote
 
@@ -131,8 +132,17 @@ class ApplicationView(View):
     def for_staff(self) -> ApplicationView:
         return replace(self, timeline=tuple(e.for_staff() for e in self.timeline))
 
+    @property
+    def execution_outcome(self) -> str | None:
+        """Issue 17: ``partial`` when a part of a family closure could not be done (TMF622 productOrder state
+        ``partial``), ``done`` when the closure completed whole, None before."""
+        if any(e.event == "execution_partial" for e in self.timeline):
+            return "partial"
+        return "done" if self.status == "completed" else None
+
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["execution_outcome"] = self.execution_outcome
         out["rejection_reasons"] = list(self.rejection_reasons)
         out["findings"] = list(self.findings)
         out["timeline"] = [e.to_dict() for e in self.timeline]
@@ -211,4 +221,5 @@ class PrecheckResult:
             "consequences": required_consequences(self.quote),
             "refund_methods": list(self.policy.refund.methods),
             "channels": list(self.policy.brand.channels),
+            "family_choices_required": required_choices(f),  # issue 17: what the customer must choose
         }

@@ -11,6 +11,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from simexit.domain.erasure_schedule import line_stage
+from simexit.domain.number_afterlife import (
+    AfterlifeDates,
+    afterlife_dates,
+    local_day,
+    permanent_disconnect_date,
+    quarantine_end,
+    state_after_closure,
+)
 from simexit.domain.policy import brand_display_name
 from simexit.domain.saga import DELETE_PENDING, ON_DEVICE_STATES, idempotency_key, local_midnight
 from simexit.domain.state_machine import Action, ActorType, Status, transition
@@ -23,7 +31,7 @@ from simexit.services.execution import outbox
 from simexit.services.execution.decision_messages import recipients
 from simexit.services.execution.receipts import receipt_url
 from simexit.services.execution.refunds import mark_refund_paid, record_refund
-from simexit.store import applications_repo
+from simexit.store import applications_repo, numbers_repo
 from simexit.store import closing_repo as repo
 from simexit.store.closing_repo import ClosingCase
 from simexit.store.work_queue import add_timer
@@ -137,10 +145,51 @@ def _esim_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[s
     return data
 
 
+# -- a family's other parts (issue 17) ------------------------------------------------------------------------
+def _family_parts(run: StepRun) -> dict[str, Any]:
+    """Each other part of the quote (a secondary line closed or moved, a bundle product closed), one order each
+    at the BSS with its own key. A refused part is recorded as failed and the others still run (``partial``);
+    a BSS that cannot answer now makes the step try again later (the done parts answer the same)."""
+    todo = [p for p in run.case.quote.get("parts") or () if p["part"] != "line" and p["action"] in ("close", "move")]
+    if not todo:
+        return {}
+    orders = run.integrations.family_orders()
+    done: list[dict[str, Any]] = []
+    for i, p in enumerate(todo):
+        action = "delete" if p["action"] == "close" else "modify"
+        try:
+            answer = orders.order(f"{run.key}:{i}", action, p["product_id"], p.get("move_to"))
+            done.append({**_part(p), "outcome": "done", **answer})
+        except IntegrationError as exc:
+            if exc.retryable:
+                raise
+            done.append({**_part(p), "outcome": "failed", "error": exc.code, "reason": exc.message})
+    return {"parts": done, "outcome": "partial" if any(d["outcome"] == "failed" for d in done) else "done"}
+
+
+def _part(p: dict[str, Any]) -> dict[str, Any]:
+    return {k: p.get(k) for k in ("part", "action", "name", "product_id", "msisdn", "move_to")}
+
+
+def _family_parts_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
+    for d in data.get("parts", ()):
+        event = {"done": "part_moved" if d["action"] == "move" else "part_closed"}.get(d["outcome"], "part_failed")
+        applications_repo.append_event(conn, run.case.application_id, event=event, at=run.now,
+                                       actor_type="system", actor_id="simexit-worker", actor_role="system",
+                                       data=d)
+    if data.get("outcome") == "partial":
+        failed = [d["name"] for d in data["parts"] if d["outcome"] == "failed"]
+        applications_repo.append_event(conn, run.case.application_id, event="execution_partial", at=run.now,
+                                       actor_type="system", actor_id="simexit-worker", actor_role="system",
+                                       data={"failed": failed})
+    return data
+
+
 # -- money ---------------------------------------------------------------------------------------------------
 def _final_bill(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
     q, case = run.case.quote, run.case
-    amount = int(q.get("early_termination_fee_minor", 0)) + int(q.get("cancellation_fee_minor", 0))
+    amount = int(q.get("early_termination_fee_minor", 0)) + int(q.get("cancellation_fee_minor", 0)) \
+        + int(q.get("parts_fees_minor") or 0)  # a family closure's other parts (issue 17)
     bill_id = repo.add_final_bill(conn, case, amount, run.now)
     balance = repo.ledger_sum(conn, case.account_id)
     paid = []
@@ -208,10 +257,51 @@ def _refund_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict
 # -- closing the line and the account ------------------------------------------------------------------------
 def _account_close(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
     repo.set_line_status(conn, run.case.line_id, "closed", run.now)
+    dates = record_disconnect(conn, run)
+    out = {"disconnected_on": dates.disconnected_on.isoformat()}
     if run.case.other_open_lines == 0:
         repo.close_account(conn, run.case.account_id, run.now)
-        return {"account_closed": True}
-    return {"account_closed": False}
+        return {"account_closed": True, **out}
+    return {"account_closed": False, **out}
+
+
+def afterlife(run: StepRun, disconnected_on: Any) -> AfterlifeDates:
+    policy = run.app.policy(run.case.brand)
+    return afterlife_dates(disconnected_on, policy.numbers.quarantine_days, policy.retention.erase_after_days)
+
+
+def record_disconnect(conn: Connection, run: StepRun) -> AfterlifeDates:
+    """Fix the number's one permanent-disconnect date (domain/number_afterlife.py) and record the holding that
+    ended; every later date counts from it. When it is not the quoted effective date (a decision after that
+    date) the timeline says so, with the dates that moved."""
+    case, policy = run.case, run.app.policy(run.case.brand)
+    tz = policy.brand.time_zone
+    held = numbers_repo.holding_of_line(conn, case.line_id)
+    if held is not None:
+        return afterlife(run, held["disconnected_on"])
+    day = permanent_disconnect_date(case.effective_date, case.decided_at, tz)
+    dates = afterlife(run, day)
+    line = numbers_repo.line_activation(conn, case.line_id)
+    numbers_repo.add_holding(conn, dict(
+        msisdn=case.msisdn, brand_id=line.brand_id, line_id=case.line_id,
+        held_from=local_day(line.activated_at, tz) if line.activated_at else None, disconnected_on=day,
+        reason="closure", ported_in_from=case.ported_in_from, state=state_after_closure(case.ported_in_from),
+        quarantine_until=quarantine_end(day, policy.numbers.quarantine_days), recorded_at=run.now,
+        updated_at=run.now))
+    if day != case.effective_date:
+        q = case.quote
+        applications_repo.append_event(
+            conn, case.application_id, event="disconnect_date_moved", at=run.now, actor_type="system",
+            actor_id="simexit-worker", actor_role="system",
+            data={"reason": "decided_after_effective_date", "quoted_effective_date": case.effective_date.isoformat(),
+                  **dates.to_dict(), "quoted_erasure_date": q.get("erasure_date"),
+                  "quoted_number_release_date": q.get("number_release_date")})
+    return dates
+
+
+def _dates(conn: Connection, run: StepRun) -> AfterlifeDates:
+    held = numbers_repo.holding_of_line(conn, run.case.line_id)
+    return record_disconnect(conn, run) if held is None else afterlife(run, held["disconnected_on"])
 
 
 def _confirmation(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
@@ -220,6 +310,8 @@ def _confirmation(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[
     fees = sum(int(q.get(k) or 0) for k in ("cancellation_fee_minor", "early_termination_fee_minor",
                                              "refund_fee_minor"))
     brand_name = brand_display_name(policy, case.locale)
+    dates = _dates(conn, run)
+    release = dates.quarantine_until.isoformat() if dates.quarantine_until else None
     payload = {"application_no": case.application_no, "msisdn": case.msisdn, "brand": case.brand,
                "brand_name": brand_name, "closed_at": run.now.isoformat(), "time_zone": policy.brand.time_zone,
                "balance_minor": int(q.get("balance_minor") or 0), "fees_minor": fees,
@@ -228,8 +320,10 @@ def _confirmation(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[
                "refund_minor": q.get("refund_minor"), "refund_by": q.get("refund_by"),
                "cancellation_fee_minor": q.get("cancellation_fee_minor"),
                "early_termination_fee_minor": q.get("early_termination_fee_minor"),
-               "amount_due_minor": q.get("amount_due_minor"), "erasure_date": q.get("erasure_date"),
-               "number_release_date": q.get("number_release_date")}
+               "amount_due_minor": q.get("amount_due_minor"), "erasure_date": dates.erasure_on.isoformat(),
+               "number_release_date": release, "disconnected_on": dates.disconnected_on.isoformat()}
+    if dates.disconnected_on != case.effective_date:  # the customer is told why the dates moved
+        payload["dates_moved_reason"] = "decided_after_effective_date"
     sent = {}
     # On the brand's message channels, like the decision messages (services/execution/decision_messages.py).
     targets = recipients(policy, msisdn=case.msisdn, contact_phone=case.contact_phone, email=case.email)
@@ -245,20 +339,24 @@ def _confirmation(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[
 def _finish(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
     case, policy = run.case, run.app.policy(run.case.brand)
     tz = policy.brand.time_zone
-    release = repo.applications_date(case.quote["number_release_date"])
-    # The same rule the erasure service applies (services/erasure.py): the line's closing day in the brand's
-    # time zone + retention.erase_after_days. The timer re-arms itself for record sets a law keeps longer.
-    erasure = line_stage(policy, repo.line_closed_at(conn, case.line_id) or run.now).due_on
-    repo.quarantine_number(conn, case.msisdn, release, run.now)
+    # Every date counts from the one permanent-disconnect date (domain/number_afterlife.py); the erasure timer
+    # follows the same rule as the erasure service and re-arms itself for record sets a law keeps longer.
+    dates = _dates(conn, run)
+    erasure = line_stage(policy, dates.disconnected_on).due_on
+    release = dates.quarantine_until
+    # the reissue gate: a returning (ported-in) number is never reissued here either
+    numbers_repo.set_number_afterlife(conn, case.msisdn, "quarantined", release, run.now)
     subject = str(case.application_id)
-    add_timer(conn, kind="quarantine_end", subject=subject, due_at=local_midnight(release, tz), now=run.now,
-              data={"msisdn": case.msisdn})
+    if release is not None:  # quarantine_days = -1: never reissued, no end
+        add_timer(conn, kind="quarantine_end", subject=subject, due_at=local_midnight(release, tz), now=run.now,
+                  data={"msisdn": case.msisdn, "line_id": case.line_id})
     add_timer(conn, kind="erasure_due", subject=subject, due_at=local_midnight(erasure, tz), now=run.now,
               data={"application_no": case.application_no})
     t = transition(Status.EXECUTING, Action.COMPLETE, actor_type=ActorType.SYSTEM, at=run.now,
                    actor_id="simexit-worker", actor_role="system")
     applications_repo.apply_transition(conn, case.application_id, t, event="completed")
-    return {"quarantined_until": release.isoformat(), "erasure_date": erasure.isoformat()}
+    return {"disconnected_on": dates.disconnected_on.isoformat(),
+            "quarantined_until": release.isoformat() if release else None, "erasure_date": erasure.isoformat()}
 
 
 # The steps of this capability (``relying_parties`` is in services/numbers/tasks.py); the worker's registry
@@ -269,6 +367,7 @@ STEP_ACTIONS: dict[str, tuple[External, Record]] = {
     "network_deregister": (_deregister, _deregister_record),
     "esim_release": (_esim, _esim_record),
     "network_delete": (_delete, noted),
+    "family_parts": (_family_parts, _family_parts_record),
     "final_bill": (nothing, _final_bill),
     "refund": (_refund, _refund_record),
     "account_close": (nothing, _account_close),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,15 @@ from simexit.domain.errors import Conflict, NotFound
 from simexit.domain.identifiers import mask_msisdn
 from simexit.services.context import Simexit
 from simexit.store import applications_repo as repo
-from simexit.store import closing_repo, refunds_repo
+from simexit.store import closing_repo, numbers_repo, refunds_repo
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {"title": "Certificate of cancellation", "application_no": "Application number", "brand": "Provider",
            "line": "Line", "submitted_at": "Requested on", "effective_date": "End of contract",
-           "closed_at": "Line closed on", "balance": "Remaining balance", "outstanding": "Unpaid bills",
+           "closed_at": "Line closed on", "disconnected_on": "Number permanently disconnected on",
+           "balance": "Remaining balance", "outstanding": "Unpaid bills",
            "etf": "Early-termination fee", "cancellation_fee": "Cancellation fee", "refund_fee": "Refund fee",
            "refund": "Refund", "amount_due": "Still to pay", "refund_method": "Refund to",
            "refund_by": "Refund paid by", "payment_ref": "Payout reference", "erasure_date": "Personal data erased on",
@@ -32,6 +34,7 @@ LABELS: dict[str, dict[str, str]] = {
            "the customer's request. It cannot be reactivated.", "verify": "Verification code", "print": "Print"},
     "zh-CN": {"title": "注销证明", "application_no": "申请编号", "brand": "运营商", "line": "号码",
               "submitted_at": "申请时间", "effective_date": "合约终止日期", "closed_at": "注销时间",
+              "disconnected_on": "号码永久停用日期",
               "balance": "剩余余额", "outstanding": "未缴账单", "etf": "提前解约违约金",
               "cancellation_fee": "销户手续费",
               "refund_fee": "退款手续费", "refund": "退款金额", "amount_due": "尚需缴纳", "refund_method": "退款方式",
@@ -104,7 +107,10 @@ def receipt_facts(app: Simexit, application_no: str) -> dict[str, Any]:
                            "exists once the closure is completed", status=row["status"])
         closed_at = closing_repo.line_closed_at(conn, row["line_id"])
         refund = refunds_repo.refund_of(conn, row["id"])
-    return {"row": row, "closed_at": closed_at, "refund": refund}
+        held = numbers_repo.holding_of_line(conn, row["line_id"])
+    # the number's one permanent-disconnect date (domain/number_afterlife.py) and the dates counted from it
+    return {"row": row, "closed_at": closed_at, "refund": refund,
+            "disconnected_on": held["disconnected_on"] if held is not None else None}
 
 
 def render_receipt(app: Simexit, application_no: str, locale: str) -> str:
@@ -135,7 +141,9 @@ def render_receipt(app: Simexit, application_no: str, locale: str) -> str:
         refund_method_text(row["refund_method"], None, loc),
         refund_by=format_day(q["refund_by"], loc) if refund_minor else "",
         payment_ref=refund["payment_ref"] if refund and refund["payment_ref"] else "",
-        erasure_date=format_day(q["erasure_date"], loc),
+        disconnected_on=format_day(facts["disconnected_on"], loc) if facts["disconnected_on"] else "",
+        erasure_date=format_day(facts["disconnected_on"] + timedelta(days=policy.retention.erase_after_days)
+                                if facts["disconnected_on"] else q["erasure_date"], loc),
         issued_at=format_moment(app.clock.now(), loc, tz),
         verify=receipt_token(app, row["application_no"]),
     )

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from simexit.domain.errors import NotFound
+from simexit.domain.errors import InvalidInput, NotFound
+from simexit.domain.identifiers import normalize_msisdn
+from simexit.domain.number_afterlife import local_day
 from simexit.services.access.caller import Caller, Partner, require_partner, require_system
 from simexit.services.context import Simexit
 from simexit.services.numbers import relying_parties
 from simexit.services.numbers.views import SubscriptionView
+from simexit.store import numbers_repo
 
 SCOPE = "relying_party"
 
@@ -45,3 +48,32 @@ def unsubscribe(app: Simexit, caller: Caller, name: str) -> SubscriptionView:
             raise
         raise NotFound("RELYING_PARTY_NOT_FOUND", f"no active subscription {label!r}") from None
     return replace(view, label=label)
+
+
+def port_out_completed(app: Simexit, caller: Caller, msisdn: str) -> dict[str, str]:
+    """A port-out of ``msisdn`` completed (the number now serves its holder at another operator): the line
+    closes here and the holding that ended is recorded (reason ``port_out``), dated the brand-local day. The
+    subscriber keeps the number, so this is not a permanent disconnect: no relying-party notice, not in the
+    RND report or query, and the CAMARA check answers "used by a different network operator". The number is
+    never reissued here while it is ported out. simexit's operators (``System``) only."""
+    require_system(caller)
+    number = normalize_msisdn(msisdn)
+    now = app.clock.now()
+    with app.db.write() as conn:
+        line = numbers_repo.open_line_of_number(conn, number)
+        if line is None:
+            raise NotFound("LINE_NOT_FOUND", "no open line with this number")
+        if not line["port_out_pending"]:
+            raise InvalidInput("PORT_OUT_NOT_PENDING", "no port-out of this number is pending: close it with a "
+                               "cancellation instead")
+        policy = app.policy(app.brand_code(line["brand_id"]))
+        tz = policy.brand.time_zone
+        day = local_day(now, tz)
+        numbers_repo.close_ported_out(conn, line["id"], now)
+        numbers_repo.add_holding(conn, dict(
+            msisdn=number, brand_id=line["brand_id"], line_id=line["id"],
+            held_from=local_day(line["activated_at"], tz) if line["activated_at"] else None, disconnected_on=day,
+            reason="port_out", ported_in_from=None, state="quarantined", quarantine_until=None, recorded_at=now,
+            updated_at=now))
+        numbers_repo.set_number_afterlife(conn, number, "quarantined", None, now)
+    return {"msisdn": number, "disconnected_on": day.isoformat(), "reason": "port_out"}

@@ -36,14 +36,20 @@ def _plan(app: Simexit, conn: Connection) -> list[PlannedErasure]:
     out: list[PlannedErasure] = []
     for r in repo.closed_lines(conn):
         brand = app.brand_code(r.brand_id)
-        out.append(PlannedErasure("line", r.id, brand, line_stage(app.policy(brand), r.closed_at)))
+        out.append(PlannedErasure("line", r.id, brand, line_stage(app.policy(brand), r.disconnected_on or r.closed_at)))
     done = repo.done_sets(conn, "customer")
     for r in repo.terminated_customers(conn):
         brand = app.brand_code(r.brand_id)
-        for s in customer_stages(app.policy(brand), r.terminated_at):
+        for s in customer_stages(app.policy(brand), _termination(r)):
             if s.record_set not in done.get(r.customer_id, set()):
                 out.append(PlannedErasure("customer", r.customer_id, brand, s))
     return out
+
+
+def _termination(r: Any) -> date | datetime:
+    """The customer's termination day: the last permanent-disconnect date of their lines (their closing time
+    for lines closed before that date was recorded)."""
+    return r.disconnected_on if r.disconnected_on is not None else r.terminated_at
 
 
 def _erase(conn: Connection, p: PlannedErasure, kept: set[str], now: Any) -> repo.Counts:
