@@ -40,7 +40,9 @@ def make_line(app: Simexit, brand: str, *, balance: int = 5000, unpaid: list[int
     recs: list[dict[str, Any]] = [
         {"type": "customer", "brand": brand, "ref": f"c{n}", "name": name or ("测试用户" if cn else "Test User"),
          "id_type": "cn_resident_id" if cn else "passport", "id_number": idn, "email": f"c{n}@example.com",
-         "identity_verified": line.pop("identity_verified", True)},
+         "identity_verified": line.pop("identity_verified", True),
+         **({"locale": line.pop("locale")} if "locale" in line else {}),
+         **({"contact_phone": line.pop("contact_phone")} if "contact_phone" in line else {})},
         {"type": "line", "brand": brand, "customer": f"c{n}", "msisdn": msisdn, "iccid": iccid(n),
          "kind": line.pop("kind", "esim"), "payment": line.pop("payment", "prepaid"), "plan": "Test plan", **line},
     ]

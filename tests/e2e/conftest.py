@@ -103,7 +103,8 @@ def new_page(browser: Browser, base_url: str, *, locale: str, phone: bool = True
 def last_code(app: Simexit, recipient: str) -> str:
     """The one-time code most recently sent to ``recipient`` (read from the outbox, as the SMS would carry)."""
     with app.db.read() as conn:
-        row = conn.execute(select(outbox.c.payload).where(outbox.c.recipient == recipient, outbox.c.kind == "sms")
+        row = conn.execute(select(outbox.c.payload).where(outbox.c.recipient == recipient, outbox.c.kind == "sms",
+                                                          outbox.c.template.in_(("otp_code", "cancellation_code")))
                            .order_by(outbox.c.id.desc())).first()
     assert row is not None, "no SMS was sent"
     return row.payload["code"]

@@ -21,9 +21,11 @@ def approve_in_console(browser: Browser, base_url: str, username: str, applicati
     zh = locale.startswith("zh")
     sign_in(page, username, zh)
     page.get_by_label("品牌" if zh else "Brand").select_option(brand)
+    brand_name = page.get_by_label("品牌" if zh else "Brand").locator("option:checked").inner_text()
+    assert brand_name and brand_name != brand  # the brand's name, not its code
     page.get_by_role("button", name="筛选" if zh else "Filter").click()
     row = page.get_by_role("row").filter(has_text=application_no)
-    expect(row).to_contain_text(brand)
+    expect(row).to_contain_text(brand_name)
     shot(page, f"{shot_name}-queue")
     row.get_by_role("link", name=application_no).click()
     expect(page.get_by_role("heading", name=application_no)).to_be_visible()

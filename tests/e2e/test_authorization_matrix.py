@@ -234,6 +234,7 @@ def test_no_page_shows_another_customers_data(api, app):
         ("POST", "/lines/{index}/submit"): ("/lines/1/submit", {**step, "id_tail": b["id_number"][-6:]}, set()),
         ("GET", "/applications/{application_no}/receipt"): (f"/applications/{nb}/receipt", None, {nb}),
         ("GET", "/applications/{application_no}"): (f"/applications/{nb}", None, {nb}),
+        ("POST", "/applications/{application_no}/withdraw"): (f"/applications/{nb}/withdraw", {}, {nb}),
         ("GET", "/my-data"): ("/my-data", None, set()),
         ("POST", "/my-data"): ("/my-data", {"id_tail": b["id_number"][-6:]}, set()),
         ("GET", "/lang/{code}"): (f"/lang/en?next=/applications/{nb}", None, {nb}),

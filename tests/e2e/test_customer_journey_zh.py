@@ -53,7 +53,8 @@ def test_cn_customer_fixes_blocker_closes_line_and_sees_approval(browser: Browse
     expect(page.get_by_text("号码注销后不可恢复。", exact=True)).to_be_visible()
     expect(page.get_by_text("2026年11月23日").first).to_be_visible()
     page.get_by_role("button", name="继续").click()
-    expect(page.get_by_role("alert")).to_have_text("请勾选每一项，表示您已阅读。")
+    expect(page.locator("#err-consequences")).to_have_text("请勾选每一项，表示您已阅读。")  # on the boxes
+    expect(page.get_by_role("alert")).to_have_text("有1项需要您修改（见下方标注）。")
     for box in page.get_by_role("checkbox").all():
         box.check()
     shot(page, "zh-05-quote")
@@ -61,7 +62,8 @@ def test_cn_customer_fixes_blocker_closes_line_and_sees_approval(browser: Browse
 
     page.get_by_label("身份证号码后6位").fill("000000")
     page.get_by_role("button", name="注销号码").click()
-    expect(page.get_by_role("alert")).to_have_text("身份证号码后6位不正确。")
+    expect(page.locator("#err-id_tail")).to_have_text("身份证号码后6位不正确。")
+    expect(page.get_by_label("身份证号码后6位")).to_have_attribute("aria-invalid", "true")
     page.get_by_label("身份证号码后6位").fill(line["id_number"][-6:])
     shot(page, "zh-06-second-factor")
     page.get_by_role("button", name="注销号码").click()

@@ -48,7 +48,7 @@ def test_metrics_count_needs_attention_and_dead_messages(client, app):
     assert 'simexit_outbox_dead_messages{kind="sms"} 0.0' in text and "simexit_database_up 1.0" in text
     with app.db.write() as conn:
         conn.execute(update(applications).values(status="needs_attention"))
-        conn.execute(update(outbox).where(outbox.c.kind == "sms").values(state="dead"))
+        conn.execute(update(outbox).where(outbox.c.kind == "sms", outbox.c.template == "otp_code").values(state="dead"))
     text = client.get("/metrics").text
     assert 'simexit_applications_needs_attention{brand="liuliang"} 1.0' in text
     assert 'simexit_applications_needs_attention{brand="huaxin"} 0.0' in text

@@ -75,8 +75,11 @@ def test_approved_application_is_closed_everywhere(app, clock, sims, card_kind):
     rec = sims.recorder.calls
     refunds = [c for c in rec if c["system"] == "refund"]
     assert [c["amount_minor"] for c in refunds] == ([q["refund_minor"]] if q["refund_minor"] else [])
-    msgs = sorted((c["kind"], c["template"]) for c in rec if c["system"] == "messaging")
-    assert msgs == [("email", "closure_confirmation"), ("sms", "closure_confirmation")]
+    msgs = sorted((c["kind"], c["template"]) for c in rec if c["system"] == "messaging"
+                  and c["template"] == "closure_confirmation")
+    assert msgs == [(kind, "closure_confirmation") for kind in sorted(policy.contact.messages)]  # brand's channels
+    told = {c["template"] for c in rec if c["system"] == "messaging"}
+    assert {"application_received", "application_approved"} <= told
     assert all(c["payload"]["application_no"] == number for c in rec if c["system"] == "messaging")
     told = [c for c in rec if c["system"] == "relying_parties"]
     assert sorted((c["party"], c["msisdn"]) for c in told) == [("bank", line["msisdn"]), ("chat", line["msisdn"])]

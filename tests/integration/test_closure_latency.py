@@ -30,7 +30,8 @@ def test_confirmation_to_completed_under_a_minute(app, clock):
         while time.monotonic() - t0 < 60:
             clock.set(datetime.now(UTC))
             with app.db.read() as conn:
-                mail = conn.execute(select(outbox.c.state).where(outbox.c.kind == "email")).scalar()
+                mail = conn.execute(select(outbox.c.state).where(outbox.c.kind == "email",
+                                                                 outbox.c.template == "closure_confirmation")).scalar()
             if show(app, number)["status"] == "completed" and mail == "sent":
                 break
             time.sleep(0.05)

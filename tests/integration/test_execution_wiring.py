@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from simexit.bootstrap import embedded_worker, integrations_from_settings, worker_from_settings
 from simexit.config import Settings
+from simexit.domain.state_machine import ActorType
 from simexit.integrations.messaging.rendering import TEMPLATES, render
 from simexit.integrations.messaging.sms_http import HttpSmsSender
 from simexit.integrations.messaging.smtp import SmtpSender
@@ -21,7 +22,8 @@ from simexit.services.access import commands as access
 from simexit.services.access import queries as access_queries
 from simexit.services.access.caller import Public, System
 from simexit.services.closure import public_cancellation
-from simexit.services.closure.applications import show
+from simexit.services.closure.applications import Actor, reject, show
+from simexit.services.execution import decision_messages
 from simexit.services.execution import queries as execution
 from simexit.services.execution.esim_notifications import record_download_progress
 from simexit.services.execution.receipts import check_receipt_token
@@ -94,7 +96,7 @@ def _enqueued_template_names() -> set[str]:
         text = path.read_text(encoding="utf-8")
         names |= set(re.findall(r'template="([a-z_]+)"', text))
         names |= set(re.findall(r'^[A-Z_]*TEMPLATE = "([a-z_]+)"', text, re.M))
-    return names
+    return names | set(decision_messages.TEMPLATES.values())
 
 
 def test_every_enqueued_template_renders_from_the_payload_the_code_builds(app, clock, sims, tmp_path):
@@ -110,6 +112,12 @@ def test_every_enqueued_template_renders_from_the_payload_the_code_builds(app, c
     apply_for(app, pending["msisdn"])
     clock.set(clock.now() + timedelta(days=20))
     assert escalate_overdue(app, "sup@example.com")
+    refused = apply_for(app, clean_line(app, "baohao")["msisdn"])
+    reject(app, refused, Actor(ActorType.STAFF, "rita", "reviewer", "online"), ["OTHER"], "see the letter")
+    with app.db.write() as conn:  # the step runner's producer, once a closing step has failed for good
+        refused_id = conn.execute(select(outbox.c.application_id)
+                                  .where(outbox.c.template == "application_rejected")).scalars().first()
+        decision_messages.notify(app, conn, refused_id, "needs_attention", clock.now(), detail="network_bar")
     number = close(app, sims)
     build_export(app, request_export(app, owner["msisdn"]))
     with app.db.read() as conn:

@@ -84,6 +84,21 @@ def test_a_request_number_with_sx_inside_is_found_again(app, monkeypatch):
     assert pcx.confirm(app, receipt.request_no, code)["state"] == "quote"
 
 
+
+def test_a_confirmed_public_request_reuses_its_receipt_mail_instead_of_a_second_received_mail(app):
+    """Issue 14 item 3: the public entry already mailed a receipt; the application's "received" goes by SMS only."""
+    m = make_line(app, "hansanet")["msisdn"]
+    receipt = pcx.submit(app, kind="ordinary", reason=None, customer_name="Anna Schmidt", msisdn=m,
+                         end_date_wanted=None, email="anna@example.com", client_address="1.2.3.4")
+    code = next(p["code"] for k, t, _r, p in messages(app) if t == "cancellation_code")
+    quote = pcx.confirm(app, receipt.request_no, code)
+    assert quote["state"] == "quote"
+    out = pcx.apply_request(app, receipt.request_no, proof=code, consequences=list(quote["consequences"]))
+    assert out["state"] == "confirmed"
+    told = [(k, t) for k, t, _r, _p in messages(app)]
+    assert told.count(("email", "cancellation_received")) == 1
+    assert ("email", "application_received") not in told and ("sms", "application_received") in told
+
 # --- issue 14: national numbers, the quote before the application, the identity rule, one request per form ---
 
 def _national(e164: str) -> str:

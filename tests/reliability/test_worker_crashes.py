@@ -150,7 +150,12 @@ def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tm
         keys[(c["system"], c.get("kind", ""))].add(c["key"])
     assert len(keys[("refund", "")]) == N_APPS
     assert {k.split(":")[0] for k in keys[("refund", "")]} == set(numbers)
-    assert len(keys[("messaging", "sms")]) == N_APPS and len(keys[("messaging", "email")]) == N_APPS
+    for kind in ("sms", "email"):
+        sent = keys[("messaging", kind)]
+        on_channel = sum(kind in app.policy(BRANDS[i % len(BRANDS)]).contact.messages for i in range(N_APPS))
+        assert len([k for k in sent if ":confirmation:" in k]) == on_channel  # the brand's channels
+        # the decision messages too (issue 14 item 3): each message under one provider key only
+        assert len({k.rsplit(":", 1)[0] for k in sent}) == len(sent)
     assert len(keys[("relying_parties", "")]) == N_APPS
     repeats = len(calls) - sum(len(v) for v in keys.values())
     print(f"\nconcurrency {concurrency}: {kills_mid_work} kills, {N_APPS} applications closed in {elapsed:.1f}s; "

@@ -20,6 +20,9 @@ SAMPLES = {
                              "effective_date": "2026-11-23"},
     "application_rejected": {"brand_name": "畅流量", "msisdn": "+8613900001234", "application_no": "SX-0000-0000-0",
                              "reasons": ["ARREARS_UNPAID", "SERVICES_STILL_BOUND"], "note": "WeChat Pay still bound"},
+    "application_needs_attention": {"brand_name": "畅流量", "msisdn": "+8613900001234",
+                                    "application_no": "SX-0000-0000-0", "status_url": "https://simexit.example/a",
+                                    "hotline": "400-100-2626"},
     "closure_confirmation": {"brand_name": "畅流量", "msisdn": "+8613900001234", "application_no": "SX-0000-0000-0",
                              "closed_at": "2026-11-23T02:00:00+00:00", "time_zone": "Asia/Shanghai",
                              "currency": "CNY", "balance_minor": 123450, "fees_minor": 1000, "refund_minor": 122450,
@@ -89,7 +92,8 @@ def test_money_and_locale_helpers():
     assert format_money(123450, "EUR", "en") == "€1,234.50"
     assert format_money(5, "JPY", "en") == "¥5"
     assert format_money(-99, "USD", "en") == "-$0.99"
-    assert message_locale("zh-Hans") == "zh-CN" and message_locale("de") == "en" and message_locale(None) == "en"
+    assert message_locale("zh-Hans") == "zh-CN" and message_locale("de") == "de"
+    assert message_locale("fr") == "en" and message_locale(None) == "en"
     assert mask_account("DE89 3704 0044 0532 0130 00") == "****3000" and mask_account("12") == "**"
     assert masked_destination("alipay", {"account": "user@example.com"}) == "****.com"
     assert masked_destination("original_payment", None) == "original_payment"

@@ -142,6 +142,8 @@ class ApplyCommon(Body):
     refund_method: str | None = Field(None, max_length=24)
     refund_destination: dict[str, str] | None = Field(None, max_length=5)
     end_date: date | None = None
+    early_termination_fee_accepted: bool = Field(False, description="the customer accepts the early-termination "
+                                                 "fee to close before the contract's end (where the brand allows it)")
     family_choices: FamilyChoicesIn | None = None
 
 

@@ -15,16 +15,30 @@ from babel.numbers import format_currency
 
 from simexit.domain.money import MINOR_UNITS, check_currency
 
-SUPPORTED_LOCALES = ("zh-CN", "en")
+SUPPORTED_LOCALES = ("zh-CN", "en", "de")
 
 
 def message_locale(locale: str | None) -> str:
-    """The template locale for a customer's locale: zh-CN for any Chinese, English otherwise."""
-    return "zh-CN" if (locale or "").lower().startswith("zh") else "en"
+    """The template locale for a customer's locale: zh-CN for any Chinese, de for any German, English otherwise."""
+    tag = (locale or "").lower()
+    if tag.startswith("zh"):
+        return "zh-CN"
+    if tag.startswith("de"):
+        return "de"
+    return "en"
 
 
 def babel_locale(locale: str | None) -> str:
-    return "zh_CN" if message_locale(locale) == "zh-CN" else "en_US"
+    return {"zh-CN": "zh_CN", "de": "de_DE"}.get(message_locale(locale), "en_US")
+
+
+def money_texts(minor: int, currency: str) -> dict[str, str]:
+    """The amount as each supported locale writes it (for rule texts built in every language)."""
+    return {loc: format_money(minor, currency, loc) for loc in SUPPORTED_LOCALES}
+
+
+def day_texts(value: date | str | None) -> dict[str, str]:
+    return {loc: format_day(value, loc) for loc in SUPPORTED_LOCALES}
 
 
 def format_money(minor: int, currency: str, locale: str | None) -> str:

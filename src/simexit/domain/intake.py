@@ -11,7 +11,7 @@ caller before; nothing here does I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -49,6 +49,7 @@ class Intake:
     requested_effective_date: date | None = None
     staff_ref: str | None = None
     submitted_data: Mapping[str, Any] | None = None  # the "submitted" event's data (reason, batch row)
+    early_termination_fee_accepted: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,20 @@ def check_channel(policy: Policy, channel: str) -> None:
     if channel not in policy.brand.channels:
         raise InvalidInput("CHANNEL_NOT_OFFERED", f"{policy.brand.name} does not take applications on "
                            f"the {channel} channel", allowed=list(policy.brand.channels))
+
+
+def fee_acceptable(policy: Policy, findings: Sequence[Finding]) -> bool:
+    """Whether this customer may accept the early-termination fee to close before the contract's end."""
+    return policy.fees.early_termination_acceptable and policy.fees.early_termination != "waived" and any(
+        f.code == "CONTRACT_ACTIVE" and f.severity == Severity.BLOCKER for f in findings)
+
+
+def with_fee_accepted(policy: Policy, findings: Sequence[Finding], accepted: bool) -> list[Finding]:
+    """The findings once the customer has accepted the early-termination fee (where the policy allows it): the
+    running contract informs instead of blocking."""
+    if not (accepted and fee_acceptable(policy, findings)):
+        return list(findings)
+    return [replace(f, severity=Severity.WARNING, fix=None) if f.code == "CONTRACT_ACTIVE" else f for f in findings]
 
 
 def blocked(findings: Sequence[Finding]) -> PrecheckBlocked | None:
@@ -133,6 +148,7 @@ def decide(facts: LineFacts, policy: Policy, quote: Quote, findings: Sequence[Fi
            now: datetime) -> IntakeDecision:
     """Refuse (a DomainError) or accept the application; accepted, it is queued or approved automatically."""
     check_channel(policy, intake.channel)
+    findings = with_fee_accepted(policy, findings, intake.early_termination_fee_accepted)
     refusal = blocked(findings)
     if refusal is not None:
         raise refusal

@@ -18,7 +18,7 @@ from simexit.domain.business_days import BusinessCalendar
 from simexit.domain.money import MINOR_UNITS
 
 CHANNELS = ("online", "app", "hotline", "chat", "store", "mail")
-LOCALES = ("zh-CN", "en")
+LOCALES = ("zh-CN", "en", "de")
 CARD_KINDS = ("K1", "K2", "K3", "K4", "K5", "K6")
 REFUND_METHODS = ("original_payment", "bank_transfer", "alipay", "wechat_pay", "store_cash", "account_credit")
 
@@ -42,7 +42,7 @@ class BrandSection(Strict):
     subdivision: str | None = None
     time_zone: str
     currency: str
-    locales: list[Literal["zh-CN", "en"]] = Field(min_length=1)
+    locales: list[Literal["zh-CN", "en", "de"]] = Field(min_length=1)
     channels: list[Literal["online", "app", "hotline", "chat", "store", "mail"]] = Field(min_length=1)
     phone_region: str = Field(pattern=r"^[A-Z]{2}$", description="region for numbers typed without +country")
 
@@ -90,6 +90,9 @@ class FeesSection(Strict):
     # line_fee: the early-termination fee recorded on the line; prorated: that fee times the share of
     # the contract term still to run; waived: none.
     early_termination: Literal["line_fee", "prorated", "waived"] = "line_fee"
+    # The customer may accept the early-termination fee instead of waiting for the contract's end: a blocking
+    # CONTRACT_ACTIVE then no longer blocks their application (the fee is in the quote they confirm).
+    early_termination_acceptable: bool = False
     # prorated: what the share of the term still to run is counted in (days: calendar days of the whole
     # term; months: whole months begun), and how a fraction of a minor unit is rounded. Shown on the quote.
     prorate_basis: Literal["days", "months"] = "days"
@@ -138,8 +141,31 @@ class IdentitySection(Strict):
     public_cancellation: Literal["line_code", "line_code_and_id_tail"] | None = None
 
 
+class Store(Strict):
+    name: str = Field(min_length=1)
+    address: str = Field(min_length=1)
+    hours: str | None = None
+
+
+class ContactSection(Strict):
+    """How customers reach the brand outside the portal, and where they act on advice (links from the policy).
+
+    ``messages``: the channels decision messages go out on (received, approved, rejected, completed, needs
+    attention), each to the customer's own address for it.
+    """
+
+    messages: list[Literal["sms", "email"]] = ["sms", "email"]
+    hotline: str | None = None
+    hotline_hours: str | None = None
+    stores: list[Store] = []
+    mail_address: str | None = Field(default=None, description="where a written cancellation is sent")
+    pay_url: str | None = Field(default=None, description="where unpaid bills are paid")
+    port_out_url: str | None = Field(default=None, description="where a pending port-out's status is shown")
+
+
 class Policy(Strict):
     brand: BrandSection
+    contact: ContactSection = ContactSection()
     review: ReviewSection
     checks: ChecksSection = ChecksSection()
     fees: FeesSection = FeesSection()

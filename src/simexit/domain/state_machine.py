@@ -68,22 +68,37 @@ OPEN: frozenset[Status] = frozenset(Status) - TERMINAL
 # Rejections must name at least one reason the customer can act on.
 REJECTION_REASONS: dict[str, dict[str, str]] = {
     "ARREARS_UNPAID": {"en": "There are unpaid bills on the line. Pay them, then apply again.",
-                       "zh-CN": "该号码存在欠费。请先缴清欠费，再重新申请。"},
+                       "zh-CN": "该号码存在欠费。请先缴清欠费，再重新申请。",
+                       "de": "Für den Anschluss gibt es offene Rechnungen. Begleichen Sie sie und stellen Sie den "
+                             "Antrag erneut."},
     "IDENTITY_MISMATCH": {"en": "The identity details do not match the real-name record. Apply again with the "
                                 "ID document the line is registered to.",
-                          "zh-CN": "身份信息与实名登记不符。请使用办理该号码时登记的证件重新申请。"},
+                          "zh-CN": "身份信息与实名登记不符。请使用办理该号码时登记的证件重新申请。",
+                          "de": "Die Angaben zur Person stimmen nicht mit der Registrierung überein. Stellen Sie den "
+                                "Antrag mit dem Ausweis erneut, auf den der Anschluss registriert ist."},
     "DOCUMENTS_INCOMPLETE": {"en": "The ID copies sent are missing or unreadable. Send clear copies of both sides.",
-                             "zh-CN": "所寄证件复印件缺失或无法辨认。请寄送清晰的证件正反面复印件。"},
+                             "zh-CN": "所寄证件复印件缺失或无法辨认。请寄送清晰的证件正反面复印件。",
+                             "de": "Die Ausweiskopien fehlen oder sind unleserlich. Senden Sie gut lesbare Kopien "
+                                   "beider Seiten."},
     "SERVICES_STILL_BOUND": {"en": "Third-party services are still bound to the number. Unbind them, then apply again.",
-                             "zh-CN": "仍有第三方服务绑定该号码。请解除绑定后重新申请。"},
+                             "zh-CN": "仍有第三方服务绑定该号码。请解除绑定后重新申请。",
+                             "de": "Dienste anderer Anbieter nutzen die Nummer noch. Entfernen Sie die Nummer dort "
+                                   "und stellen Sie den Antrag erneut."},
     "DEVICES_STILL_BOUND": {"en": "Devices are still bound to the line. Remove the eSIM from each device, then "
                                   "apply again.",
-                            "zh-CN": "仍有设备关联该号码。请在每台设备上删除eSIM后重新申请。"},
+                            "zh-CN": "仍有设备关联该号码。请在每台设备上删除eSIM后重新申请。",
+                            "de": "Mit dem Anschluss sind noch Geräte verbunden. Löschen Sie die eSIM auf jedem Gerät "
+                                  "und stellen Sie den Antrag erneut."},
     "CONTRACT_TERM": {"en": "The contract term is not over. Wait for its end or accept the early-termination fee.",
-                      "zh-CN": "合约期未满。请等待合约到期，或同意支付违约金。"},
+                      "zh-CN": "合约期未满。请等待合约到期，或同意支付违约金。",
+                      "de": "Die Vertragslaufzeit ist noch nicht abgelaufen. Warten Sie das Vertragsende ab oder "
+                            "akzeptieren Sie die Gebühr für die vorzeitige Beendigung."},
     "SUSPECTED_FRAUD": {"en": "We could not confirm that you asked for this. Please visit a store with your ID.",
-                        "zh-CN": "无法确认此申请由您本人提交。请携带身份证件到营业厅办理。"},
-    "OTHER": {"en": "See the reviewer's note.", "zh-CN": "请查看审核备注。"},
+                        "zh-CN": "无法确认此申请由您本人提交。请携带身份证件到营业厅办理。",
+                        "de": "Wir konnten nicht bestätigen, dass der Antrag von Ihnen stammt. Bitte kommen Sie mit "
+                              "Ihrem Ausweis in einen Shop."},
+    "OTHER": {"en": "See the reviewer's note.", "zh-CN": "请查看审核备注。",
+              "de": "Siehe den Hinweis der Prüferin oder des Prüfers."},
 }
 
 

@@ -178,3 +178,24 @@ def staff_facts(conn: Connection, customer_id: int, line_id: int) -> tuple[RowMa
     line = conn.execute(select(lines.c.iccid, lines.c.plan, lines.c.payment, lines.c.status)
                         .where(lines.c.id == line_id)).mappings().one()
     return cust, line
+
+
+def message_facts(conn: Connection, application_id: int) -> RowMapping:
+    """What a decision message to the customer needs: the application, its line, and the customer's addresses."""
+    q = (select(applications.c.application_no, applications.c.status, applications.c.review_due_at,
+                applications.c.effective_date, applications.c.rejection_reasons, applications.c.identity_evidence,
+                brands.c.code.label("brand"), lines.c.msisdn, customers.c.email, customers.c.contact_phone,
+                customers.c.locale)
+         .join(brands, brands.c.id == applications.c.brand_id)
+         .join(lines, lines.c.id == applications.c.line_id)
+         .join(customers, customers.c.id == applications.c.customer_id)
+         .where(applications.c.id == application_id))
+    return conn.execute(q).mappings().one()
+
+
+def last_application_for_line(conn: Connection, line_id: int) -> RowMapping | None:
+    """The line's newest application (number and status), open or not."""
+    return conn.execute(select(applications.c.application_no, applications.c.status)
+                        .where(applications.c.line_id == line_id)
+                        .order_by(applications.c.submitted_at.desc(), applications.c.id.desc()).limit(1)
+                        ).mappings().first()

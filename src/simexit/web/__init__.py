@@ -4,7 +4,7 @@ d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717), in zh-CN and 
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,18 +26,18 @@ class _ChooseLocale:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = i18n.current_locale.set(i18n.pick_locale(Request(scope)))
+        loc, chosen = i18n.choose_locale(Request(scope))
+        token, chosen_token = i18n.current_locale.set(loc), i18n.locale_chosen.set(chosen)
         try:
             await self.app(scope, receive, send)
         finally:
             i18n.current_locale.reset(token)
+            i18n.locale_chosen.reset(chosen_token)
 
 
 def install(app: FastAPI) -> None:
     """Add the portal's and the console's routes and static files to ``app``."""
     from simexit.web import console, portal, public
-    from simexit.web.rendering import render
-
     app.mount("/static", StaticFiles(packages=[("simexit.web", "static")]), name="static")
 
     app.add_middleware(_ChooseLocale)
@@ -46,29 +46,31 @@ def install(app: FastAPI) -> None:
     app.include_router(portal.router)
     app.include_router(console.router)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        path = request.url.path
-        if path.startswith(("/api/", "/gsma/")) or path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
-            from simexit.api.problems import http_problem
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
-            return http_problem(request, exc)  # the API answers in application/problem+json
-        if exc.status_code in (303, 302) and exc.headers:
-            return Response(status_code=exc.status_code, headers=exc.headers)
-        return render(request, "error.html", status_code=exc.status_code, message=str(exc.detail))
+    from simexit.domain.errors import DomainError
+    from simexit.store.database import OUTAGES
+    from simexit.web import errors
 
-    @app.exception_handler(Unavailable)
-    async def unavailable(request: Request, exc: Unavailable) -> Response:
-        """A system simexit needs does not answer (FACTS_UNAVAILABLE: the operator's BSS): nothing was decided."""
-        if request.url.path.startswith("/api/"):
-            from simexit.api.problems import from_domain
+    # Browsers get HTML error pages, API clients problem+json (simexit.web.errors.wants_problem).
+    app.add_exception_handler(StarletteHTTPException, errors.on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, errors.on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DomainError, errors.on_domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Unavailable, _on_unavailable)  # type: ignore[arg-type]
+    for outage in OUTAGES:
+        app.add_exception_handler(outage, errors.on_outage)
+    app.add_exception_handler(Exception, errors.on_unexpected)
 
-            return from_domain(exc)
-        from simexit.web.i18n import _
 
-        message = _("We cannot check your line right now: the operator's systems do not answer. Nothing was "
-                    "decided. Please try again in a few minutes.")
-        r = render(request, "error.html", status_code=503, message=message)
-        r.headers["Retry-After"] = str(exc.data.get("retry_after", 30))
-        return r
+async def _on_unavailable(request: Request, exc: Unavailable) -> Response:
+    """A system simexit needs does not answer (FACTS_UNAVAILABLE: the operator's BSS): nothing was decided."""
+    from simexit.api.problems import from_domain
+    from simexit.web import errors
+    from simexit.web.i18n import _
 
+    if request.url.path.startswith("/api/"):  # the pages answer in HTML whatever the client accepts
+        return from_domain(exc)
+    message = _("We cannot check your line right now: the operator's systems do not answer. Nothing was "
+                "decided. Please try again in a few minutes.")
+    return errors.error_page(request, 503, message, {"Retry-After": str(exc.data.get("retry_after", 30))})

@@ -32,6 +32,7 @@ from simexit.services.privacy import queries as privacy_queries
 from simexit.services.reports import REPORTS, Report, build_report, to_csv
 from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
 from simexit.web.i18n import _
+from simexit.web.labels import error_text
 from simexit.web.phone import Reading, country_name, reading
 from simexit.web.rendering import (
     as_list,
@@ -216,7 +217,7 @@ def decide(request: Request, application_no: str) -> Response:
                             channel="console")
     except DomainError as e:
         return _page(request, "console/application.html", who, view=view, reasons=REJECTION_REASONS,
-                     p=simexit(request).policy(view["brand"]), error=e.message, status_code=400,
+                     p=simexit(request).policy(view["brand"]), error=error_text(e), status_code=400,
                      audit=privacy_queries.audit_entries(simexit(request), who, view["application_no"]))
     return _redirect(request, f"/console/applications/{view['application_no']}")
 
@@ -278,7 +279,7 @@ def intake(request: Request) -> Response:
     try:
         pc = queries.precheck(app, who, number)  # a line of another brand is "not found", as in the API
     except DomainError as e:
-        return _page(request, "console/intake.html", who, step="number", error=e.message, status_code=400, **ctx)
+        return _page(request, "console/intake.html", who, step="number", error=error_text(e), status_code=400, **ctx)
     # From here on the field holds the number as understood (E.164), so the next post reads it the same way.
     ctx.update(pc=pc, phone=pc.facts.msisdn, understood=reading(pc.facts.msisdn),
                consequences=required_consequences(pc.quote))
@@ -299,7 +300,7 @@ def intake(request: Request) -> Response:
             refund_destination={f: str(form.get(f"dest_{refund_method}_{f}") or "") for f in DESTINATION_FIELDS.get(
                 refund_method or "", ())} or None))
     except DomainError as e:
-        return _page(request, "console/intake.html", who, step="details", error=e.message, status_code=400, **ctx)
+        return _page(request, "console/intake.html", who, step="details", error=error_text(e), status_code=400, **ctx)
     return _redirect(request, f"/console/applications/{result.application_no}")
 
 

@@ -1,30 +1,32 @@
-"""Languages of the portal and the console: zh-CN and English through Babel's gettext catalogs.
+"""Languages of the portal and the console: zh-CN, English and German through Babel's gettext catalogs.
 
 The locale comes from the ``lang`` cookie (set by the language switch), else from Accept-Language,
-else English. It is held in a ContextVar for the request, so templates and labels translate without
-a shared global. Amounts, dates and times are formatted by Babel for that locale.
+else the page's brand's first locale (``rendering.render``), else English. It is held in a ContextVar for
+the request, so templates and labels translate without a shared global.
+Amounts, dates and times are formatted by Babel for that locale (domain.display: one format per locale).
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
 from datetime import date, datetime
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency
+from babel.dates import format_datetime
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
 
-from simexit.domain.money import MINOR_UNITS
+from simexit.domain import display
 
 LOCALES = ("zh-CN", "en", "de")
 LOCALE_NAMES = {"zh-CN": "中文", "en": "English", "de": "Deutsch"}
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 current_locale: ContextVar[str] = ContextVar("current_locale", default="en")
+# True when the visitor chose the language (cookie) or their browser asked for one we have; else a brand's
+# page may use the brand's own first locale.
+locale_chosen: ContextVar[bool] = ContextVar("locale_chosen", default=False)
 
 
 def babel_locale(loc: str) -> str:
@@ -59,9 +61,14 @@ def _match(tag: str) -> str | None:
 
 
 def pick_locale(request: Request) -> str:
+    return choose_locale(request)[0]
+
+
+def choose_locale(request: Request) -> tuple[str, bool]:
+    """(locale, whether the visitor chose it): the cookie, else the best Accept-Language match, else English."""
     cookie = request.cookies.get("lang")
     if cookie in LOCALES:
-        return cookie
+        return cookie, True
     ranked = []
     for i, part in enumerate((request.headers.get("accept-language") or "").split(",")):
         tag, _sep, q = part.partition(";q=")
@@ -72,7 +79,7 @@ def pick_locale(request: Request) -> str:
         loc = _match(tag)
         if loc:
             ranked.append((-weight, i, loc))
-    return min(ranked)[2] if ranked else "en"
+    return (min(ranked)[2], True) if ranked else ("en", False)
 
 
 def localized(texts: dict[str, str] | None) -> str:
@@ -83,15 +90,15 @@ def localized(texts: dict[str, str] | None) -> str:
 
 
 def money(minor: int, currency: str) -> str:
-    amount = Decimal(minor).scaleb(-MINOR_UNITS.get(currency, 2))
-    return format_currency(amount, currency, locale=babel_locale(current_locale.get()))
+    """One way per locale to write an amount: the same as rule texts, messages and the certificate."""
+    return display.format_money(int(minor), currency, current_locale.get())
 
 
 def day(value: date | str | None) -> str:
-    if value is None:
+    if value is None or value == "":
         return ""
     d = date.fromisoformat(value[:10]) if isinstance(value, str) else value
-    return format_date(d, "long", locale=babel_locale(current_locale.get()))
+    return display.format_day(d, current_locale.get())
 
 
 def moment(value: datetime | str | None, time_zone: str = "UTC") -> str:
@@ -99,6 +106,6 @@ def moment(value: datetime | str | None, time_zone: str = "UTC") -> str:
     if value is None:
         return ""
     dt = datetime.fromisoformat(value) if isinstance(value, str) else value
-    loc = babel_locale(current_locale.get())
+    loc = display.babel_locale(current_locale.get())
     return format_datetime(dt, "medium", tzinfo=ZoneInfo(time_zone), locale=loc) + " " + \
         dt.astimezone(ZoneInfo(time_zone)).strftime("%Z")

@@ -14,7 +14,9 @@ from starlette.responses import RedirectResponse, Response
 from simexit.domain.errors import DomainError
 from simexit.services.access.caller import Public
 from simexit.services.closure import commands, public_cancellation, queries
+from simexit.web.errors import start_of
 from simexit.web.i18n import LOCALES, _, current_locale
+from simexit.web.labels import error_text
 from simexit.web.phone import check as phone_check
 from simexit.web.rendering import (
     as_list,
@@ -33,6 +35,10 @@ router = APIRouter(include_in_schema=False)
 @router.get("/lang/{code}")
 def switch_language(request: Request, code: str, next: str = "/") -> Response:
     target = next if next.startswith("/") and not next.startswith("//") and not urlparse(next).netloc else "/"
+    parsed = urlparse(target)
+    start = start_of(request, parsed.path)  # a step that only takes POST: back to its first page
+    if start != parsed.path:
+        target = start
     r = RedirectResponse(target, status_code=303)
     if code in LOCALES:
         r.set_cookie("lang", code, max_age=365 * 86400, samesite="lax", httponly=True)
@@ -94,7 +100,7 @@ def _cancel_error(e: DomainError) -> str:
         "NAME_REQUIRED": _("Please give the name of the contract holder."),
         "EMAIL_INVALID": _("Please give an e-mail address we can send the confirmation to."),
         "RATE_LIMITED": _("Too many requests. Please wait and try again."),
-    }.get(e.code, _("That is not a phone number we can read.") if e.code.startswith("MSISDN") else e.message)
+    }.get(e.code, _("That is not a phone number we can read.") if e.code.startswith("MSISDN") else error_text(e))
 
 
 @router.get("/cancel/requests/{request_no}/{token}")

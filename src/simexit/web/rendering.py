@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import HTTPException
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from simexit.services.context import Simexit
 from simexit.web import i18n, labels
@@ -32,7 +32,11 @@ env.filters.update(money=i18n.money, day=i18n.day, moment=i18n.moment, localized
                    status=labels.status_label, event=labels.event_label, channel=labels.channel_label,
                    kind=labels.kind_label, reason=labels.reason_label, refund_method=labels.refund_method_label,
                    refund_field=labels.refund_field_label, identity_method=labels.identity_method_label,
-                   severity=labels.severity_label, record_set=labels.record_set_label)
+                   severity=labels.severity_label, record_set=labels.record_set_label,
+                   evidence_key=labels.evidence_key_label, evidence_value=labels.evidence_value_label,
+                   id_type=labels.id_type_label, actor=labels.actor_label, consequence=labels.consequence_label,
+                   note=labels.note_label, finding=labels.finding_label, citation=labels.citation_label,
+                   role=labels.role_label)
 
 
 def simexit(request: Request) -> Simexit:
@@ -102,9 +106,17 @@ def pooled(handler: Callable[..., Any] | None = None, *, form: bool = False) -> 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(fn)
         async def run(request: Request, *args: Any, **kwargs: Any) -> Any:
+            lang = None
             if form:
                 request.state.form = await form_with_csrf(request)
-            return await request.app.state.api_runner(functools.partial(fn, request, *args, **kwargs))
+                lang = request.state.form.get("set_lang")  # a language button of a page reached by POST
+                if lang in i18n.LOCALES:
+                    i18n.current_locale.set(lang)
+                    i18n.locale_chosen.set(True)
+            response = await request.app.state.api_runner(functools.partial(fn, request, *args, **kwargs))
+            if lang in i18n.LOCALES and isinstance(response, Response):
+                response.set_cookie("lang", str(lang), max_age=365 * 86400, samesite="lax", httponly=True)
+            return response
 
         return run
 
@@ -134,14 +146,40 @@ def cancel_label(request: Request, brand: str | None) -> str:
     return i18n.gettext("Cancel contract here")
 
 
+def brand_name(request: Request, code: str | None) -> str:
+    """A brand as customers and staff know it (its Chinese name on zh-CN pages), never its code."""
+    policy = simexit(request).policies.get(code) if code else None
+    if policy is None:
+        return code or ""
+    return policy.brand.name_zh if i18n.current_locale.get() == "zh-CN" and policy.brand.name_zh \
+        else policy.brand.name
+
+
+def page_locales(policy: Any) -> dict[str, str]:
+    """The language switch: the brand's own locales first, in its order, then the others."""
+    order = [loc for loc in (policy.brand.locales if policy else ()) if loc in i18n.LOCALE_NAMES]
+    order += [loc for loc in i18n.LOCALES if loc not in order]
+    return {loc: i18n.LOCALE_NAMES[loc] for loc in order}
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    loc = i18n.current_locale.get()
     brand = context.pop("brand", None)
     brand = None if brand is False else brand or page_brand(request)
-    ctx = {"request": request, "locale": loc, "locales": i18n.LOCALE_NAMES, "csrf": csrf_token(request),
-           "brand": brand, "policy": simexit(request).policies.get(brand) if brand else None,
-           "cancel_label": cancel_label(request, brand), "path": request.url.path, **context}
-    response = HTMLResponse(env.get_template(template).render(ctx), status_code=status_code)
+    policy = simexit(request).policies.get(brand) if brand else None
+    token = None
+    if policy is not None and not i18n.locale_chosen.get() and policy.brand.locales:
+        token = i18n.current_locale.set(policy.brand.locales[0])  # nobody chose: the brand's own language
+    try:
+        loc = i18n.current_locale.get()
+        ctx = {"request": request, "locale": loc, "locales": page_locales(policy), "csrf": csrf_token(request),
+               "brand": brand, "policy": policy, "cancel_label": cancel_label(request, brand),
+               "brand_name": functools.partial(brand_name, request),
+               "path": request.url.path, "query": request.url.query, **context}
+        html = env.get_template(template).render(ctx)
+    finally:
+        if token is not None:
+            i18n.current_locale.reset(token)
+    response = HTMLResponse(html, status_code=status_code)
     finish(request, response)
     if request.query_params.get("brand") == brand and brand:
         response.set_cookie(BRAND_COOKIE, brand, max_age=365 * 86400, samesite="lax", httponly=True)

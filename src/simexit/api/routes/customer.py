@@ -113,7 +113,8 @@ def apply_request(body, **extra) -> ApplyRequest:  # type: ignore[no-untyped-def
     return ApplyRequest(msisdn=body.msisdn, channel=body.channel, reason_code=body.reason_code,
                         reason_text=body.reason_text, consequences_confirmed=list(body.consequences_confirmed),
                         refund_method=body.refund_method, refund_destination=body.refund_destination,
-                        requested_effective_date=body.end_date, family_choices=family_choices(body), **extra)
+                        requested_effective_date=body.end_date, family_choices=family_choices(body),
+                        early_termination_fee_accepted=body.early_termination_fee_accepted, **extra)
 
 
 def family_choices(body) -> FamilyChoices | None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,8 @@
-"""Rendering a message template (zh-CN or en) into subject, plain text, HTML and SMS text.
+"""Rendering a message template (zh-CN, en or de) into subject, plain text, HTML and SMS text.
 
 Each template is two files in ``templates/<locale>/``: ``<name>.txt`` with the blocks ``subject``, ``text``
-and ``sms`` (not escaped), and ``<name>.html`` (autoescaped, extends ``_layout.html``).
+and ``sms`` (not escaped), and ``<name>.html`` (autoescaped, extends ``_layout.html``). The customer-facing
+decision messages exist in all three; a template not (yet) written in ``de`` is sent in English.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from simexit.integrations.errors import IntegrationError
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES = ("otp_code", "application_received", "application_approved", "application_rejected",
-             "closure_confirmation", "sla_escalation", "export_ready", "cancellation_received", "cancellation_code")
+             "application_needs_attention", "closure_confirmation", "sla_escalation", "export_ready",
+             "cancellation_received", "cancellation_code")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,8 @@ def _environment(locale: str) -> Environment:
     env.filters["moment"] = lambda v, tz="UTC": format_moment(v, locale, tz)
     env.filters["mask_msisdn"] = mask_msisdn
     env.filters["mask_email"] = mask_email
-    env.filters["reason_text"] = lambda code: REJECTION_REASONS.get(code, {}).get(locale, code)
+    env.filters["reason_text"] = lambda code: (REJECTION_REASONS.get(code, {}).get(locale)
+                                               or REJECTION_REASONS.get(code, {}).get("en", code))
     return env
 
 
@@ -49,11 +52,19 @@ def _block(env: Environment, name: str, block: str, payload: dict[str, Any]) -> 
     return "".join(tmpl.blocks[block](tmpl.new_context(payload))).strip()
 
 
+def template_locale(template: str, locale: str | None) -> str:
+    """zh-CN for any Chinese, de for any German (when the template exists in German), else en."""
+    tag = (locale or "").lower()
+    if tag.startswith("de"):
+        return "de" if (TEMPLATE_DIR / "de" / f"{template}.txt").exists() else "en"
+    return message_locale(locale)
+
+
 def render(template: str, locale: str, payload: dict[str, Any]) -> Rendered:
     """Render ``template`` for ``locale`` (any zh* → zh-CN, else en). Missing payload fields are an error."""
     if template not in TEMPLATES:
         raise IntegrationError("messaging", "TEMPLATE_UNKNOWN", f"no message template {template!r}", retryable=False)
-    env = _environment(message_locale(locale))
+    env = _environment(template_locale(template, locale))
     try:
         return Rendered(
             subject=_block(env, f"{template}.txt", "subject", payload),

@@ -30,6 +30,7 @@ from simexit.services.access.caller import StaffIdentity
 from simexit.services.closure.precheck import precheck_in, resolve_msisdn
 from simexit.services.closure.views import ApplicationView, ApplyResult, TimelineEntry
 from simexit.services.context import Simexit
+from simexit.services.execution.decision_messages import notify
 from simexit.services.execution.scheduling import schedule_execution
 from simexit.store import applications_repo as repo
 from simexit.store.database import Connection
@@ -70,6 +71,7 @@ class ApplyRequest:
     refund_destination: dict[str, str] | None = None
     requested_effective_date: date | None = None
     batch_id: str | None = None
+    early_termination_fee_accepted: bool = False  # where the policy allows it (domain.intake.fee_acceptable)
     family_choices: FamilyChoices | None = None  # issue 17: secondary lines, bundle (domain/families.py)
     scope: Scope | None = None  # the caller's reach (API): a line outside it is "not found"
 
@@ -135,7 +137,8 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
         confirmed=req.consequences_confirmed, refund_method=req.refund_method,
         refund_destination=req.refund_destination, reason_code=req.reason_code, reason_text=req.reason_text,
         requested_effective_date=req.requested_effective_date, staff_ref=req.staff_ref,
-        submitted_data=_submitted_data(req, facts)), now)
+        submitted_data=_submitted_data(req, facts),
+        early_termination_fee_accepted=req.early_termination_fee_accepted), now)
     number = new_application_number()
     evidence = {"method": method.value, **{k: v for k, v in req.identity_evidence.items() if k != "id_number"}}
     if req.id_number is not None:
@@ -144,8 +147,10 @@ def _apply_in(app: Simexit, conn: Connection, req: ApplyRequest, msisdn: str) ->
     app_id = repo.insert_application(conn, decision.row(application_no=number, brand_id=brand_id,
                                                         identity_evidence=evidence, batch_id=req.batch_id))
     repo.insert_events(conn, app_id, list(decision.events))
+    notify(app, conn, app_id, "received", now)
     if decision.approved:
         schedule_execution(app, conn, app_id, now, known=(number, brand_id, quote.effective_date))
+        notify(app, conn, app_id, "approved", now)
     return ApplyResult(number, decision.status.value, False)
 
 
@@ -161,6 +166,7 @@ def _auto_approve(app: Simexit, conn: Connection, app_id: int, now: Any) -> None
     repo.apply_transition(conn, app_id, intake.auto_approval(now), event="approved",
                           extra={"decided_at": now, "decided_by": "simexit"})
     schedule_execution(app, conn, app_id, now)  # in the approval's transaction
+    notify(app, conn, app_id, "approved", now)
 
 
 def check_scope(scope: Scope | None, brand: str, customer_id: int, code: str, what: str) -> None:
@@ -187,6 +193,7 @@ def approve(app: Simexit, application_no: str, actor: Actor, note: str | None = 
                        actor_role=actor.role, channel=actor.channel, note=note)
         repo.apply_transition(conn, row["id"], t, event="approved", extra={"decided_at": now, "decided_by": actor.id})
         schedule_execution(app, conn, row["id"], now)  # in the approval's transaction
+        notify(app, conn, row["id"], "approved", now)
         return view_of(conn, repo.get_by_number(conn, number))
 
 
@@ -202,6 +209,7 @@ def reject(app: Simexit, application_no: str, actor: Actor, reasons: list[str], 
                        actor_role=actor.role, channel=actor.channel, note=note)
         repo.apply_transition(conn, row["id"], t, event="rejected", data={"reasons": codes},
                               extra={"decided_at": now, "decided_by": actor.id, "rejection_reasons": codes})
+        notify(app, conn, row["id"], "rejected", now, note=note)
         return view_of(conn, repo.get_by_number(conn, number))
 
 

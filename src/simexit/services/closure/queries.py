@@ -76,6 +76,14 @@ def precheck(app: Simexit, caller: Caller, msisdn: str, requested_effective: dat
     return _precheck.precheck(app, msisdn, requested_effective, scope=scope, family_choices=family_choices)
 
 
+def last_application(app: Simexit, caller: Caller, msisdn: str) -> tuple[str, str] | None:
+    """The number and status of the newest application for a line within the caller's reach (open or not)."""
+    pc = precheck(app, caller, msisdn)
+    with app.db.read() as conn:
+        row = repo.last_application_for_line(conn, pc.facts.line_id)
+    return (row["application_no"], row["status"]) if row else None
+
+
 def show(app: Simexit, caller: Caller, application_no: str, *, locale: str | None = None) -> ApplicationView:
     """One application with its timeline, as its reader may see it: a customer reads plain messages (in
     ``locale``, else their own) instead of simexit's internal notes, staff read those notes masked."""

@@ -47,6 +47,8 @@ PLAIN_NOTES: dict[str, dict[str, str]] = {
     "needs_attention": {
         "en": "We hit a technical problem while closing your line. Our team is on it; you need do nothing.",
         "zh-CN": "注销号码时遇到技术问题，我们正在处理，您无需任何操作。",
+        "de": "Beim Abschalten Ihres Anschlusses gab es ein technisches Problem. Wir kümmern uns darum; Sie müssen "
+              "nichts tun.",
     },
 }
 _LONG_NUMBER = re.compile(r"\d{6,}")

@@ -28,6 +28,7 @@ from simexit.integrations.payments.base import RefundOrder
 from simexit.integrations.wiring import Integrations
 from simexit.services.context import Simexit
 from simexit.services.execution import outbox
+from simexit.services.execution.decision_messages import recipients
 from simexit.services.execution.receipts import receipt_url
 from simexit.services.execution.refunds import mark_refund_paid, record_refund
 from simexit.store import applications_repo, numbers_repo
@@ -324,7 +325,8 @@ def _confirmation(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[
     if dates.disconnected_on != case.effective_date:  # the customer is told why the dates moved
         payload["dates_moved_reason"] = "decided_after_effective_date"
     sent = {}
-    targets = {"sms": case.contact_phone or case.msisdn, "email": case.email}
+    # On the brand's message channels, like the decision messages (services/execution/decision_messages.py).
+    targets = recipients(policy, msisdn=case.msisdn, contact_phone=case.contact_phone, email=case.email)
     for kind, recipient in targets.items():
         if recipient:
             sent[kind] = outbox.enqueue(conn, kind=kind, recipient=recipient, template=CONFIRMATION_TEMPLATE,

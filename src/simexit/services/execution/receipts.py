@@ -41,7 +41,39 @@ LABELS: dict[str, dict[str, str]] = {
               "refund_by": "退款到账截止", "payment_ref": "退款流水号", "erasure_date": "个人信息删除日期",
               "issued_at": "出具时间", "statement": "兹证明上述号码已应用户申请永久注销，无法恢复使用。",
               "verify": "校验码", "print": "打印"},
+    "de": {"title": "Kündigungsbestätigung", "application_no": "Antragsnummer", "brand": "Anbieter",
+           "line": "Anschluss", "submitted_at": "Beantragt am", "effective_date": "Vertragsende",
+           "closed_at": "Anschluss abgeschaltet am", "balance": "Restguthaben", "outstanding": "Offene Rechnungen",
+           "etf": "Gebühr für vorzeitige Beendigung", "cancellation_fee": "Kündigungsgebühr",
+           "refund_fee": "Erstattungsgebühr", "refund": "Erstattung", "amount_due": "Noch zu zahlen",
+           "refund_method": "Erstattung an", "refund_by": "Erstattung bis", "payment_ref": "Auszahlungsreferenz",
+           "erasure_date": "Personenbezogene Daten gelöscht am", "issued_at": "Ausgestellt am",
+           "statement": "Hiermit wird bestätigt, dass der oben genannte Anschluss auf Wunsch der Kundin oder des "
+           "Kunden endgültig abgeschaltet wurde. Er kann nicht wieder aktiviert werden.",
+           "verify": "Prüfcode", "print": "Drucken"},
 }
+
+# How the refund is paid, in the certificate's language (never the method's code).
+REFUND_METHODS: dict[str, dict[str, str]] = {
+    "en": {"original_payment": "the original payment method", "bank_transfer": "bank transfer",
+           "alipay": "Alipay", "wechat_pay": "WeChat Pay", "store_cash": "cash at a store",
+           "account_credit": "credit on another account"},
+    "zh-CN": {"original_payment": "原支付方式", "bank_transfer": "银行转账", "alipay": "支付宝",
+              "wechat_pay": "微信支付", "store_cash": "营业厅现金", "account_credit": "转入其他账户"},
+    "de": {"original_payment": "das ursprüngliche Zahlungsmittel", "bank_transfer": "Banküberweisung",
+           "alipay": "Alipay", "wechat_pay": "WeChat Pay", "store_cash": "Barauszahlung im Shop",
+           "account_credit": "Gutschrift auf ein anderes Kundenkonto"},
+}
+
+
+def refund_method_text(method: str | None, masked: str | None, loc: str) -> str:
+    """``Bank transfer ****1234``; the original payment method has no destination worth repeating."""
+    if not method:
+        return ""
+    name = REFUND_METHODS.get(loc, REFUND_METHODS["en"]).get(method, REFUND_METHODS["en"].get(method, ""))
+    name = name[:1].upper() + name[1:] if loc != "zh-CN" else name
+    shown = (masked or "").strip()
+    return f"{name} {shown}" if shown and shown != method and "*" in shown else name
 
 
 def receipt_token(app: Simexit, application_no: str) -> str:
@@ -105,8 +137,8 @@ def render_receipt(app: Simexit, application_no: str, locale: str) -> str:
         effective_date=format_day(row["effective_date"], loc),
         closed_at=format_moment(facts["closed_at"], loc, tz) if facts["closed_at"] else "",
         amounts=[(k, money(v)) for k, v in amounts if v or k in ("balance", "refund")],
-        refund_method=(refund["method"] + " " + refund["destination_masked"]) if refund else (
-            row["refund_method"] or ""),
+        refund_method=refund_method_text(refund["method"], refund["destination_masked"], loc) if refund else
+        refund_method_text(row["refund_method"], None, loc),
         refund_by=format_day(q["refund_by"], loc) if refund_minor else "",
         payment_ref=refund["payment_ref"] if refund and refund["payment_ref"] else "",
         disconnected_on=format_day(facts["disconnected_on"], loc) if facts["disconnected_on"] else "",

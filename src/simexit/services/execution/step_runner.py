@@ -16,6 +16,7 @@ from simexit.integrations.errors import IntegrationError
 from simexit.integrations.wiring import Integrations
 from simexit.services.context import Simexit
 from simexit.services.execution.closing_steps import External, Record, StepRun
+from simexit.services.execution.decision_messages import notify
 from simexit.services.execution.scheduling import step_key
 from simexit.store import applications_repo, closing_repo
 from simexit.store.work_queue import LeaseLost, add_step, finish, set_step_result
@@ -86,6 +87,7 @@ def _failed(app: Simexit, step: Mapping[str, Any], worker_id: str, exc: Integrat
                 applications_repo.apply_transition(conn, step["application_id"], t, event="needs_attention",
                                                    data={"step": step["step"], "code": exc.code,
                                                          "system": exc.system, "attempts": attempts})
+                notify(app, conn, step["application_id"], "needs_attention", now, detail=step["step"])
             else:
                 # The next try after the backoff, and never before the outside system's Retry-After.
                 wait = max(backoff(attempts, base, cap), timedelta(seconds=exc.retry_after or 0))
