@@ -1,4 +1,4 @@
-"""Rendering a message template (zh-CN or en) into subject, plain text, HTML and SMS text.
+"""Rendering a message template (zh-CN, de or en) into subject, plain text, HTML and SMS text.
 
 Each template is two files in ``templates/<locale>/``: ``<name>.txt`` with the blocks ``subject``, ``text``
 and ``sms`` (not escaped), and ``<name>.html`` (autoescaped, extends ``_layout.html``).
@@ -33,7 +33,9 @@ class Rendered:
 
 @lru_cache(maxsize=4)
 def _environment(locale: str) -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR / locale), autoescape=select_autoescape(["html"]),
+    # A locale's own templates first; a template it does not have yet (a new message) falls back to English.
+    folders = [TEMPLATE_DIR / locale] + ([TEMPLATE_DIR / "en"] if locale != "en" else [])
+    env = Environment(loader=FileSystemLoader(folders), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
     env.filters["money"] = lambda minor, currency: format_money(int(minor), currency, locale)
     env.filters["day"] = lambda v: format_day(v, locale)
@@ -50,7 +52,7 @@ def _block(env: Environment, name: str, block: str, payload: dict[str, Any]) -> 
 
 
 def render(template: str, locale: str, payload: dict[str, Any]) -> Rendered:
-    """Render ``template`` for ``locale`` (any zh* → zh-CN, else en). Missing payload fields are an error."""
+    """Render ``template`` for ``locale`` (any zh* → zh-CN, de* → de, else en). Missing payload fields are an error."""
     if template not in TEMPLATES:
         raise IntegrationError("messaging", "TEMPLATE_UNKNOWN", f"no message template {template!r}", retryable=False)
     env = _environment(message_locale(locale))
