@@ -229,3 +229,18 @@ def test_the_scan_leaves_other_languages_marked_as_such_and_scripts_alone():
     html = ('<html lang="zh-CN"><body><a lang="de">Verträge hier kündigen</a><script>var a_b = "X_Y";</script>'
             '<a lang="en">English</a><p>号码已注销</p></body></html>')
     assert problems(html, "zh-CN") == []
+
+
+@pytest.mark.parametrize(("brand", "accept", "expected"), [
+    ("globetalk", "fr-FR,fr;q=0.9", "de"), ("hansanet", "", "de"), ("baohao", "fr", "zh-CN"),
+    ("roamly", "fr", "en"), ("globetalk", "en-GB", "en"), ("baohao", "de-DE", "de"), ("hansanet", "zh-CN", "zh-CN"),
+])
+def test_a_brand_page_speaks_the_brands_language_unless_the_reader_asks_for_another(app, brand, accept, expected):
+    """Issue 14, item 9: each brand's ``locales`` (German first for the German brands) when the browser asks for
+    none we have; the language switch lists the brand's languages first."""
+    with TestClient(create_app(app), base_url="https://127.0.0.1") as c:
+        page = c.get(f"/?brand={brand}", headers={"accept-language": accept, "accept": "text/html"}).text
+    assert f'<html lang="{expected}">' in page
+    switch = re.findall(r'hreflang="([^"]+)"', page)
+    assert switch == [loc for loc in app.policy(brand).brand.locales if loc != expected] + \
+        [loc for loc in ("zh-CN", "en", "de") if loc not in app.policy(brand).brand.locales and loc != expected]

@@ -33,7 +33,7 @@ class CustomerRec(Rec):
     id_number: str
     email: str | None = None
     contact_phone: str | None = None
-    locale: Literal["zh-CN", "en"] = "zh-CN"
+    locale: Literal["zh-CN", "en", "de"] = "zh-CN"
     identity_verified: bool = True
     currency: str | None = None  # of the account; default: the brand's
 
