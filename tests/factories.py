@@ -27,7 +27,7 @@ def cn_id(n: int) -> str:
 
 def make_line(app: Simexit, brand: str, *, balance: int = 5000, unpaid: list[int] = (), services: list[str] = (),
               devices: int = 0, esim_state: str | None = None, today: date | None = None, id_number: str | None = None,
-              **line: Any) -> dict[str, Any]:
+              name: str | None = None, **line: Any) -> dict[str, Any]:
     """Create a customer and a line of ``brand``; returns the ids used (msisdn, id_number, ...)."""
     n = next(_seq)
     policy = app.policy(brand)
@@ -38,7 +38,7 @@ def make_line(app: Simexit, brand: str, *, balance: int = 5000, unpaid: list[int
     idn = id_number or (cn_id(n) if cn else f"P{n:08d}")
     today = today or app.clock.now().date()
     recs: list[dict[str, Any]] = [
-        {"type": "customer", "brand": brand, "ref": f"c{n}", "name": "测试用户" if cn else "Test User",
+        {"type": "customer", "brand": brand, "ref": f"c{n}", "name": name or ("测试用户" if cn else "Test User"),
          "id_type": "cn_resident_id" if cn else "passport", "id_number": idn, "email": f"c{n}@example.com",
          "identity_verified": line.pop("identity_verified", True)},
         {"type": "line", "brand": brand, "customer": f"c{n}", "msisdn": msisdn, "iccid": iccid(n),

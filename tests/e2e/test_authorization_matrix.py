@@ -241,6 +241,10 @@ def test_no_page_shows_another_customers_data(api, app):
         ("POST", "/cancel"): ("/cancel", {"kind": "ordinary", "name": "A", "phone": mb, "email": "a@example.com"},
                               {mb}),
         ("POST", "/cancel/confirm"): ("/cancel/confirm", {"request_no": "C-0000", "code": "999999"}, set()),
+        ("GET", "/cancel/confirm"): ("/cancel/confirm", None, set()),
+        ("GET", "/cancel/requests/{request_no}/{token}"): ("/cancel/requests/KR-0000-0000-0/x", None, set()),
+        ("POST", "/cancel/requests/{request_no}/{token}/apply"): (
+            "/cancel/requests/KR-0000-0000-0/x/apply", {"consequence": "NO_REACTIVATION"}, set()),
         ("GET", "/status"): (f"/status?no={nb}", None, {nb}),
         ("POST", "/status"): ("/status", {"application_no": nb, "last4": wrong_last4}, {nb}),
         ("GET", "/help"): ("/help", None, set()),
@@ -250,6 +254,10 @@ def test_no_page_shows_another_customers_data(api, app):
         ("GET", "/console/applications/{application_no}"): (f"/console/applications/{nb}", None, {nb}),
         ("POST", "/console/applications/{application_no}/decide"): (
             f"/console/applications/{nb}/decide", {"decision": "reject", "reason": "DOCUMENTS_INCOMPLETE"}, {nb}),
+        ("GET", "/console/applications/{application_no}/receipt"): (f"/console/applications/{nb}/receipt", None,
+                                                                     {nb}),
+        ("POST", "/console/queue/decide"): ("/console/queue/decide", {"decision": "approve", "brand": "liuliang",
+                                                                      "shown": nb}, set()),
         ("GET", "/console/intake"): ("/console/intake", None, set()),
         ("POST", "/console/intake"): ("/console/intake", {"channel": "hotline", "phone": mb}, {mb}),
         ("GET", "/console/reports"): ("/console/reports", None, set()),
@@ -267,6 +275,7 @@ def test_no_page_shows_another_customers_data(api, app):
         f"/applications/{nb}/receipt": {"anonymous": 303, "customer A": 404, "staff": 303},
         f"/console/applications/{nb}": {"anonymous": 303, "customer A": 303, "staff": 404},
         f"/console/applications/{nb}/decide": {"anonymous": 303, "customer A": 303, "staff": 404},
+        f"/console/applications/{nb}/receipt": {"anonymous": 303, "customer A": 303, "staff": 404},
     }
 
     checked = 0
@@ -284,7 +293,8 @@ def test_no_page_shows_another_customers_data(api, app):
                 (who, path, r.status_code)
             if r.status_code == 303:
                 assert r.headers["location"] in ("/", "/lines", "/console/sign-in", "/console", "/my-data",
-                                                 "/applications/" + nb) or who == "customer A", (who, path)
+                                                 "/applications/" + nb, "/cancel") or who == "customer A" \
+                    or r.headers["location"].startswith("/cancel/requests/KR-"), (who, path)
             kind = who if who in ("anonymous", "customer A") else "staff"
             if path in expected:
                 assert r.status_code == expected[path][kind], (who, path, r.status_code, r.text[:300])

@@ -50,6 +50,11 @@ def test_de_cancellation_button_without_sign_in(browser: Browser, base_url: str,
     page.get_by_role("link", name="I have fixed it — cancel again").click()
     expect(page.get_by_role("heading", name="Verträge hier kündigen")).to_be_visible()
     _cancel(page, site, line["msisdn"], "de-03")
+    # The quote and the consequences, as in the portal, before the application is made (issue 14).
+    expect(page.get_by_test_id("quote")).to_be_visible()
+    for box in page.get_by_role("checkbox").all():
+        box.check()
+    page.get_by_role("button", name="Close my line").click()
     expect(page.get_by_role("heading", name="Your cancellation is confirmed")).to_be_visible()
     application_no = page.get_by_test_id("application-no").inner_text()
     expect(page.get_by_test_id("status")).to_have_text("Waiting for review")

@@ -71,6 +71,10 @@ def test_public_cancellation_without_password_gives_a_dated_receipt(client, app,
     bad = client.post(f"/api/v1/public/cancellations/{receipt['request_no']}/confirm", json={"code": "x"})
     assert bad.status_code == 422 and bad.json()["code"] == "CODE_INVALID"
     r = client.post(f"/api/v1/public/cancellations/{receipt['request_no']}/confirm", json={"code": code})
+    assert r.status_code == 200 and r.json()["state"] == "quote", r.text  # the quote before the application
+    assert r.json()["identity"] == "line_code" and "NO_REACTIVATION" in r.json()["consequences"]
+    r = client.post(f"/api/v1/public/cancellations/{receipt['request_no']}/confirm",
+                    json={"code": code, "consequences_confirmed": list(r.json()["consequences"])})
     assert r.status_code == 200 and r.json()["state"] == "confirmed", r.text
     number = r.json()["application_no"]
     r = client.post("/api/v1/public/application-status", json={"application_no": number, "line_last4": m[-4:]})
@@ -86,8 +90,10 @@ def test_status_lookup_locks_after_five_wrong_tails(client, app):
         "kind": "ordinary", "customer_name": "Test User", "msisdn": m, "email": "test@example.com"})
     with app.db.read() as c:
         code = c.execute(select(outbox.c.payload).where(outbox.c.template == "cancellation_code")).scalar_one()["code"]
-    number = client.post(f"/api/v1/public/cancellations/{r.json()['request_no']}/confirm",
-                         json={"code": code}).json()["application_no"]
+    url = f"/api/v1/public/cancellations/{r.json()['request_no']}/confirm"
+    quote = client.post(url, json={"code": code}).json()
+    number = client.post(url, json={"code": code, "consequences_confirmed": list(quote["consequences"])}
+                         ).json()["application_no"]
     wrong = [f"{(int(m[-4:]) + i) % 10000:04d}" for i in range(1, 6)]
     assert [client.post("/api/v1/public/application-status", json={"application_no": number, "line_last4": w}
                         ).status_code for w in wrong] == [404] * 5

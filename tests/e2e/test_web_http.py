@@ -199,8 +199,10 @@ def _public_application(client, app) -> tuple[str, str]:
         "kind": "ordinary", "customer_name": "Test User", "msisdn": m, "email": "test@example.com"})
     with app.db.read() as c:
         code = c.execute(select(outbox.c.payload).where(outbox.c.template == "cancellation_code")).scalar_one()["code"]
-    number = client.post(f"/api/v1/public/cancellations/{r.json()['request_no']}/confirm",
-                         json={"code": code}).json()["application_no"]
+    url = f"/api/v1/public/cancellations/{r.json()['request_no']}/confirm"
+    quote = client.post(url, json={"code": code}).json()
+    number = client.post(url, json={"code": code, "consequences_confirmed": list(quote["consequences"])}
+                         ).json()["application_no"]
     return number, m
 
 

@@ -144,3 +144,22 @@ def test_import_refuses_a_hostile_line_with_exit_2_and_stores_nothing(env, tmp_p
         assert c.execute(text("SELECT count(*) FROM customers WHERE customer_ref = 'cli-hostile'")).scalar() == 0
     engine.dispose()
     assert _run(env, "import", str(f.with_name("none.jsonl")), ok=False).returncode == 2  # click: no such file
+
+
+def test_precheck_reads_a_national_number_in_the_brands_region(env):
+    """Issue 14 item 1: with --brand a number without +country is read in that brand's region; without it, a
+    number that fits two of the operator's countries is refused with both readings (exit 2)."""
+    import phonenumbers
+
+    from simexit.domain.identifiers import msisdn_readings
+
+    m = json.loads(_run(env, "lines", "list", "--brand", "hansanet", "--json").stdout)[0]["msisdn"]
+    typed = phonenumbers.format_number(phonenumbers.parse(m), phonenumbers.PhoneNumberFormat.NATIONAL)
+    assert json.loads(_run(env, "precheck", typed, "--brand", "hansanet", "--json").stdout)["msisdn"] == m
+    p = _run(env, "precheck", typed, ok=False)
+    if len(msisdn_readings(typed, ["CN", "DE", "US"])) > 1:
+        assert p.returncode == 2 and "MSISDN_AMBIGUOUS" in p.stderr and m in p.stderr, p.stderr
+    else:
+        assert p.returncode == 0 and m in p.stdout
+    p = _run(env, "precheck", "+33612345678", ok=False)
+    assert p.returncode == 2 and "MSISDN_COUNTRY_NOT_SERVED" in p.stderr and "+49 1512 3456789" in p.stderr

@@ -28,7 +28,9 @@ def test_request_without_password_gets_a_dated_receipt_and_becomes_an_applicatio
     with pytest.raises(DomainError) as e:
         pcx.confirm(app, receipt.request_no, "000000" if code != "000000" else "111111")
     assert e.value.code == "CODE_INVALID"
-    out = pcx.confirm(app, receipt.request_no, code)
+    quote = pcx.confirm(app, receipt.request_no, code)
+    assert quote["state"] == "quote" and quote["identity"] == "line_code"  # DE: no gate beyond the code
+    out = pcx.apply_request(app, receipt.request_no, proof=code, consequences=list(quote["consequences"]))
     assert out["state"] == "confirmed"
     view = show(app, out["application_no"])
     assert view["effective_date"] == "2026-12-15" and view["channel"] == "online"
@@ -79,4 +81,95 @@ def test_a_request_number_with_sx_inside_is_found_again(app, monkeypatch):
                          end_date_wanted=None, email="anna@example.com", client_address="1.2.3.4")
     assert receipt.request_no == f"KR-ABSX-CDSX-{_check_char(body)}"
     code = next(p["code"] for k, t, _r, p in messages(app) if t == "cancellation_code")
-    assert pcx.confirm(app, receipt.request_no, code)["state"] == "confirmed"
+    assert pcx.confirm(app, receipt.request_no, code)["state"] == "quote"
+
+
+# --- issue 14: national numbers, the quote before the application, the identity rule, one request per form ---
+
+def _national(e164: str) -> str:
+    import phonenumbers
+
+    return phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+@pytest.mark.parametrize("brand", ["hansanet", "roamly", "huaxin"])
+def test_a_national_number_is_read_in_the_page_brands_region(app, brand):
+    m = make_line(app, brand)["msisdn"]
+    r = pcx.submit(app, kind="ordinary", reason=None, customer_name="A B", msisdn=_national(m), end_date_wanted=None,
+                   email="a@example.com", brand=brand)
+    assert r.msisdn_masked == pcx.mask_msisdn(m)
+    assert [(t, rcpt) for _k, t, rcpt, _p in messages(app) if t == "cancellation_code"] == [("cancellation_code", m)]
+
+
+def test_without_a_brand_two_fitting_countries_are_asked_about_and_a_foreign_number_refused(app):
+    from simexit.services.closure.precheck import resolve_msisdn
+
+    with pytest.raises(DomainError) as e:
+        resolve_msisdn(app, "0151 12340000")
+    assert e.value.code == "MSISDN_AMBIGUOUS"
+    assert e.value.data["readings"] == ["+8615112340000", "+4915112340000"]
+    assert resolve_msisdn(app, "0151 12340000", "hansanet") == "+4915112340000"
+    assert resolve_msisdn(app, "(202) 555-0100") == "+12025550100"  # the other readings are landlines
+    with pytest.raises(DomainError) as e:
+        resolve_msisdn(app, "+33 6 12 34 56 78", "hansanet")
+    assert e.value.code == "MSISDN_COUNTRY_NOT_SERVED" and "+49 1512 3456789" in e.value.data["examples"]["DE"]
+
+
+def test_the_quote_with_the_early_termination_fee_comes_before_the_application(app, clock):
+    from datetime import timedelta
+
+    today = clock.now().date()
+    m = make_line(app, "hansanet", payment="postpaid", contract_start=(today - timedelta(days=100)).isoformat(),
+                  contract_end=(today + timedelta(days=265)).isoformat(), early_termination_fee_minor=8400)["msisdn"]
+    r = pcx.submit(app, kind="ordinary", reason=None, customer_name="A B", msisdn=m, end_date_wanted=None,
+                   email="a@example.com")
+    code = next(p["code"] for _k, t, _r, p in messages(app) if t == "cancellation_code")
+    quote = pcx.confirm(app, r.request_no, code)
+    assert quote["state"] == "quote" and quote["quote"]["early_termination_fee_minor"] > 0
+    with pytest.raises(DomainError) as e:  # nothing is applied before every consequence is confirmed
+        pcx.apply_request(app, r.request_no, proof=code, consequences=[])
+    assert e.value.code == "CONSEQUENCES_NOT_CONFIRMED"
+    with pytest.raises(DomainError) as e:
+        pcx.apply_request(app, r.request_no, proof="not-the-token", consequences=list(quote["consequences"]))
+    assert e.value.code == "CODE_INVALID"
+    out = pcx.apply_request(app, r.request_no, proof=pcx.page_token(app, r.request_no),
+                            consequences=list(quote["consequences"]))
+    assert out["state"] == "confirmed"
+    assert show(app, out["application_no"])["quote"]["early_termination_fee_minor"] == \
+        quote["quote"]["early_termination_fee_minor"]
+
+
+def test_cn_needs_the_real_name_check_de_does_not(app):
+    line = make_line(app, "liuliang")
+    r = pcx.submit(app, kind="ordinary", reason=None, customer_name="编造的名字", msisdn=line["msisdn"],
+                   end_date_wanted=None, email="z@example.com", locale="zh-CN")
+    code = next(p["code"] for _k, t, _r, p in messages(app) if t == "cancellation_code")
+    quote = pcx.confirm(app, r.request_no, code)
+    assert quote["identity"] == "line_code_and_id_tail"
+    for tail in (None, "000000"):
+        with pytest.raises(DomainError) as e:
+            pcx.apply_request(app, r.request_no, proof=code, consequences=list(quote["consequences"]), id_tail=tail)
+        assert e.value.code == "SECOND_FACTOR_INVALID"
+    out = pcx.apply_request(app, r.request_no, proof=code, consequences=list(quote["consequences"]),
+                            id_tail=line["id_number"][-6:])
+    assert out["state"] == "confirmed"
+    from simexit.store.tables import applications
+
+    with app.db.read() as c:
+        evidence = c.execute(select(applications.c.identity_evidence)
+                             .where(applications.c.application_no == out["application_no"])).scalar_one()
+    assert evidence["second_factor"] == "id_tail_6"
+
+
+def test_the_same_form_sent_twice_is_one_request_one_sms_one_email(app):
+    m = make_line(app, "hansanet")["msisdn"]
+    kw = dict(kind="ordinary", reason=None, customer_name="A B", msisdn=m, end_date_wanted=None,
+              email="a@example.com", submission_key="form-1")
+    first, again = pcx.submit(app, **kw), pcx.submit(app, **kw)
+    assert first == again
+    assert [t for _k, t, _r, _p in messages(app)] == ["cancellation_received", "cancellation_code"]
+    link = messages(app)[0][3]["receipt_url"]
+    assert link.endswith(pcx.page_path(app, first.request_no))
+    assert pcx.view(app, first.request_no, pcx.page_token(app, first.request_no))["state"] == "awaiting_confirmation"
+    with pytest.raises(DomainError):
+        pcx.view(app, first.request_no, "0" * 24)

@@ -95,6 +95,9 @@ def cancellation(app, base: str, trial: int) -> tuple[str, str, str]:
 def test_40_simultaneous_wrong_answers_to_the_status_lookup_check_5(app, server):
     request_no, code, m = cancellation(app, server, 0)
     r = post(server, f"/api/v1/public/cancellations/{request_no}/confirm", {"code": code})
+    assert r.status_code == 200 and r.json()["state"] == "quote", r.text
+    r = post(server, f"/api/v1/public/cancellations/{request_no}/confirm",
+             {"code": code, "consequences_confirmed": list(r.json()["consequences"])})
     assert r.status_code == 200 and r.json()["state"] == "confirmed", r.text
     number = r.json()["application_no"]
     bad = f"{(int(m[-4:]) + 1) % 10000:04d}"

@@ -7,7 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Msisdn = Field(min_length=3, max_length=32, description="the line's number, E.164 (+8613900001234)")
+Msisdn = Field(min_length=3, max_length=32, description="the line's number, E.164 (+8613900001234), or national "
+               "(0151 12340000) read in the region of `brand`, or of the operator's brands when no brand is given")
+PhoneBrand = Field(None, pattern=r"^[a-z][a-z0-9-]{1,31}$",
+                   description="the brand whose page the number was typed on: a national number is read in its "
+                   "region (without it: in the regions of every brand; MSISDN_AMBIGUOUS when two fit)")
 
 
 def _has_nul(value: Any) -> bool:
@@ -38,6 +42,7 @@ class Body(Incoming):
 # --- sign-in ---------------------------------------------------------------------------------------------
 class SignInStart(Body):
     msisdn: str = Msisdn
+    brand: str | None = PhoneBrand
 
 
 class SignInStarted(BaseModel):
@@ -47,6 +52,7 @@ class SignInStarted(BaseModel):
 
 class SignInVerify(Body):
     msisdn: str = Msisdn
+    brand: str | None = PhoneBrand
     code: str = Field(min_length=1, max_length=12)
 
 
@@ -227,6 +233,7 @@ class CancellationIn(Body):
     end_date_wanted: date | None = Field(None, description="empty: as soon as possible")
     email: str = Field(min_length=3, max_length=254)
     locale: Literal["en", "de", "zh-CN"] = "en"
+    brand: str | None = PhoneBrand
 
 
 class ReceiptOut(BaseModel):
@@ -241,11 +248,21 @@ class ReceiptOut(BaseModel):
 
 class CancellationConfirm(Body):
     code: str = Field(min_length=1, max_length=12, description="the code sent by SMS to the line")
+    consequences_confirmed: list[str] | None = Field(
+        None, max_length=20, description="absent: the answer is the quote and the consequences to show (state "
+        "`quote`); then every consequence code shown, confirmed, makes the application")
+    id_tail: str | None = Field(None, max_length=6, description="the last 6 characters of the ID number, where "
+                                "the brand's identity rule asks for it (`identity`: line_code_and_id_tail)")
 
 
 class CancellationOutcome(BaseModel):
     request_no: str
-    state: Literal["confirmed", "blocked", "awaiting_confirmation", "expired"]
+    state: Literal["quote", "confirmed", "blocked", "awaiting_confirmation", "expired"]
+    quote: dict[str, Any] | None = Field(None, description="state quote: the exact amounts and dates")
+    consequences: dict[str, dict[str, str]] | None = Field(
+        None, description="state quote: code → the sentence to show; confirm every one")
+    identity: Literal["line_code", "line_code_and_id_tail"] | None = Field(
+        None, description="state quote: line_code_and_id_tail asks for id_tail too")
     application_no: str | None = None
     status: str | None = None
     code: str | None = None

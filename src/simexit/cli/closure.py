@@ -42,14 +42,17 @@ def lines_list(brand: str | None, status: str | None, kind: str | None, limit: i
 @click.argument("msisdn")
 @click.option("--date", "end_date", help="end date wanted (YYYY-MM-DD)")
 @click.option("--lang", type=click.Choice(["en", "zh-CN", "de"]), default="en")
+@click.option("--brand", help="read a number without +country in this brand's region")
 @click.option("--json", "as_json", is_flag=True)
 @refusals
-def precheck(msisdn: str, end_date: str | None, lang: str, as_json: bool) -> None:
+def precheck(msisdn: str, end_date: str | None, lang: str, brand: str | None, as_json: bool) -> None:
     """Eligibility pre-check and exact quote for closing a line."""
     from simexit.services.access.caller import Operator
     from simexit.services.closure import queries
+    from simexit.services.closure.precheck import resolve_msisdn
 
-    result = queries.precheck(_app(), Operator("cli"), msisdn, _parse_date(end_date)).to_dict()
+    app = _app()
+    result = queries.precheck(app, Operator("cli"), resolve_msisdn(app, msisdn, brand), _parse_date(end_date)).to_dict()
 
     def human(r: dict[str, Any]) -> None:
         click.echo(f"{r['msisdn']} ({r['brand']}, {r['kind']}): "
@@ -82,19 +85,22 @@ def precheck(msisdn: str, end_date: str | None, lang: str, as_json: bool) -> Non
 @click.option("--refund-method")
 @click.option("--refund-to", multiple=True, help="refund destination field, KEY=VALUE (repeatable)")
 @click.option("--date", "end_date", help="end date wanted (YYYY-MM-DD)")
+@click.option("--brand", help="read a number without +country in this brand's region")
 @click.option("--json", "as_json", is_flag=True)
 @refusals
 def apply(msisdn: str, channel: str, identity_method: str | None, id_number: str | None, staff_ref: str | None,
           reason_code: str | None, reason_text: str | None, confirm: str, refund_method: str | None,
-          refund_to: tuple[str, ...], end_date: str | None, as_json: bool) -> None:
+          refund_to: tuple[str, ...], end_date: str | None, brand: str | None, as_json: bool) -> None:
     """Submit an application to close a line (an open one is returned instead of a second)."""
     from simexit.domain.consequences import required_consequences
     from simexit.domain.identity import STAFF_CHANNELS
     from simexit.services.access.caller import Operator
     from simexit.services.closure import commands, queries
     from simexit.services.closure.commands import ApplyRequest
+    from simexit.services.closure.precheck import resolve_msisdn
 
     app = _app()
+    msisdn = resolve_msisdn(app, msisdn, brand)
     wanted = _parse_date(end_date)
     dest = refund_destination(refund_to)
     operator = Operator(staff_ref or "cli", "agent" if staff_ref else "operator")

@@ -35,6 +35,8 @@ def refusals(fn: Callable[..., Any]) -> Callable[..., Any]:
         except DomainError as e:
             detail = "".join(f"\n  - {f['code']}: {f['message']['en']}" for f in e.data.get("findings", []))
             detail += "".join(f"\n  - line {x['line']}: {x['message']}" for x in e.data.get("errors", [])[1:])
+            detail += "".join(f"\n  - did you mean {r}?" for r in e.data.get("readings", []))
+            detail += "".join(f"\n  - {region}: {ex}" for region, ex in e.data.get("examples", {}).items())
             _fail(f"{e.code}: {e.message}{detail}")
         except PolicyError as e:
             _fail(f"{e.code}: {e}")

@@ -40,6 +40,10 @@ _NAMES_EN = ("Anna Schmidt", "Ben Carter", "Chloe Martin", "David Kim", "Emma We
              "Grace Lee", "Hannah Fischer", "Ivan Petrov")
 
 
+def demo_brands() -> list[str]:
+    return list(_BRANDS)
+
+
 def demo_msisdn(brand: str, situation: str) -> str:
     b = _BRANDS[brand]
     return f"{b['prefix']}{b['base'] + SITUATIONS.index(situation):0{b['width']}d}"

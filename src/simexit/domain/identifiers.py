@@ -45,6 +45,82 @@ def normalize_msisdn(value: str, default_region: str | None = None) -> str:
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
 
 
+_MOBILE = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def example_number(region: str) -> str:
+    """A mobile number of ``region`` as its people write it, and in full: ``01512 3456789 / +49 1512 3456789``."""
+    ex = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if ex is None:
+        return ""
+    return (f"{phonenumbers.format_number(ex, phonenumbers.PhoneNumberFormat.NATIONAL)} / "
+            f"{phonenumbers.format_number(ex, phonenumbers.PhoneNumberFormat.INTERNATIONAL)}")
+
+
+def display_msisdn(e164: str) -> str:
+    """``+4915112340000`` → ``+49 151 12340000``: the number as understood, grouped the way its country does."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, None),
+                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def region_of(e164: str) -> str | None:
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def msisdn_readings(value: str, regions: tuple[str, ...] | list[str]) -> list[str]:
+    """Every E.164 number ``value`` can be, read in each of ``regions`` (in that order, without repeats).
+
+    A number typed with ``+`` (or ``00``) has one reading whatever the region. A national number is read in
+    each region; when some readings are mobile numbers, only those are kept (the lines are mobile lines: a
+    Chinese reading of ``(202) 555-0100`` is a Guangzhou landline, the US one a mobile)."""
+    raw = (value or "").strip()
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    if raw.startswith("+"):
+        return [normalize_msisdn(raw)]
+    found: list[tuple[str, bool]] = []
+    for region in regions:
+        try:
+            num = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if not phonenumbers.is_valid_number_for_region(num, region):
+            continue
+        e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+        if e164 not in (f for f, _m in found):
+            found.append((e164, phonenumbers.number_type(num) in _MOBILE))
+    mobile = [f for f, m in found if m]
+    return mobile or [f for f, _m in found]
+
+
+def read_msisdn(value: str, regions: tuple[str, ...] | list[str],
+                served: tuple[str, ...] | list[str] | None = None) -> str:
+    """E.164 of a number typed by a person: a national number is read in ``regions`` (the page's brand's, or
+    every region the operator serves), a number with ``+`` must be of a region ``served`` (default: regions).
+
+    A national number that fits two regions is MSISDN_AMBIGUOUS (its readings given, to ask which is meant); a
+    number of no region served is MSISDN_COUNTRY_NOT_SERVED (with an example of the form expected)."""
+    served = list(dict.fromkeys(served or regions))
+    examples = {r: example_number(r) for r in dict.fromkeys(regions)}
+    readings = msisdn_readings(value, list(dict.fromkeys(regions)))
+    if not readings:
+        raise InvalidInput("MSISDN_INVALID", "not a phone number of the countries served", value=mask_msisdn(value),
+                           regions=served, examples=examples)
+    if len(readings) > 1:
+        raise InvalidInput("MSISDN_AMBIGUOUS", "the number fits more than one country: type it with +country",
+                           readings=readings, regions=[region_of(r) for r in readings])
+    if served and region_of(readings[0]) not in served:
+        raise InvalidInput("MSISDN_COUNTRY_NOT_SERVED", "not a number of the countries served",
+                           value=mask_msisdn(readings[0]), regions=served, examples=examples)
+    return readings[0]
+
+
 _ICCID = re.compile(r"89\d{16,18}")
 
 

@@ -119,6 +119,15 @@ class NumbersSection(Strict):
     quarantine_days: int = Field(ge=0)
 
 
+class IdentitySection(Strict):
+    """How the public cancellation form (no sign-in) checks who declares: ``line_code`` — the code sent by SMS
+    to the line, nothing more (DE case law on BGB §312k: a cancellation declaration needs no further
+    verification gate, no password, no ID); ``line_code_and_id_tail`` — the code and the last 6 characters of
+    the ID number, as the portal asks (CN real-name rules)."""
+
+    public_cancellation: Literal["line_code", "line_code_and_id_tail"] | None = None
+
+
 class Policy(Strict):
     brand: BrandSection
     review: ReviewSection
@@ -128,6 +137,14 @@ class Policy(Strict):
     closure: ClosureSection = ClosureSection()
     retention: RetentionSection
     numbers: NumbersSection
+    identity: IdentitySection = IdentitySection()
+
+    @property
+    def public_identity(self) -> str:
+        """The public form's identity rule: the policy's, else the jurisdiction's (CN: the real-name check)."""
+        if self.identity.public_cancellation:
+            return self.identity.public_cancellation
+        return "line_code_and_id_tail" if self.brand.jurisdiction == "CN" else "line_code"
 
     @model_validator(mode="after")
     def _jurisdiction_rules(self) -> Policy:
@@ -140,6 +157,12 @@ class Policy(Strict):
                                  "termination (MIIT Order No. 25, Art. 11)")
             if self.checks.ARREARS != Severity.BLOCKER:
                 raise ValueError("checks.ARREARS: in CN arrears block a closure")
+            if self.identity.public_cancellation == "line_code":
+                raise ValueError("identity.public_cancellation: in CN closing a line needs the real-name check "
+                                 "(line_code_and_id_tail)")
+        if j == "DE" and self.identity.public_cancellation == "line_code_and_id_tail":
+            raise ValueError("identity.public_cancellation: a German cancellation declaration needs no further "
+                             "verification gate (BGB §312k; use line_code)")
         if j in ("DE", "EU") and self.checks.ARREARS == Severity.BLOCKER:
             raise ValueError("checks.ARREARS: in the EU arrears do not block a cancellation (use warning or info)")
         return self

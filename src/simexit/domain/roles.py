@@ -43,3 +43,15 @@ INTAKE_CHANNELS: dict[Role, frozenset[str]] = {
 
 def allowed(role: Role | str, permission: Permission) -> bool:
     return permission in GRANTS[Role(role)]
+
+
+# The channel a role works on first (a clerk at the counter: the store), listed first wherever it picks one.
+HOME_CHANNEL: dict[Role, str] = {Role.AGENT: "hotline", Role.STORE_CLERK: "store", Role.SUPERVISOR: "store",
+                                 Role.ADMIN: "store"}
+
+
+def intake_channels(role: Role | str) -> list[str]:
+    """The role's intake channels, its home channel first, then alphabetically."""
+    r = Role(role)
+    home = HOME_CHANNEL.get(r)
+    return sorted(INTAKE_CHANNELS[r], key=lambda c: (c != home, c))

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select
 
-from simexit.store.tables import applications, brands, lines
+from simexit.domain.queue_search import QueueSearch
+from simexit.store.tables import applications, brands, customers, lines
 
 
 def page(conn: Connection, *, customer_id: int | None = None, brand_ids: Sequence[int] | None = None,
@@ -38,12 +39,16 @@ def page(conn: Connection, *, customer_id: int | None = None, brand_ids: Sequenc
 
 
 def review_queue(conn: Connection, *, brand_ids: Sequence[int] | None, channel: str | None,
-                 states: Sequence[str], reason: str | None, limit: int) -> list[RowMapping]:
-    """Applications in ``states``, the soonest SLA due first."""
+                 states: Sequence[str], reason: str | None, limit: int,
+                 search: QueueSearch | None = None) -> list[RowMapping]:
+    """Applications in ``states``, the soonest SLA due first, with the customer's name (the caller masks it);
+    ``search``: one application number, a line number's head and tail, or a part of the customer's name."""
     q = (select(applications.c.application_no, applications.c.status, applications.c.channel,
                 applications.c.reason_code, applications.c.needs_person, applications.c.submitted_at,
-                applications.c.review_due_at, brands.c.code.label("brand"), lines.c.msisdn, lines.c.kind)
+                applications.c.review_due_at, brands.c.code.label("brand"), lines.c.msisdn, lines.c.kind,
+                customers.c.name.label("customer_name"))
          .join(brands, brands.c.id == applications.c.brand_id).join(lines, lines.c.id == applications.c.line_id)
+         .join(customers, customers.c.id == applications.c.customer_id)
          .order_by(applications.c.review_due_at, applications.c.id).limit(limit))
     if brand_ids is not None:
         q = q.where(applications.c.brand_id.in_(list(brand_ids)))
@@ -53,6 +58,16 @@ def review_queue(conn: Connection, *, brand_ids: Sequence[int] | None, channel: 
         q = q.where(applications.c.status.in_(list(states)))
     if reason:
         q = q.where(applications.c.reason_code == reason)
+    if search is not None:
+        if search.application_no:
+            q = q.where(applications.c.application_no == search.application_no)
+        elif search.msisdn_tail is not None:
+            if search.msisdn_head:
+                q = q.where(lines.c.msisdn.startswith(search.msisdn_head, autoescape=True))
+            if search.msisdn_tail:
+                q = q.where(lines.c.msisdn.endswith(search.msisdn_tail, autoescape=True))
+        elif search.name:
+            q = q.where(customers.c.name.icontains(search.name, autoescape=True))
     return list(conn.execute(q).mappings().all())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException
 from starlette.requests import Request
@@ -15,11 +16,13 @@ from simexit.domain.errors import DomainError
 from simexit.domain.identifiers import mask_msisdn
 from simexit.domain.identity import IdentityMethod
 from simexit.domain.intake import DESTINATION_FIELDS, REASON_CODES
-from simexit.domain.roles import INTAKE_CHANNELS, Permission
+from simexit.domain.roles import Permission, intake_channels
 from simexit.domain.state_machine import REJECTION_REASONS
 from simexit.services.access import commands as access
 from simexit.services.access import queries as access_queries
 from simexit.services.access.caller import Public, StaffIdentity
+from simexit.services.bulk import commands as bulk
+from simexit.services.bulk.queue_decisions import QueueFilter
 from simexit.services.closure import commands, queries
 from simexit.services.closure.commands import ApplyRequest
 from simexit.services.closure.views import StaffApplicationView
@@ -101,18 +104,69 @@ def sign_out(request: Request) -> Response:
     return r
 
 
-@router.get("")
-@pooled
-def queue(request: Request, brand: str = "", channel: str = "", state: str = "", reason: str = "") -> Response:
-    who = _who(request)
+WAITING = ("", "submitted", "pending_review")  # the queue's states on which a selection may be decided
+
+
+def _queue_page(request: Request, who: StaffIdentity, f: dict[str, str], status_code: int = 200,
+                **ctx: Any) -> Response:
+    state = f["state"]
     states = (state,) if state in STATES else ("submitted", "pending_review")
-    items = queries.review_queue(simexit(request), who, brand=brand or None, channel=channel or None, states=states,
-                         reason=reason or None)
+    items = queries.review_queue(simexit(request), who, brand=f["brand"] or None, channel=f["channel"] or None,
+                                 states=states, reason=f["reason"] or None, search=f["q"] or None)
     brands = [b for b in sorted(simexit(request).policies) if who.sees_brand(b)]
     return _page(request, "console/queue.html", who, items=items, brands=brands, states=STATES,
-                 channels=("online", "app", "hotline", "chat", "store", "mail"), reasons=REASON_CODES,
-                 f={"brand": brand, "channel": channel, "state": state, "reason": reason},
-                 zones={c: p.brand.time_zone for c, p in simexit(request).policies.items()})
+                 channels=("online", "app", "hotline", "chat", "store", "mail"), reasons=REASON_CODES, f=f,
+                 rejection_reasons=REJECTION_REASONS,
+                 can_decide=who.can(Permission.REVIEW) and state in WAITING and bool(items),
+                 zones={c: p.brand.time_zone for c, p in simexit(request).policies.items()},
+                 status_code=status_code, **ctx)
+
+
+def _filter_of(values: Any) -> dict[str, str]:
+    return {k: str(values.get(k) or "").strip()[:80] for k in ("brand", "channel", "state", "reason", "q")}
+
+
+@router.get("")
+@pooled
+def queue(request: Request) -> Response:
+    who = _who(request)
+    done = None
+    qp = request.query_params
+    if qp.get("decision") in ("approve", "reject") and qp.get("decided", "").isdigit():
+        done = {"decision": qp["decision"], "decided": int(qp["decided"]),
+                "excluded": int(qp.get("excluded") or 0) if (qp.get("excluded") or "0").isdigit() else 0,
+                "refused": int(qp.get("refused") or 0) if (qp.get("refused") or "0").isdigit() else 0}
+    return _queue_page(request, who, _filter_of(qp), done=done)
+
+
+@router.post("/queue/decide")
+@pooled(form=True)
+def decide_selection(request: Request) -> Response:
+    """A reviewer's decision on the filtered queue's applications shown, but the ones ticked "leave out"."""
+    who = _who(request)
+    form = posted_form(request)
+    f = _filter_of(form)
+    if not who.can(Permission.REVIEW):
+        raise HTTPException(status_code=403, detail=_("Your role may not review applications."))
+    decision = str(form.get("decision") or "")
+    try:
+        result = bulk.decide_queue_selection(
+            simexit(request), who, QueueFilter(brand=f["brand"] or None, channel=f["channel"] or None,
+                                               reason=f["reason"] or None, search=f["q"] or None),
+            decision, reasons=as_list(form.get("reject_reason")), note=str(form.get("note") or ""),
+            exclude=as_list(form.get("exclude")), shown=as_list(form.get("shown")))
+    except DomainError as e:
+        msg = {"REJECTION_REASON_REQUIRED": _("Choose at least one reason for the rejection."),
+               "REJECTION_NOTE_REQUIRED": _("The reason “Other” needs a note the customer can read."),
+               "SELECTION_EMPTY": _("Nothing is left to decide: every application shown is left out."),
+               "DECISION_UNKNOWN": _("Choose approve or reject."),
+               "SELECTION_TOO_LARGE": _("Too many applications match: narrow the filter.")}.get(e.code, error_text(e))
+        return _queue_page(request, who, f, status_code=400, bulk_error=msg,
+                           excluded=set(as_list(form.get("exclude"))))
+    query = {k: v for k, v in f.items() if v}
+    query.update(decision=result.decision, decided=str(len(result.decided)), excluded=str(len(result.excluded)),
+                 refused=str(len(result.refused)))
+    return _redirect(request, "/console?" + urlencode(query))
 
 
 def _application(request: Request, who: StaffIdentity, application_no: str) -> StaffApplicationView:
@@ -132,6 +186,18 @@ def application_page(request: Request, application_no: str) -> Response:
                  audit=privacy_queries.audit_entries(simexit(request), who, view["application_no"]))
 
 
+@router.get("/applications/{application_no}/receipt")
+@pooled
+def receipt_page(request: Request, application_no: str) -> Response:
+    """The receipt a clerk prints and hands over at the counter: the number, what happens next, how to follow
+    it, and that staff never ask for codes."""
+    who = _who(request)
+    view = _application(request, who, application_no)
+    app = simexit(request)
+    return _page(request, "console/receipt.html", who, view=view, p=app.policy(view["brand"]),
+                 status_url=app.public_base_url.rstrip("/") + "/status")
+
+
 @router.post("/applications/{application_no}/decide")
 @pooled(form=True)
 def decide(request: Request, application_no: str) -> Response:
@@ -149,7 +215,8 @@ def decide(request: Request, application_no: str) -> Response:
                             channel="console")
     except DomainError as e:
         return _page(request, "console/application.html", who, view=view, reasons=REJECTION_REASONS,
-                     p=simexit(request).policy(view["brand"]), error=error_text(e), status_code=400)
+                     p=simexit(request).policy(view["brand"]), error=error_text(e), status_code=400,
+                     audit=privacy_queries.audit_entries(simexit(request), who, view["application_no"]))
     return _redirect(request, f"/console/applications/{view['application_no']}")
 
 
@@ -157,7 +224,7 @@ def decide(request: Request, application_no: str) -> Response:
 @pooled
 def intake_form(request: Request) -> Response:
     who = _who(request)
-    return _page(request, "console/intake.html", who, channels=sorted(INTAKE_CHANNELS[who.role]), step="number")
+    return _page(request, "console/intake.html", who, channels=intake_channels(who.role), step="number")
 
 
 @router.post("/intake")
@@ -166,7 +233,7 @@ def intake(request: Request) -> Response:
     who = _who(request)
     form = posted_form(request)
     app = simexit(request)
-    channels = sorted(INTAKE_CHANNELS[who.role])
+    channels = intake_channels(who.role)
     channel = str(form.get("channel") or "")
     phone = str(form.get("phone") or "")
     if not who.can(Permission.APPLY_ON_BEHALF) or channel not in channels:

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from simexit.api.routes.exports import download_url
 from simexit.domain.consequences import required_consequences
 from simexit.domain.errors import DomainError
-from simexit.domain.identifiers import mask_msisdn
+from simexit.domain.identifiers import display_msisdn, mask_msisdn
 from simexit.domain.intake import DESTINATION_FIELDS, REASON_CODES
 from simexit.services.access import commands as access
 from simexit.services.access import queries as access_queries
@@ -26,7 +26,8 @@ from simexit.services.privacy import commands as privacy_commands
 from simexit.services.privacy import queries as privacy_queries
 from simexit.web.i18n import _, current_locale
 from simexit.web.labels import error_text
-from simexit.web.rendering import as_list, client_address, finish, pooled, posted_form, render, simexit
+from simexit.web.phone import check as phone_check
+from simexit.web.rendering import as_list, client_address, finish, page_brand, pooled, posted_form, render, simexit
 
 router = APIRouter(include_in_schema=False)
 SESSION_COOKIE = "sx_session"
@@ -70,14 +71,23 @@ def send_code(request: Request) -> Response:
     form = posted_form(request)
     phone = str(form.get("phone") or "").strip()
     partial = request.headers.get("hx-request") == "true"
-    error = None
-    try:
-        access.start_customer_sign_in(simexit(request), Public(client_address(request)), phone)
-    except DomainError as e:
-        error = _("That is not a phone number we can read.") if e.code.startswith("MSISDN") else \
-            _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else error_text(e)
-    return render(request, "portal/_code.html" if partial else "portal/sign_in.html",
-                  step="phone" if error else "code", phone=phone, error=error)
+    app = simexit(request)
+    # A number without +country is read in the page's brand's region and shown as understood before any SMS.
+    checked = phone_check(app, phone, page_brand(request), str(form.get("phone_reading") or "") or None,
+                          client_address(request))
+    error, step, number = checked.error, "phone", checked.number
+    if number is None and not error:
+        step = "check"
+    elif number is not None:
+        try:
+            access.start_customer_sign_in(app, Public(client_address(request)), number)
+            step = "code"
+        except DomainError as e:
+            error = _("That is not a phone number we can read.") if e.code.startswith("MSISDN") else \
+                _("Too many attempts. Please wait a few minutes and try again.") if e.status == 429 else error_text(e)
+    return render(request, "portal/_code.html" if partial else "portal/sign_in.html", step=step,
+                  phone=number if step == "code" else phone, shown=display_msisdn(number) if number else "",
+                  readings=checked.readings, error=error)
 
 
 @router.post("/sign-in")

@@ -41,7 +41,8 @@ class VerifyBody(SignInVerify):
              summary="Send a sign-in code by SMS (the same answer whether or not the number is a customer's)")
 async def sign_in_start(request: Request, body: SignInStart, creds: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
-    sent = await run(lambda: access.start_customer_sign_in(app, auth.public(creds), body.msisdn))
+    sent = await run(lambda: access.start_customer_sign_in(app, auth.public(creds), body.msisdn,
+                                                                 brand=body.brand))
     return answer(sent.to_dict(), 202)
 
 
@@ -49,7 +50,8 @@ async def sign_in_start(request: Request, body: SignInStart, creds: Credentials 
              summary="Check the code; a session cookie (browsers) or a bearer token (session=token, apps)")
 async def sign_in_verify(request: Request, body: VerifyBody, creds: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
-    signed = await run(lambda: access.verify_customer_sign_in(app, auth.public(creds), body.msisdn, body.code))
+    signed = await run(lambda: access.verify_customer_sign_in(app, auth.public(creds), body.msisdn, body.code,
+                                                                    brand=body.brand))
     token = signed.token
     out = {"token": token if body.session == "token" else None,
            "expires_at": signed.session.expires_at.isoformat(), "second_factor_until": None}

@@ -36,7 +36,8 @@ async def cancel(request: Request, body: CancellationIn, creds: Credentials = De
         def action():
             receipt = commands.submit_cancellation(
                 app, Public(creds.client), kind=body.kind, reason=body.reason, customer_name=body.customer_name,
-                msisdn=body.msisdn, end_date_wanted=body.end_date_wanted, email=body.email, locale=body.locale)
+                msisdn=body.msisdn, end_date_wanted=body.end_date_wanted, email=body.email, locale=body.locale,
+                brand=body.brand)
             return 201, receipt.to_dict()
 
         who = hmac.new(app.secret_key.encode(), f"anon:{creds.client}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -48,12 +49,26 @@ async def cancel(request: Request, body: CancellationIn, creds: Credentials = De
 
 
 @router.post("/cancellations/{request_no}/confirm", response_model=CancellationOutcome,
-             summary="Confirm with the code sent by SMS to the line: the request becomes an application")
+             summary="The code sent by SMS to the line: first the quote and consequences to show, then (with "
+             "consequences_confirmed) the application")
 async def confirm(request: Request, body: CancellationConfirm,
                   request_no: str = Path(min_length=1, max_length=20, description="KR-XXXX-XXXX-C"),
                   creds: Credentials = Depends(auth.client_of)):
     app, run = wiring(request)
-    return answer(await run(commands.confirm_cancellation, app, Public(creds.client), request_no, body.code))
+
+    def work():
+        caller = Public(creds.client)
+        outcome = commands.confirm_cancellation(app, caller, request_no, body.code)
+        if outcome["state"] != "quote" or body.consequences_confirmed is None:
+            return _public(outcome)
+        return _public(commands.apply_cancellation(app, caller, request_no, proof=body.code,
+                                                   consequences=body.consequences_confirmed, id_tail=body.id_tail))
+
+    return answer(await run(work))
+
+
+def _public(outcome: dict) -> dict:
+    return {k: v for k, v in outcome.items() if k not in ("code_confirmed_at", "brand", "refund_method")}
 
 
 @router.post("/application-status", response_model=StatusOut,

@@ -86,10 +86,12 @@ def _h(app: Simexit, kind: str, value: str) -> str:
 
 # --- customers -------------------------------------------------------------------------------------------------
 
-def start_customer_sign_in(app: Simexit, caller: Caller, msisdn: str, *, purpose: str = "sign_in") -> CodeSent:
-    """Send a code to the number if it is a customer's line; the answer is the same either way."""
+def start_customer_sign_in(app: Simexit, caller: Caller, msisdn: str, *, purpose: str = "sign_in",
+                           brand: str | None = None) -> CodeSent:
+    """Send a code to the number if it is a customer's line; the answer is the same either way. A number without
+    +country is read in the region of ``brand`` (the page's), else of the operator's brands (closure.precheck)."""
     public = require_public(caller)
-    number = resolve_msisdn(app, msisdn)
+    number = resolve_msisdn(app, msisdn, brand)
     subject = _h(app, "msisdn", number)
     code = f"{secrets.randbelow(10**6):06d}"
     with app.db.write() as conn:
@@ -113,13 +115,13 @@ def start_customer_sign_in(app: Simexit, caller: Caller, msisdn: str, *, purpose
 
 
 def verify_customer_sign_in(app: Simexit, caller: Caller, msisdn: str, code: str, *,
-                            purpose: str = "sign_in") -> CustomerSignIn:
+                            purpose: str = "sign_in", brand: str | None = None) -> CustomerSignIn:
     """Check the code; on success a new session and its token (shown once).
 
     Each try is counted before the code is compared (per address and per code), so that simultaneous tries
     are checked one at a time: a code is compared at most 5 times, whatever arrives at once."""
     public = require_public(caller)
-    number = resolve_msisdn(app, msisdn)
+    number = resolve_msisdn(app, msisdn, brand)
     subject = _h(app, "msisdn", number)
     address_key = f"otp-verify-ip:{_h(app, 'ip', public.client_address)}"
     with app.db.write() as conn:

@@ -14,9 +14,9 @@ from pathlib import Path
 from simexit.domain.errors import Forbidden
 from simexit.domain.roles import INTAKE_CHANNELS, Permission
 from simexit.services.access.caller import Caller, StaffIdentity, System, require_staff, require_system
-from simexit.services.bulk import approval, closure
+from simexit.services.bulk import approval, closure, queue_decisions
 from simexit.services.bulk.decision import BulkOptions
-from simexit.services.bulk.views import BatchApproval, BatchProgress
+from simexit.services.bulk.views import BatchApproval, BatchProgress, QueueDecision
 from simexit.services.closure.applications import Actor
 from simexit.services.context import Simexit
 
@@ -65,3 +65,12 @@ def approve(app: Simexit, caller: Caller, batch_id: str, *, only: Sequence[str] 
     who: StaffIdentity = require_staff(caller, Permission.REVIEW)
     return BatchApproval(**approval.approve_batch(app, batch_id, Actor.of_staff(who), only=only, note=note,
                                                   caller=who))
+
+
+def decide_queue_selection(app: Simexit, caller: Caller, selection: queue_decisions.QueueFilter, decision: str, *,
+                           reasons: Sequence[str] = (), note: str | None = None, exclude: Sequence[str] = (),
+                           shown: Sequence[str] | None = None) -> QueueDecision:
+    """A reviewer approves or rejects (with a reason) the applications of their filtered review queue, but the
+    excluded ones (queue_decisions.decide_selection)."""
+    return queue_decisions.decide_selection(app, caller, selection, decision, reasons=reasons, note=note,
+                                            exclude=exclude, shown=shown)

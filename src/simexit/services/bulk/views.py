@@ -52,3 +52,18 @@ class BatchApproval:
 
     def to_dict(self) -> dict[str, Any]:
         return {"batch_id": self.batch_id, "approved": self.approved, "refused": [dict(r) for r in self.refused]}
+
+
+@dataclass(frozen=True)
+class QueueDecision:
+    """A decision on a filtered selection of the review queue: how many were decided, which were left out on
+    purpose (``excluded``), and which could not be decided, each with its code."""
+
+    decision: str  # approve | reject
+    decided: list[str]
+    excluded: list[str]
+    refused: list[dict[str, Any]] = field(default_factory=list)  # {application_no, code, message}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"decision": self.decision, "decided": list(self.decided), "excluded": list(self.excluded),
+                "refused": [dict(r) for r in self.refused]}

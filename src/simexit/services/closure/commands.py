@@ -37,7 +37,7 @@ from simexit.services.closure.applications import Actor, ApplyRequest
 from simexit.services.closure.views import ApplicationView, ApplyResult
 from simexit.services.context import Simexit
 
-__all__ = ["CUSTOMER_CHANNELS", "ApplyRequest", "apply", "approve", "auto_approve_clean",
+__all__ = ["CUSTOMER_CHANNELS", "ApplyRequest", "apply", "apply_cancellation", "approve", "auto_approve_clean",
            "confirm_cancellation", "reject", "submit_cancellation", "withdraw"]
 
 CUSTOMER_CHANNELS = ("online", "app")
@@ -149,14 +149,17 @@ def auto_approve_clean(app: Simexit, caller: Caller, limit: int = 500) -> list[s
 
 
 def submit_cancellation(app: Simexit, caller: Caller, *, kind: str, reason: str | None, customer_name: str,
-                        msisdn: str, end_date_wanted: date | None, email: str,
-                        locale: str = "en") -> public_cancellation.CancellationReceipt:
-    """The public cancellation entry: anyone, without signing in; throttled by the caller's address."""
+                        msisdn: str, end_date_wanted: date | None, email: str, locale: str = "en",
+                        brand: str | None = None,
+                        submission_key: str | None = None) -> public_cancellation.CancellationReceipt:
+    """The public cancellation entry: anyone, without signing in; throttled by the caller's address. A number
+    without +country is read in ``brand``'s region; the same ``submission_key`` and fields answer the same."""
     if not isinstance(caller, Public):
         raise _refused()
     return public_cancellation.submit(app, kind=kind, reason=reason, customer_name=customer_name, msisdn=msisdn,
                                       end_date_wanted=end_date_wanted, email=email, locale=locale,
-                                      client_address=caller.client_address)
+                                      client_address=caller.client_address, brand=brand,
+                                      submission_key=submission_key)
 
 
 def confirm_cancellation(app: Simexit, caller: Caller, request_no: str, code: str) -> dict[str, Any]:
@@ -164,3 +167,13 @@ def confirm_cancellation(app: Simexit, caller: Caller, request_no: str, code: st
     if not isinstance(caller, Public):
         raise _refused()
     return public_cancellation.confirm(app, request_no, code)
+
+
+def apply_cancellation(app: Simexit, caller: Caller, request_no: str, *, proof: str, consequences: list[str],
+                       id_tail: str | None = None) -> dict[str, Any]:
+    """After the code: the consequences confirmed (and the ID tail where the brand's rule asks for it), the
+    request becomes an application (or says what blocks it)."""
+    if not isinstance(caller, Public):
+        raise _refused()
+    return public_cancellation.apply_request(app, request_no, proof=proof, consequences=consequences,
+                                             id_tail=id_tail)

@@ -7,19 +7,27 @@ from datetime import date, datetime
 from simexit.domain.access import Scope
 from simexit.domain.eligibility import evaluate
 from simexit.domain.errors import NotFound
-from simexit.domain.identifiers import mask_msisdn, normalize_msisdn
+from simexit.domain.identifiers import mask_msisdn, read_msisdn
 from simexit.domain.quote import compute_quote
 from simexit.services.closure.views import PrecheckResult
 from simexit.services.context import Simexit
 from simexit.store.database import Connection
 
-__all__ = ["PrecheckResult", "precheck", "precheck_in", "resolve_msisdn"]
+__all__ = ["PrecheckResult", "phone_regions", "precheck", "precheck_in", "resolve_msisdn"]
 
 
-def resolve_msisdn(app: Simexit, raw: str) -> str:
-    """E.164 of a typed number; numbers without +country are read in the first brand's region."""
-    region = next(iter(app.policies.values())).brand.phone_region if not raw.strip().startswith("+") else None
-    return normalize_msisdn(raw, region)
+def phone_regions(app: Simexit, brand: str | None = None) -> list[str]:
+    """Where a number typed without +country is read: the brand's region when the brand is known, else every
+    region of the operator's brands (in the policies' order)."""
+    if brand and brand in app.policies:
+        return [app.policy(brand).brand.phone_region]
+    return list(dict.fromkeys(p.brand.phone_region for p in app.policies.values()))
+
+
+def resolve_msisdn(app: Simexit, raw: str, brand: str | None = None) -> str:
+    """E.164 of a typed number: a national number is read in ``phone_regions(app, brand)`` (MSISDN_AMBIGUOUS
+    when two fit); a number of a country none of the brands serves is MSISDN_COUNTRY_NOT_SERVED."""
+    return read_msisdn(raw, phone_regions(app, brand), served=phone_regions(app))
 
 
 def precheck_in(app: Simexit, conn: Connection, msisdn: str, *, now: datetime,

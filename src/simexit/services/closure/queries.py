@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from simexit.domain import queue_search
 from simexit.domain.access import Scope
 from simexit.domain.application_number import normalize_application_number
 from simexit.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -30,7 +31,7 @@ from simexit.services.access.caller import (
     System,
     require_staff,
 )
-from simexit.services.closure import applications
+from simexit.services.closure import applications, public_cancellation
 from simexit.services.closure import precheck as _precheck
 from simexit.services.closure.views import ApplicationView, PrecheckResult, StaffApplicationView, StatusView
 from simexit.services.context import Simexit
@@ -132,10 +133,11 @@ def list_lines(app: Simexit, caller: Caller, *, brand: str | None = None, status
 
 def review_queue(app: Simexit, caller: Caller, *, brand: str | None = None, channel: str | None = None,
                  states: tuple[str, ...] | list[str] = REVIEW_STATES, reason: str | None = None,
-                 limit: int = 200) -> list[dict[str, Any]]:
+                 search: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Applications in ``states`` (default: awaiting review) of the staff member's brands, the soonest SLA due
-    first, overdue marked, numbers masked."""
-    who = require_staff(caller)
+    first, overdue marked, numbers and names masked. ``search``: an application number, a line number as the
+    queue shows it (masked, or its last digits) or a part of the customer's name (queue_search.parse)."""
+    who = require_staff(caller, Permission.VIEW_APPLICATIONS)
     brand_ids = _brand_ids(app, Scope.staff(who.brands))
     if brand:
         if not who.sees_brand(brand):
@@ -144,8 +146,9 @@ def review_queue(app: Simexit, caller: Caller, *, brand: str | None = None, chan
     with app.db.read() as conn:
         now = app.clock.now()
         rows = application_lists.review_queue(conn, brand_ids=brand_ids, channel=channel, states=list(states),
-                                              reason=reason, limit=limit)
-    return [{**dict(r), "msisdn": mask_msisdn(r["msisdn"]),
+                                              reason=reason, limit=limit, search=queue_search.parse(search))
+    return [{**{k: v for k, v in r.items() if k != "customer_name"}, "msisdn": mask_msisdn(r["msisdn"]),
+             "customer": mask_name(r["customer_name"] or ""),
              "overdue": r["status"] in REVIEW_STATES and r["review_due_at"] < now} for r in rows]
 
 
@@ -242,3 +245,15 @@ def lookup_status(app: Simexit, caller: Caller, application_no: str, line_last4:
                       submitted_at=row["submitted_at"].isoformat(), updated_at=row["updated_at"].isoformat(),
                       review_due_at=row["review_due_at"].isoformat(),
                       effective_date=row["effective_date"].isoformat())
+
+
+def cancellation_request(app: Simexit, caller: Caller, request_no: str, token: str) -> dict[str, Any]:
+    """A public cancellation request's own page (its signed link): the receipt and where it stands."""
+    if not isinstance(caller, Public):
+        raise Forbidden("CALLER_NOT_PERMITTED", "this use case is not open to this caller")
+    return public_cancellation.view(app, request_no, token)
+
+
+def read_number(app: Simexit, caller: Caller, raw: str, brand: str | None = None) -> str:
+    """The E.164 number a person typed, read as sign-in and the public form read it (closure.precheck)."""
+    return _precheck.resolve_msisdn(app, raw, brand)
