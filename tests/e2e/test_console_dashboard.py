@@ -24,12 +24,12 @@ def test_supervisor_sees_overdue_marked_and_dashboard_charts(browser: Browser, b
     sign_in(page, "sam", zh=True)
     row = page.get_by_role("row").filter(has_text=no)
     expect(row).to_contain_text("已超时")
-    expect(page.get_by_label("品牌").locator("option")).to_have_text(["全部", "baohao", "liuliang"])
+    expect(page.get_by_label("品牌").locator("option")).to_have_text(["全部", "保号通", "畅流量"])  # names, not codes
     shot(page, "zh-12-console-overdue")
     page.get_by_role("link", name="数据看板").click()
     expect(page.get_by_role("img", name="每日申请数（按状态）")).to_be_visible()
     expect(page.get_by_role("img", name="各品牌审核时效达标率")).to_be_visible()
     # brand, decided, on time, open, open and overdue
-    expect(page.locator("table tbody tr td")).to_have_text(["baohao", "0", "0", "1", "1"])
+    expect(page.locator("table tbody tr td")).to_have_text(["保号通", "0", "0", "1", "1"])
     shot(page, "zh-13-dashboard")
     ctx.close()

@@ -138,7 +138,7 @@ def test_clerk_takes_an_application_on_their_channel_and_prints_a_receipt(browse
         if size["width"] == 360:
             shot(page, f"{locale}-console-receipt-360")
     page.locator("button[data-print]").click()
-    assert page.evaluate("window.__printed") == 1  # console.js, allowed by the CSP (no inline handler)
+    assert page.evaluate("window.__printed") == 1  # static/print.js, allowed by the CSP (no inline handler)
     page.emulate_media(media="print")
     expect(page.locator("header.top")).to_be_hidden()
     expect(page.locator("button[data-print]")).to_be_hidden()

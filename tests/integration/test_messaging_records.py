@@ -125,8 +125,23 @@ def test_receipt_in_both_languages_with_exact_amounts(app):
     assert '<td class="amount" id="amount-balance">¥1,234.50</td>' in zh
     assert '<td class="amount" id="amount-refund">CN¥1,234.50</td>' in en
     assert "注销证明" in zh and "Certificate of cancellation" in en
-    assert "2026年11月23日" in zh and "bank_transfer ****2233" in en
+    assert "2026年11月23日" in zh and "Bank transfer ****2233" in en and "银行转账 ****2233" in zh
     assert quote["cancellation_fee_minor"] == 0 and "amount-cancellation_fee" not in en
+    de = render_receipt(app, no, "de")  # issue 14, item 9: the certificate in German, amounts as Germans write them
+    assert '<html lang="de">' in de and "Kündigungsbestätigung" in de and "Banküberweisung ****2233" in de
+    assert '<td class="amount" id="amount-balance">1.234,50\xa0CN¥</td>' in de
+    assert "bank_transfer" not in zh + en + de
+
+
+def test_receipt_names_the_original_payment_method_in_words(app):
+    """Issue 14, item 8: "Refund to: original_payment original_payment" on a zh-CN certificate."""
+    _, no, app_id = closed(app, "liuliang", balance=5000)
+    with app.db.write() as conn:
+        record_refund(conn, application_id=app_id, application_no=no, amount_minor=5000, currency="CNY",
+                      method="original_payment", destination=None, reference=f"{no}:refund", now=T0)
+    zh, en = render_receipt(app, no, "zh-CN"), render_receipt(app, no, "en")
+    assert "<td>原支付方式</td>" in zh and "<td>The original payment method</td>" in en
+    assert "original_payment" not in zh + en
 
 
 def test_receipt_exists_only_once_completed_and_its_link_is_keyed(app):

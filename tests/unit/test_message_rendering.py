@@ -40,9 +40,9 @@ SAMPLES = {
 }
 
 
-@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en", "de"])
 @pytest.mark.parametrize("template", TEMPLATES)
-def test_every_template_renders_in_both_languages(template, locale):
+def test_every_template_renders_in_every_language(template, locale):
     r = render(template, locale, SAMPLES[template])
     assert r.subject and "\n" not in r.subject
     assert r.text.strip() and r.sms.strip()
@@ -132,3 +132,14 @@ def test_month_and_csv_shapes():
     assert rnd_csv([{"number": "+12025550100", "permanent_disconnect_date": "2026-11-02", "brand": "roamly"}]) == (
         "number,permanent_disconnect_date\n+12025550100,2026-11-02\n")
     assert payout_csv([]).startswith("application_no,amount_minor,currency,method,destination,reference,date")
+
+
+@pytest.mark.parametrize("template", [t for t in TEMPLATES if t != "sla_escalation"])
+def test_german_customers_read_german_messages(template):
+    """Issue 14, item 9: a customer whose language is German gets the message in German, amounts as Germans
+    write them."""
+    r = render(template, "de-DE", SAMPLES[template])
+    words = set((r.subject + " " + r.text + " " + r.sms).lower().replace(",", " ").replace(".", " ").split())
+    assert not words & {"your", "the", "received", "request", "with", "is"}, (template, r.subject, r.text)
+    if template == "closure_confirmation":
+        assert "€" in r.text or "¥" in r.text

@@ -41,7 +41,7 @@ def lines_list(brand: str | None, status: str | None, kind: str | None, limit: i
 @click.command()
 @click.argument("msisdn")
 @click.option("--date", "end_date", help="end date wanted (YYYY-MM-DD)")
-@click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en")
+@click.option("--lang", type=click.Choice(["en", "zh-CN", "de"]), default="en")
 @click.option("--brand", help="read a number without +country in this brand's region")
 @click.option("--json", "as_json", is_flag=True)
 @refusals

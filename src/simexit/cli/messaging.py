@@ -142,7 +142,7 @@ def rp_remove(name: str) -> None:
 @click.command()
 @click.argument("application_no")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default="zh-CN")
+@click.option("--lang", type=click.Choice(["zh-CN", "en", "de"]), default="zh-CN")
 @refusals
 def receipt(application_no: str, out: Path, lang: str) -> None:
     """Write the certificate of cancellation of a completed application (printable HTML)."""

@@ -82,7 +82,8 @@ def demo_records(today: date) -> Iterator[dict[str, Any]]:
             name = (_NAMES_CN if cn else _NAMES_EN)[si % 9]
             yield {"type": "customer", "brand": brand, "ref": ref, "name": name, "id_type": b["id_type"],
                    "id_number": demo_id_number(brand, situation),
-                   "email": f"{ref}.{brand}@example.com", "locale": "zh-CN" if cn else "en",
+                   "email": f"{ref}.{brand}@example.com",
+                   "locale": "zh-CN" if cn else "de" if b["prefix"].startswith("+49") else "en",
                    "identity_verified": situation != "unverified"}
             line: dict[str, Any] = {
                 "type": "line", "brand": brand, "customer": ref, "msisdn": msisdn, "iccid": _iccid(seed),

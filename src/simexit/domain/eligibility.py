@@ -178,7 +178,7 @@ def evaluate(facts: LineFacts, policy: Policy, quote: Quote, now: datetime) -> l
         out.append(Finding(
             "APPLICATION_OPEN", Severity.WARNING,
             {"en": f"An application to close this line is already open: {facts.open_application.application_no} "
-                   f"({facts.open_application.status}). Applying again returns the same application.",
+                   f"({_status_en(facts.open_application.status)}). Applying again returns the same application.",
              "zh-CN": f"该号码已有进行中的注销申请：{facts.open_application.application_no}。"
                       "重复提交将返回同一申请。",
              "de": f"Für diesen Anschluss läuft bereits ein Kündigungsantrag: "
@@ -269,6 +269,11 @@ def needs_person(findings: list[Finding]) -> bool:
 
 def _status_zh(status: str) -> str:
     return {"closed": "已注销", "closing": "注销中", "suspended": "停机", "active": "正常"}.get(status, status)
+
+
+def _status_en(status: str) -> str:
+    return {"submitted": "submitted", "pending_review": "waiting for review", "approved": "approved",
+            "executing": "being closed", "needs_attention": "being looked at by our team"}.get(status, status)
 
 
 def _status_de(status: str) -> str:

@@ -1,6 +1,6 @@
 """The customer portal and the staff console (issue #4): server-rendered Jinja2 + htmx (vendored:
 static/vendor/htmx-2.0.11.min.js, from npm htmx.org@2.0.11, sha256
-d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717), in zh-CN and English."""
+d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717), in zh-CN, English and German."""
 
 from __future__ import annotations
 

@@ -32,10 +32,11 @@ from simexit.services.privacy import queries as privacy_queries
 from simexit.services.reports import REPORTS, Report, build_report, to_csv
 from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
 from simexit.web.i18n import _
-from simexit.web.labels import error_text
+from simexit.web.labels import error_text, report_column_label
 from simexit.web.phone import Reading, country_name, reading
 from simexit.web.rendering import (
     as_list,
+    brand_name,
     client_address,
     finish,
     pooled,
@@ -162,7 +163,7 @@ def decide_selection(request: Request) -> Response:
                "REJECTION_NOTE_REQUIRED": _("The reason “Other” needs a note the customer can read."),
                "SELECTION_EMPTY": _("Nothing is left to decide: every application shown is left out."),
                "DECISION_UNKNOWN": _("Choose approve or reject."),
-               "SELECTION_TOO_LARGE": _("Too many applications match: narrow the filter.")}.get(e.code, e.message)
+               "SELECTION_TOO_LARGE": _("Too many applications match: narrow the filter.")}.get(e.code, error_text(e))
         return _queue_page(request, who, f, status_code=400, bulk_error=msg,
                            excluded=set(as_list(form.get("exclude"))))
     query = {k: v for k, v in f.items() if v}
@@ -324,7 +325,7 @@ def reports_page(request: Request, name: str = "applications", start: str = "", 
     who = _who(request)
     report = _report(request, who, name, start, end)
     return _page(request, "console/reports.html", who, report=report.to_dict(), names=REPORTS,
-                 chart=report_chart(report.to_dict()))
+                 chart=report_chart(_brands_named(request, report.to_dict())))
 
 
 @router.get("/reports.csv")
@@ -343,4 +344,14 @@ def dashboard_page(request: Request) -> Response:
         raise HTTPException(status_code=403, detail=_("Your role may not see reports."))
     data = queries.dashboard(simexit(request), who)
     return _page(request, "console/dashboard.html", who, data=data, per_day_svg=per_day_chart(data["days"]),
-                 sla_svg=sla_chart(data["sla"]), colours=STATE_COLOURS)
+                 sla_svg=sla_chart([{**r, "brand": brand_name(request, r["brand"])} for r in data["sla"]]),
+                 colours=STATE_COLOURS)
+
+
+def _brands_named(request: Request, report: dict[str, Any]) -> dict[str, Any]:
+    """The report with each brand's name instead of its code (the chart's labels)."""
+    if "brand" not in report["columns"]:
+        return report
+    b = report["columns"].index("brand")
+    rows = [[brand_name(request, v) if i == b else v for i, v in enumerate(r)] for r in report["rows"]]
+    return {**report, "rows": rows, "columns": [report_column_label(c) for c in report["columns"]]}

@@ -204,3 +204,48 @@ def citation_label(law: str) -> str:
 def role_label(code: str) -> str:
     return {"agent": _("Agent"), "store_clerk": _("Store clerk"), "reviewer": _("Reviewer"),
             "supervisor": _("Supervisor"), "admin": _("Administrator")}.get(code, _humanise(code))
+
+
+def report_name_label(code: str) -> str:
+    return {"applications": _("Applications by brand, channel, reason and outcome"),
+            "sla": _("Reviews within the deadline"), "refunds": _("Refunds"),
+            "erasures": _("Erasure of personal data")}.get(code, _humanise(code))
+
+
+def report_column_label(code: str) -> str:
+    return {
+        "brand": _("Brand"), "channel": _("Channel"), "reason": _("Reason"), "outcome": _("Outcome"),
+        "applications": _("Applications"), "decided": _("Decided"), "within_sla": _("On time"), "late": _("Late"),
+        "open_overdue": _("Open and overdue"), "compliance_pct": _("On time (%)"), "currency": _("Currency"),
+        "state": _("State"), "refunds": _("Refunds"), "amount_minor": _("Amount (minor units)"), "day": _("Day"),
+        "record_set": _("Records"), "subjects": _("Subjects"), "rows_erased": _("Rows erased"),
+    }.get(code, _humanise(code))
+
+
+def report_cell_label(value: object, column: str) -> str:
+    """A report's cell as staff read it: codes in words (the CSV keeps the codes)."""
+    if value is None or value == "":
+        return "–" if column == "reason" else ""
+    text = str(value)
+    if column == "channel":
+        return channel_label(text)
+    if column == "reason":
+        return reason_label(text)
+    if column == "outcome":
+        return status_label(text)
+    if column == "record_set":
+        return record_set_label(text)
+    if column == "state":
+        return {"paid": _("Paid"), "pending": _("Pending"), "done": _("Done"), "due": _("Due")}.get(text, text)
+    return text
+
+
+def audit_action_label(code: str) -> str:
+    """An audit entry's action (``application.approved``, ``auth.sign_in``) in words."""
+    known = {"auth.sign_in": _("Signed in"), "auth.sign_in_failed": _("Sign-in failed"),
+             "auth.sign_out": _("Signed out"), "export.requested": _("Data export requested"),
+             "export.built": _("Data export ready"), "erasure.done": _("Personal data erased")}
+    if code in known:
+        return known[code]
+    subject, _sep, action = code.rpartition(".")
+    return event_label(action) if subject in ("application", "") else _humanise(action)

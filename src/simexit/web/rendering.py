@@ -36,7 +36,9 @@ env.filters.update(money=i18n.money, day=i18n.day, moment=i18n.moment, localized
                    evidence_key=labels.evidence_key_label, evidence_value=labels.evidence_value_label,
                    id_type=labels.id_type_label, actor=labels.actor_label, consequence=labels.consequence_label,
                    note=labels.note_label, finding=labels.finding_label, citation=labels.citation_label,
-                   role=labels.role_label)
+                   role=labels.role_label, report_name=labels.report_name_label,
+                   report_column=labels.report_column_label, report_cell=labels.report_cell_label,
+                   audit_action=labels.audit_action_label)
 
 
 def simexit(request: Request) -> Simexit:

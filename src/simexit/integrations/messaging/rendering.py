@@ -35,7 +35,9 @@ class Rendered:
 
 @lru_cache(maxsize=4)
 def _environment(locale: str) -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR / locale), autoescape=select_autoescape(["html"]),
+    # A locale's own templates first; a template it does not have yet (a new message) falls back to English.
+    folders = [TEMPLATE_DIR / locale] + ([TEMPLATE_DIR / "en"] if locale != "en" else [])
+    env = Environment(loader=FileSystemLoader(folders), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
     env.filters["money"] = lambda minor, currency: format_money(int(minor), currency, locale)
     env.filters["day"] = lambda v: format_day(v, locale)
@@ -61,7 +63,7 @@ def template_locale(template: str, locale: str | None) -> str:
 
 
 def render(template: str, locale: str, payload: dict[str, Any]) -> Rendered:
-    """Render ``template`` for ``locale`` (any zh* → zh-CN, else en). Missing payload fields are an error."""
+    """Render ``template`` for ``locale`` (any zh* → zh-CN, de* → de, else en). Missing payload fields are an error."""
     if template not in TEMPLATES:
         raise IntegrationError("messaging", "TEMPLATE_UNKNOWN", f"no message template {template!r}", retryable=False)
     env = _environment(template_locale(template, locale))

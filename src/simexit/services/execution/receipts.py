@@ -1,4 +1,4 @@
-"""The certificate of cancellation (注销证明): printable HTML in zh-CN or English, and the link to it that the
+"""The certificate of cancellation (注销证明): printable HTML in zh-CN, English or German, and the link to it that the
 confirmation message carries (a keyed token, so that knowing an application number is not enough)."""
 
 from __future__ import annotations
