@@ -58,7 +58,8 @@ def test_a_closure_runs_on_the_plugin_chosen_by_name(app, database, policies, cl
     settings = Settings(database_url=database.url, secret_key="x" * 32, facts_source="example", network="example",
                         refund_gateway="example", message_senders={"sms": "example"})
     ctx = bootstrap(settings, db=database, clock=clock, policies=policies, fast_password_hash=True)
-    line = clean_line(ctx, "roamly", balance=100, kind="sim")  # balance 1.00 in simexit's tables
+    # balance 1.00 in simexit's tables; globetalk tells its decisions by SMS too (the plug-in's sender)
+    line = clean_line(ctx, "globetalk", balance=100, kind="sim")
     pc = precheck(ctx, line["msisdn"])
     assert pc.facts.extra["source"] == "example-plugin"
     assert pc.quote.balance_minor == example_plugin.BALANCE_MINOR  # the plug-in's billing, not the table
