@@ -46,11 +46,12 @@ class Integrations:
     orders: Any | None = None  # a family closure's other parts (integrations/bss/tmf.py BssClient.order)
 
     def sender(self, kind: str) -> MessageSender:
-        if kind == "webhook" and kind not in self.senders:
-            # relying-party disconnect notices and number returns, one outbox message per party
-            from simexit.integrations.relying_parties.notices import NoticeSender
+        if kind == "webhook":
+            # One outbox kind, two senders: relying-party disconnect notices and number returns (one message per
+            # party, by template) and the TMF hubs' signed events (to the subscription's callback URL).
+            from simexit.integrations.relying_parties.notices import NoticeSender, WebhookRouter
 
-            return NoticeSender(self.notifier, self.number_return)
+            return WebhookRouter(NoticeSender(self.notifier, self.number_return), self.senders.get("webhook"))
         if kind not in self.senders:
             raise IntegrationError("messaging", "NOT_CONFIGURED", f"no sender for {kind} messages", retryable=False)
         return self.senders[kind]

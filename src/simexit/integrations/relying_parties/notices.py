@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from simexit.integrations.errors import IntegrationError
-from simexit.integrations.messaging.base import OutgoingMessage
+from simexit.integrations.messaging.base import MessageSender, OutgoingMessage
 from simexit.integrations.relying_parties.base import DisconnectNotifier, NumberReturnHook
 
 DISCONNECT_TEMPLATE = "number.permanently_disconnected"
@@ -36,3 +36,19 @@ class NoticeSender:
             raise IntegrationError("webhook", "TEMPLATE_UNKNOWN", f"no webhook for {message.template!r}",
                                    retryable=False)
         return message.idempotency_key
+
+
+class WebhookRouter:
+    """The ``webhook`` outbox kind: a relying-party or range-holder notice (by its template) goes to the
+    notice sender; any other template (the TMF hubs' events) to the signed-webhook sender, when configured."""
+
+    kind = "webhook"
+    NOTICES = (DISCONNECT_TEMPLATE, RETURN_TEMPLATE)
+
+    def __init__(self, notices: NoticeSender, events: MessageSender | None) -> None:
+        self._notices, self._events = notices, events
+
+    def send(self, message: OutgoingMessage) -> str:
+        if message.template in self.NOTICES or self._events is None:
+            return self._notices.send(message)
+        return self._events.send(message)
