@@ -24,7 +24,7 @@ from simexit.services.access.caller import System
 from simexit.services.closure.applications import Actor, approve, show
 from simexit.services.numbers.commands import subscribe
 from simexit.store.closing_repo import ledger_sum
-from simexit.store.tables import accounts, applications, lines
+from simexit.store.tables import accounts, applications, lines, outbox
 from tests.conftest import SECRET
 from tests.recording_doubles import read_record_file
 from tests.simulated_world import PROVISIONING_KEY, apply_for, clean_line, start_world, stop_world
@@ -61,6 +61,12 @@ def _completed(app) -> int:
     with app.db.read() as conn:
         return conn.execute(select(func.count()).select_from(applications)
                             .where(applications.c.status == "completed")).scalar_one()
+
+
+def _pending_messages(app) -> int:
+    with app.db.read() as conn:
+        return conn.execute(select(func.count()).select_from(outbox)
+                            .where(outbox.c.state == "pending")).scalar_one()
 
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -113,8 +119,9 @@ def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tm
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills_mid_work += 1
-    # the last worker runs undisturbed until everything is closed
-    while _completed(app) < N_APPS and time.monotonic() < deadline:
+    # the last worker runs undisturbed until everything is closed and every message (the relying party's notices
+    # and the decision messages go out after the closure, on their own) has left the outbox
+    while (_completed(app) < N_APPS or _pending_messages(app)) and time.monotonic() < deadline:
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=10)
