@@ -4,10 +4,15 @@ item 8 (Open5GS: the timeline says when service really ends), on the faithful si
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import select
 
+from simexit.domain.errors import Conflict
+from simexit.domain.roles import Role
 from simexit.integrations.network.open5gs import Open5gsProvisioner
+from simexit.services.access.caller import StaffIdentity
 from simexit.services.closure.applications import show
+from simexit.services.execution import commands
 from simexit.simulators.http_server import SimulatorServer
 from simexit.simulators.open5gs import Open5gsSimulator
 from simexit.store.tables import lines
@@ -34,6 +39,53 @@ def test_a_cancel_order_whose_answer_was_lost_ends_in_esim_state_uncertain(app, 
     assert [r["status"] for r in sims.get(sims.smdp, "requests")] == [503, 200]
 
 
+class Killed(BaseException):
+    """The worker process dies (SIGKILL) right after the SM-DP+ executed its call: nothing runs after it."""
+
+
+class DiesAfterCancel:
+    def __init__(self, smdp):
+        self.smdp = smdp
+
+    def cancel_order(self, *args, **kwargs):
+        self.smdp.cancel_order(*args, **kwargs)
+        raise Killed
+
+
+SUPERVISOR = StaffIdentity(id=0, username="sam", display_name="Sam", role=Role.SUPERVISOR, brands=("*",))
+
+
+def test_a_cancel_order_cut_off_by_a_killed_worker_is_state_uncertain_until_staff_confirm_it(app, clock, sims):
+    line = clean_line(app, "globetalk", esim_state="Released")
+    seeded = sims.seed_line(app, line["msisdn"])
+    number = apply_for(app, line["msisdn"])
+    dying = sims.integrations()
+    dying.smdp = DiesAfterCancel(dying.smdp)
+    with pytest.raises(Killed):  # the first try's answer is lost with the process: its attempt is never counted
+        Worker(app, dying, WorkerOptions(lease_seconds=60)).run_until_idle()
+    clock.advance(seconds=120)  # its lease runs out; another worker takes the step over
+    worker = Worker(app, sims.integrations(), WorkerOptions(backoff_seconds=1, max_attempts=5))
+    worker.run_until_idle()
+    view = show(app, number)
+    assert view["status"] == "needs_attention"
+    note = [e for e in view["timeline"] if e["event"] == "needs_attention"][-1]["note"]
+    assert note.startswith("smdp: ESIM_STATE_UNCERTAIN: ") and "may have worked" in note
+
+    # a plain retry meets the same refusal: the supervisor looks at the SM-DP+ and confirms the profile's state
+    commands.retry(app, SUPERVISOR, number)
+    worker.run_until_idle()
+    assert show(app, number)["status"] == "needs_attention"
+    assert [p["state"] for p in sims.get(sims.smdp, "state")] == ["Unavailable"]
+    commands.confirm_outside_state(app, SUPERVISOR, number, "SM-DP+ portal shows the profile Unavailable")
+    worker.run_until_idle()
+    view = show(app, number)
+    assert view["status"] == "completed", view["timeline"][-1]
+    retried = [e for e in view["timeline"] if e["event"] == "retried"]
+    assert retried[-1]["note"] == "SM-DP+ portal shows the profile Unavailable"
+    # executed once; every later call was refused for the state the first one set
+    assert [e["iccid"] for e in sims.effects(sims.smdp)] == seeded["profiles"]
+
+
 def test_a_first_refusal_stays_a_plain_failure(app, clock, sims):
     line = clean_line(app, "globetalk", esim_state="Released")
     seeded = sims.seed_line(app, line["msisdn"])
@@ -42,6 +94,10 @@ def test_a_first_refusal_stays_a_plain_failure(app, clock, sims):
     Worker(app, sims.integrations(), WorkerOptions(backoff_seconds=1, max_attempts=5)).run_until_idle()
     flagged = [e for e in show(app, number)["timeline"] if e["event"] == "needs_attention"]
     assert len(flagged) == 1 and flagged[0]["note"].startswith("smdp: PROFILE_CANNOT_BE_RELEASED")
+    # a refusal of the first call is not an uncertain state: nothing for a supervisor to confirm
+    with pytest.raises(Conflict) as refused:
+        commands.confirm_outside_state(app, SUPERVISOR, number, "looked")
+    assert refused.value.code == "OUTSIDE_STATE_NOT_UNCERTAIN"
 
 
 def test_with_open5gs_the_timeline_says_service_ends_at_the_next_authentication(app, clock, sims):

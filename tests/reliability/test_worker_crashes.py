@@ -19,12 +19,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from simexit.domain.roles import Role
 from simexit.domain.state_machine import ActorType
-from simexit.services.access.caller import System
+from simexit.services.access.caller import StaffIdentity, System
 from simexit.services.closure.applications import Actor, approve, show
+from simexit.services.execution.commands import confirm_outside_state
 from simexit.services.numbers.commands import subscribe
 from simexit.store.closing_repo import ledger_sum
 from simexit.store.tables import accounts, applications, lines, outbox
+from simexit.store.tables_worker import saga_steps
 from tests.conftest import SECRET
 from tests.recording_doubles import read_record_file
 from tests.simulated_world import PROVISIONING_KEY, apply_for, clean_line, start_world, stop_world
@@ -32,6 +35,7 @@ from tests.simulated_world import PROVISIONING_KEY, apply_for, clean_line, start
 ROOT = Path(__file__).resolve().parents[2]
 N_APPS = 200
 MIN_KILLS = 20
+SUPERVISOR = StaffIdentity(id=0, username="sam", display_name="Sam", role=Role.SUPERVISOR, brands=("*",))
 BRANDS = ["globetalk", "roamly", "liuliang", "baohao"]  # immediate effect; eSIM, data and SIM lines
 
 
@@ -69,6 +73,17 @@ def _pending_messages(app) -> int:
                             .where(outbox.c.state == "pending")).scalar_one()
 
 
+def _settle(app, deadline: float) -> None:
+    """Until no closure is still running and no message is waiting (or the deadline passes)."""
+    while time.monotonic() < deadline:
+        with app.db.read() as conn:
+            running = conn.execute(select(func.count()).select_from(applications).where(
+                applications.c.status.not_in(("completed", "needs_attention")))).scalar_one()
+        if not running and not _pending_messages(app):
+            return
+        time.sleep(0.2)
+
+
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "simexit.cli.main", "worker"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=log.open("ab"))
@@ -92,6 +107,7 @@ def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tm
         line = clean_line(app, BRANDS[i % len(BRANDS)], balance=1000 + i)
         seeded[line["msisdn"]] = world.seed_line(app, line["msisdn"])
         numbers.append(apply_for(app, line["msisdn"]))
+        seeded[line["msisdn"]]["application_no"] = numbers[-1]
         if show(app, numbers[-1])["status"] == "pending_review":
             approve(app, numbers[-1], Actor(ActorType.STAFF, "rita", "reviewer", "store"))
     with app.db.read() as conn:
@@ -119,10 +135,23 @@ def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tm
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills_mid_work += 1
-    # the last worker runs undisturbed until everything is closed and every message (the relying party's notices
-    # and the decision messages go out after the closure, on their own) has left the outbox
-    while (_completed(app) < N_APPS or _pending_messages(app)) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    # the last worker runs undisturbed until every closure has ended and every message (the relying party's
+    # notices and the decision messages go out after the closure, on their own) has left the outbox
+    _settle(app, deadline)
+    # A kill after the SM-DP+ executed a cancelOrder and before the worker recorded it cannot be told from a
+    # refusal by any machine: no SM-DP+ replays its first answer, the repeat is refused for the state the first
+    # call set. Those closures wait for a supervisor, who checks the profile at the SM-DP+ and confirms it.
+    with app.db.read() as conn:
+        uncertain = conn.execute(select(applications.c.application_no, saga_steps.c.step, saga_steps.c.last_error)
+                                 .join(saga_steps, saga_steps.c.application_id == applications.c.id)
+                                 .where(saga_steps.c.state == "failed")).all()
+    at_smdp = {p["iccid"]: p["state"] for p in world.get(world.smdp, "state")}
+    for number, step, error in uncertain:
+        assert step == "esim_release" and error.startswith("smdp: ESIM_STATE_UNCERTAIN: "), (number, step, error)
+        line = next(s for s in seeded.values() if s["application_no"] == number)
+        assert all(at_smdp[p] == "Unavailable" for p in line["profiles"]), (number, line)
+        confirm_outside_state(app, SUPERVISOR, number, "the SM-DP+ shows the profile Unavailable")
+    _settle(app, deadline)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=10)
     elapsed = time.monotonic() - t0
@@ -165,5 +194,6 @@ def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tm
         assert len({k.rsplit(":", 1)[0] for k in sent}) == len(sent)
     assert len(keys[("relying_parties", "")]) == N_APPS
     repeats = len(calls) - sum(len(v) for v in keys.values())
-    print(f"\nconcurrency {concurrency}: {kills_mid_work} kills, {N_APPS} applications closed in {elapsed:.1f}s; "
+    print(f"\nconcurrency {concurrency}: {kills_mid_work} kills, {N_APPS} applications closed in {elapsed:.1f}s "
+          f"({len(uncertain)} confirmed by a supervisor after ESIM_STATE_UNCERTAIN); "
           f"{repeats} external calls repeated with the same idempotency key")

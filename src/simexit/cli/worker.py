@@ -66,6 +66,24 @@ def review_retry(application_no: str, staff: str, note: str | None, as_json: boo
     _out(commands.retry(_app(), supervisor, application_no, note).to_dict(), as_json,
          lambda o: click.echo(f"{o['application_no']}: executing again from step {o['step']}"))
 
+
+@review.command("confirm-state")
+@click.argument("application_no")
+@click.option("--staff", required=True, help="supervisor's user name")
+@click.option("--note", required=True, help="what you checked at the outside system")
+@click.option("--json", "as_json", is_flag=True)
+@refusals
+def review_confirm_state(application_no: str, staff: str, note: str, as_json: bool) -> None:
+    """After "state uncertain" (an earlier try's answer was lost): you checked the outside system (the SM-DP+)
+    and the state the failed step sets is already there. The step runs again and takes the refusal as done."""
+    from simexit.domain.roles import Role
+    from simexit.services.access.caller import StaffIdentity
+    from simexit.services.execution import commands
+
+    supervisor = StaffIdentity(id=0, username=staff, display_name=staff, role=Role.SUPERVISOR, brands=("*",))
+    _out(commands.confirm_outside_state(_app(), supervisor, application_no, note).to_dict(), as_json,
+         lambda o: click.echo(f"{o['application_no']}: executing again from step {o['step']} (state confirmed)"))
+
 @click.command("steps")
 @click.argument("application_no")
 @click.option("--json", "as_json", is_flag=True)

@@ -40,7 +40,9 @@ def _claim_statements(conn: Connection, queue: str) -> tuple[Any, Any, Any]:
     if built is None:
         table = QUEUES[queue]
         now = bindparam("now")
-        due = (select(table.c.id)
+        # locked_by still set on a due row: the worker that claimed it last never finished it (it was killed, or
+        # lost its lease) - its outside call may have been made (``taken_over``).
+        due = (select(table.c.id, table.c.locked_by)
                .where(table.c.state == "pending", table.c.due_at <= now,
                       or_(table.c.locked_until.is_(None), table.c.locked_until < now))
                .order_by(table.c.due_at, table.c.id).limit(bindparam("limit")))
@@ -54,13 +56,17 @@ def _claim_statements(conn: Connection, queue: str) -> tuple[Any, Any, Any]:
 
 
 def claim(conn: Connection, queue: str, *, worker_id: str, now: datetime, lease: timedelta, limit: int
-          ) -> list[RowMapping]:
+          ) -> list[dict[str, Any]]:
+    """Lease up to ``limit`` due items to ``worker_id``. Each row comes with ``taken_over``: true when an earlier
+    claim of it never finished (that worker died or lost its lease mid-item)."""
     due, lock, rows = _claim_statements(conn, queue)
-    ids = list(conn.execute(due, {"now": now, "limit": limit}).scalars())
-    if not ids:
+    found = conn.execute(due, {"now": now, "limit": limit}).all()
+    if not found:
         return []
+    ids = [r.id for r in found]
+    taken_over = {r.id for r in found if r.locked_by is not None}
     conn.execute(lock, {"ids": ids, "worker_id": worker_id, "until": now + lease})
-    return list(conn.execute(rows, {"ids": ids}).mappings())
+    return [{**r, "taken_over": r["id"] in taken_over} for r in conn.execute(rows, {"ids": ids}).mappings()]
 
 
 def renew(conn: Connection, queue: str, ids: Collection[int], *, worker_id: str, now: datetime,
@@ -145,7 +151,9 @@ def step_state(conn: Connection, application_id: int, step: str) -> str | None:
                                                          saga_steps.c.step == step)).scalar()
 
 
-def reopen_step(conn: Connection, step_id: int, now: datetime) -> None:
+def reopen_step(conn: Connection, step_id: int, now: datetime, *, carry: dict[str, Any] | None = None) -> None:
+    """A failed step due again now. ``carry`` is what its next try must know (kept in ``result`` until it is done):
+    that an earlier try may have reached the outside system, or a supervisor's confirmation of the outside state."""
     conn.execute(update(saga_steps).where(saga_steps.c.id == step_id)
-                 .values(state="pending", attempts=0, due_at=now, locked_by=None, locked_until=None))
+                 .values(state="pending", attempts=0, due_at=now, locked_by=None, locked_until=None, result=carry))
     mark_due_now(conn)

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 CONFIRMATION_TEMPLATE = "closure_confirmation"
 # ES2+ refusals for the profile's state (8.2.1/3.3 already downloaded, 8.2.1/3.5 invalid transition).
 STATE_REFUSALS = frozenset({"PROFILE_ALREADY_DOWNLOADED", "PROFILE_CANNOT_BE_RELEASED"})
+# A retried call refused for the state an earlier, unanswered try may have set: only a person can tell.
+ESIM_STATE_UNCERTAIN = "ESIM_STATE_UNCERTAIN"
+UNCERTAIN_CODES = frozenset({ESIM_STATE_UNCERTAIN})
 
 
 @dataclass
@@ -53,6 +56,15 @@ class StepRun:
     now: datetime
     key: str  # the step's outside idempotency key, stored with the step (the same on every try)
     attempt: int = 1  # 1 for the first try of this step
+    # an earlier try was cut off (its worker died or lost the lease): its outside call may have been made
+    interrupted: bool = False
+    # a supervisor checked the outside system and confirmed the state this step sets (commands.confirm_outside_state)
+    confirmed: dict[str, Any] | None = None
+
+    @property
+    def retried(self) -> bool:
+        """An earlier try of this step may have reached the outside system."""
+        return self.attempt > 1 or self.interrupted
 
     @property
     def subscriber(self) -> Subscriber:
@@ -128,15 +140,18 @@ def _esim(run: StepRun) -> dict[str, Any]:
             try:
                 run.integrations.smdp.cancel_order(iccid, "Unavailable", f"{run.key}:{iccid}", eid=eid)
             except IntegrationError as exc:
-                if run.attempt > 1 and exc.code in STATE_REFUSALS:
+                if exc.code not in STATE_REFUSALS or not (run.retried or run.confirmed):
+                    raise
+                if not run.confirmed:
                     # No SM-DP+ replays the first answer to a repeated call: a retry after a lost answer is
                     # refused for the state the first call may have set. Staff must look at the SM-DP+.
-                    raise IntegrationError(exc.system, "ESIM_STATE_UNCERTAIN", f"attempt {run.attempt}: "
-                                           f"{exc.code} ({exc.message}); the first cancelOrder may have worked "
-                                           "- check the profile at the SM-DP+", retryable=False) from exc
-                raise
+                    tried = f"attempt {run.attempt}" if run.attempt > 1 else "after an interrupted try"
+                    raise IntegrationError(exc.system, ESIM_STATE_UNCERTAIN, f"{tried}: {exc.code} "
+                                           f"({exc.message}); the first cancelOrder may have worked - check the "
+                                           "profile at the SM-DP+", retryable=False) from exc
+                # the supervisor saw the profile Unavailable at the SM-DP+: the refusal is the state we wanted
             done[iccid] = "Unavailable"
-    return {"profiles": done}
+    return {"profiles": done, **({"confirmed": run.confirmed} if run.confirmed else {})}
 
 
 def _esim_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from simexit.domain.roles import Permission
 from simexit.domain.state_machine import Action, ActorType, Status, transition
 from simexit.services.access.caller import Caller, require_staff
 from simexit.services.context import Simexit
+from simexit.services.execution.closing_steps import UNCERTAIN_CODES
 from simexit.services.execution.views import RetryView
 from simexit.store import applications_repo
 from simexit.store.work_queue import failed_step, reopen_step
@@ -23,6 +24,20 @@ def application_number(value: str) -> str:
 def retry(app: Simexit, caller: Caller, application_no: str, note: str | None = None) -> RetryView:
     """A supervisor puts an application in needs_attention back to work: its failed step runs again now.
     An application of a brand outside the supervisor's brands is "not found"."""
+    return _reopen(app, caller, application_no, note, confirm=False)
+
+
+def confirm_outside_state(app: Simexit, caller: Caller, application_no: str, note: str) -> RetryView:
+    """A supervisor who looked at the outside system (the SM-DP+) confirms that the state a failed step sets is
+    already there - the step ended "state uncertain" because an earlier try's answer was lost and the repeat was
+    refused for that very state. The step runs again and takes that refusal as done. Only for an uncertain step:
+    a plain refusal stays a refusal. ``note`` (required) says what was checked."""
+    if not (note or "").strip():
+        raise InvalidInput("NOTE_REQUIRED", "say what you checked at the outside system")
+    return _reopen(app, caller, application_no, note.strip(), confirm=True)
+
+
+def _reopen(app: Simexit, caller: Caller, application_no: str, note: str | None, *, confirm: bool) -> RetryView:
     staff = require_staff(caller, Permission.RETRY_EXECUTION)
     number = application_number(application_no)
     with app.db.write() as conn:
@@ -35,7 +50,15 @@ def retry(app: Simexit, caller: Caller, application_no: str, note: str | None = 
         step = failed_step(conn, row["id"])
         if step is None:
             raise Conflict("NO_FAILED_STEP", "the application has no failed step to retry")
-        applications_repo.apply_transition(conn, row["id"], t, event="retried", data={"step": step["step"]})
-        reopen_step(conn, step["id"], now)
+        code = (step["last_error"] or "").split(": ")[1:2]  # last_error is "system: CODE: message"
+        uncertain = bool(code) and code[0] in UNCERTAIN_CODES
+        if confirm and not uncertain:
+            raise Conflict("OUTSIDE_STATE_NOT_UNCERTAIN", "the failed step was refused, not left uncertain: "
+                           "there is no outside state to confirm (retry it, or fix the cause)")
+        carry = {"confirmed": {"by": staff.username, "at": now.isoformat(), "note": note}} if confirm else \
+            {"interrupted": True} if uncertain else None  # a plain retry of an uncertain step stays uncertain
+        applications_repo.apply_transition(conn, row["id"], t, event="retried",
+                                           data={"step": step["step"], **({"confirmed": True} if confirm else {})})
+        reopen_step(conn, step["id"], now, carry=carry)
         return RetryView(application_no=number, status=Status.EXECUTING.value, step=step["step"],
                          last_error=step["last_error"])

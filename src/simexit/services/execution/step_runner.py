@@ -36,8 +36,10 @@ def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], 
     external, record = actions[step["step"]]
     with app.db.read() as conn:
         case = closing_repo.load_case(conn, step["application_id"])
+    carried = step["result"] or {}  # what a supervisor's retry left for this try (work_queue.reopen_step)
     run = StepRun(app, integrations, case, step["step"], app.clock.now(), step["idempotency_key"],
-                  attempt=step["attempts"] + 1)
+                  attempt=step["attempts"] + 1, interrupted=bool(step.get("taken_over") or carried.get("interrupted")),
+                  confirmed=carried.get("confirmed"))
     if case.status not in (Status.APPROVED, Status.EXECUTING):
         # Withdrawn before execution started (or otherwise no longer ours): the saga stops here.
         try:
