@@ -26,6 +26,8 @@ ENGLISH = {"the", "and", "your", "you", "of", "with", "this", "not", "be", "by",
            "has", "been", "please", "is", "to", "line", "closed", "refund", "application", "it", "we", "our",
            "or", "at", "no", "on", "from", "after", "before", "days", "number", "fee", "until", "cannot", "yet"}
 ALLOWED_WORDS = {"simexit", "esim"}
+# A word of Latin letters standing alone: not letters inside an identifier such as a digest "f67d3fee30be".
+WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]+(?![A-Za-z0-9])")
 
 
 class _Reader(HTMLParser):
@@ -106,7 +108,7 @@ def problems(html: str, locale: str, allowed: set[str] | frozenset[str] = frozen
         if text in ids or any(len(i) >= 24 and i in text for i in ids):
             found.append(f"untranslated {text!r}")
             continue
-        words = {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+        words = {w.lower() for w in WORD.findall(text)}
         if len(words & ENGLISH) >= 2:
             found.append(f"English {text!r}")
     return found
