@@ -61,7 +61,9 @@ def test_cn_customer_fixes_blocker_closes_line_and_sees_approval(browser: Browse
     page.get_by_role("button", name="继续").click()
 
     page.get_by_label("身份证号码后6位").fill("000000")
-    page.get_by_role("button", name="注销号码").click()
+    # Enter in the field submits this step, not the header's first language button (found walking the portal)
+    page.get_by_label("身份证号码后6位").press("Enter")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("#err-id_tail")).to_have_text("身份证号码后6位不正确。")
     expect(page.get_by_label("身份证号码后6位")).to_have_attribute("aria-invalid", "true")
     page.get_by_label("身份证号码后6位").fill(line["id_number"][-6:])
