@@ -157,3 +157,26 @@ def test_a_transactions_entries_are_chained_in_order_at_commit(app, clock):
     assert [e["action"] for e in entries] == [f"test.{i}" for i in range(5)]
     assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
     assert audit.verify(app).intact and audit.verify(app).head_seq == 5
+
+
+def test_a_savepoint_rolled_back_takes_its_audit_entries_back_with_its_rows(app, clock):
+    # the chained closing steps (issue 16) run each in a savepoint: one that fails must leave no audit entry
+    from simexit.store import audit_repo
+
+    def entry(action):
+        audit_repo.append(conn, at=clock.now(), actor="sys", role="system", action=action, subject_type="t",
+                          subject_ref="1")
+
+    with app.db.write() as conn:
+        entry("kept.before")
+        try:
+            with conn.begin_nested():
+                entry("dropped")
+                raise RuntimeError("the step failed")
+        except RuntimeError:
+            pass
+        with conn.begin_nested():
+            entry("kept.inside")
+        entry("kept.after")
+    assert [e["action"] for e in _entries(app)] == ["kept.before", "kept.inside", "kept.after"]
+    assert audit.verify(app).intact

@@ -38,7 +38,7 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
 # Entries wait in the connection's info until the transaction commits: then they are chained and written
 # together, holding the head row's lock only for the last statements before COMMIT (instead of from a use
 # case's first entry to its end, which serialised whole transactions on PostgreSQL). A rollback drops them.
-# (simexit uses no savepoints: entries added inside a savepoint that is rolled back would still be written.)
+# Entries added inside a savepoint that is rolled back are dropped with it (store/transaction_info.py).
 PENDING = "simexit_audit_pending"  # transaction-scoped, flushed at commit (store/database.py)
 
 
