@@ -114,9 +114,10 @@ def test_killed_worker_loses_nothing_and_repeats_no_effect(app, clock, world, tm
         statuses = Counter(conn.execute(select(applications.c.status)).scalars())
     assert statuses == {"approved": N_APPS}, statuses
 
-    if concurrency > 1:  # calls that take a while: a kill lands while many are in flight
-        for server in (world.hss, world.smdp):
-            world.post(server, "behaviour", {"delay_s": 0.03})
+    # Calls that take a while: a kill lands while many are in flight (concurrent), and before the one-at-a-time
+    # worker has finished everything (its closures are quick since the steps that call no one are chained).
+    for server in (world.hss, world.smdp):
+        world.post(server, "behaviour", {"delay_s": 0.03 if concurrency > 1 else 0.005})
     record, log = tmp_path / "calls.jsonl", tmp_path / "worker.log"
     env = _env(app, world, record, concurrency)
     t0 = time.monotonic()

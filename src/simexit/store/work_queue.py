@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, bindparam, or_, select, update
+from sqlalchemy import Connection, RowMapping, Table, bindparam, insert, or_, select, update
 
 from simexit.store.locking import dialect_of, insert_ignoring, skip_locked
 from simexit.store.tables import outbox
@@ -118,6 +118,14 @@ def add_step(conn: Connection, *, application_id: int, step: str, seq: int, key:
              now: datetime) -> None:
     add_steps(conn, [step_values(application_id=application_id, step=step, seq=seq, key=key, due_at=due_at,
                                  now=now)])
+
+
+def add_done_step(conn: Connection, *, application_id: int, step: str, seq: int, key: str, now: datetime,
+                  worker_id: str, result: dict[str, Any]) -> None:
+    """A step run in the transaction of the step before it (no claim, no lease): recorded done at once."""
+    conn.execute(insert(saga_steps).values({
+        **step_values(application_id=application_id, step=step, seq=seq, key=key, due_at=now, now=now),
+        "state": "done", "attempts": 1, "finished_at": now, "done_by": worker_id, "result": result}))
 
 
 def add_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:
