@@ -122,7 +122,7 @@ def main() -> None:
                 if "started" not in line:
                     raise SystemExit("the worker did not start")
                 time.sleep(1.0)  # its first round done, it waits (and listens)
-                for i, msisdn in enumerate(numbers):
+                for msisdn in numbers:
                     t0 = time.perf_counter()
                     number = apply_for(app, msisdn)  # the customer's confirmation
                     # A light look every 5 ms: the worker marks the e-mail sent once the mail sink has
