@@ -116,3 +116,25 @@ def test_with_open5gs_the_timeline_says_service_ends_at_the_next_authentication(
     events = [e["event"] for e in view["timeline"]]
     assert "network_service_until_next_auth" in events
     assert [e["service"] for e in effects] == ["continues", "until_next_authentication"]
+
+
+def test_a_confirmation_does_not_turn_a_profile_on_a_device_into_unavailable(app, clock, sims):
+    # the supervisor confirmed, but the SM-DP+ now says the profile was downloaded (8.2.1/3.3): it is on a device,
+    # not Unavailable, and the closure must not record it as cancelled
+    line = clean_line(app, "globetalk", esim_state="Released")
+    seeded = sims.seed_line(app, line["msisdn"])
+    number = apply_for(app, line["msisdn"])
+    dying = sims.integrations()
+    dying.smdp = DiesAfterCancel(dying.smdp)
+    with pytest.raises(Killed):
+        Worker(app, dying, WorkerOptions(lease_seconds=60)).run_until_idle()
+    clock.advance(seconds=120)
+    worker = Worker(app, sims.integrations(), WorkerOptions(backoff_seconds=1, max_attempts=5))
+    worker.run_until_idle()
+    sims.post(sims.smdp, "seed", [{"iccid": i, "state": "Downloaded"} for i in seeded["profiles"]])
+    commands.confirm_outside_state(app, SUPERVISOR, number, "looked at the wrong profile")
+    worker.run_until_idle()
+    view = show(app, number)
+    assert view["status"] == "needs_attention"
+    note = [e for e in view["timeline"] if e["event"] == "needs_attention"][-1]["note"]
+    assert note.startswith("smdp: PROFILE_ALREADY_DOWNLOADED"), note

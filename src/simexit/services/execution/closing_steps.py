@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 CONFIRMATION_TEMPLATE = "closure_confirmation"
 # ES2+ refusals for the profile's state (8.2.1/3.3 already downloaded, 8.2.1/3.5 invalid transition).
 STATE_REFUSALS = frozenset({"PROFILE_ALREADY_DOWNLOADED", "PROFILE_CANNOT_BE_RELEASED"})
+# The one refusal a supervisor's confirmation turns into done: the profile is past the transition (Unavailable).
+# 8.2.1/3.3 says it is on a device, which no confirmation makes Unavailable.
+CONFIRMABLE_REFUSAL = "PROFILE_CANNOT_BE_RELEASED"
 # A retried call refused for the state an earlier, unanswered try may have set: only a person can tell.
 ESIM_STATE_UNCERTAIN = "ESIM_STATE_UNCERTAIN"
 UNCERTAIN_CODES = frozenset({ESIM_STATE_UNCERTAIN})
@@ -146,9 +149,12 @@ def _esim(run: StepRun) -> dict[str, Any]:
             try:
                 run.integrations.smdp.cancel_order(iccid, "Unavailable", f"{run.key}:{iccid}", eid=eid)
             except IntegrationError as exc:
-                if exc.code not in STATE_REFUSALS or not (run.retried or run.confirmed):
+                if run.confirmed:
+                    if exc.code != CONFIRMABLE_REFUSAL:
+                        raise
+                elif exc.code not in STATE_REFUSALS or not run.retried:
                     raise
-                if not run.confirmed:
+                else:
                     # No SM-DP+ replays the first answer to a repeated call: a retry after a lost answer is
                     # refused for the state the first call may have set. Staff must look at the SM-DP+.
                     tried = f"attempt {run.attempt}" if run.attempt > 1 else "after an interrupted try"
