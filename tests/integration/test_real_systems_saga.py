@@ -3,6 +3,8 @@ item 8 (Open5GS: the timeline says when service really ends), on the faithful si
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -138,3 +140,40 @@ def test_a_confirmation_does_not_turn_a_profile_on_a_device_into_unavailable(app
     assert view["status"] == "needs_attention"
     note = [e for e in view["timeline"] if e["event"] == "needs_attention"][-1]["note"]
     assert note.startswith("smdp: PROFILE_ALREADY_DOWNLOADED"), note
+
+
+def test_the_cli_confirms_an_uncertain_state_and_refuses_a_plain_refusal(app, clock, sims, monkeypatch):
+    from click.testing import CliRunner
+
+    from simexit.cli.main import main
+    from simexit.config import get_settings
+
+    monkeypatch.setenv("SIMEXIT_DATABASE_URL", app.db.url)
+    monkeypatch.setenv("SIMEXIT_SECRET_KEY", app.secret_key)
+    get_settings.cache_clear()
+    line = clean_line(app, "globetalk", esim_state="Released")
+    seeded = sims.seed_line(app, line["msisdn"])
+    sims.post(sims.smdp, "seed", [{"iccid": i, "state": "Unavailable"} for i in seeded["profiles"]])
+    number = apply_for(app, line["msisdn"])
+    Worker(app, sims.integrations(), WorkerOptions(backoff_seconds=1, max_attempts=5)).run_until_idle()
+    refused = CliRunner().invoke(main, ["review", "confirm-state", number, "--staff", "sue", "--note", "looked"])
+    assert refused.exit_code == 2 and "OUTSIDE_STATE_NOT_UNCERTAIN" in refused.output, refused.output
+    missing = CliRunner().invoke(main, ["review", "confirm-state", number, "--staff", "sue"])
+    assert missing.exit_code == 2 and "--note" in missing.output
+    assert show(app, number)["status"] == "needs_attention"  # nothing changed
+
+    # an uncertain one (the first answer lost) is confirmed from the command line
+    other = clean_line(app, "globetalk", esim_state="Released")
+    sims.seed_line(app, other["msisdn"])
+    second = apply_for(app, other["msisdn"])
+    sims.post(sims.smdp, "lose_answers", {"count": 1})
+    worker = Worker(app, sims.integrations(), WorkerOptions(backoff_seconds=1, max_attempts=5))
+    for _ in range(4):
+        worker.run_until_idle()
+        clock.advance(seconds=30)
+    assert show(app, second)["status"] == "needs_attention"
+    ok = CliRunner().invoke(main, ["review", "confirm-state", second, "--staff", "sue", "--note", "Unavailable"])
+    assert ok.exit_code == 0 and "state confirmed" in ok.output, ok.output
+    clock.set(datetime.now(UTC) + timedelta(minutes=1))  # the CLI reopened the step on the system clock
+    worker.run_until_idle()
+    assert show(app, second)["status"] == "completed"
