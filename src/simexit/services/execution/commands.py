@@ -13,12 +13,27 @@ from simexit.services.execution.views import RetryView
 from simexit.store import applications_repo
 from simexit.store.work_queue import failed_step, reopen_step
 
+# Who may put a failed closure back to work (retry, confirm the outside state): the console shows its buttons
+# to the same roles.
+REOPEN_PERMISSION = Permission.RETRY_EXECUTION
+
 
 def application_number(value: str) -> str:
     number = normalize_application_number(value)
     if number is None:
         raise InvalidInput("APPLICATION_NO_INVALID", "not a valid application number (check character)")
     return number
+
+
+def error_code(last_error: str | None) -> str | None:
+    """The outside system's code in a step's ``last_error`` ("system: CODE: message"), if it has one."""
+    parts = (last_error or "").split(": ")
+    return parts[1] if len(parts) > 1 and parts[1] else None
+
+
+def uncertain(last_error: str | None) -> bool:
+    """Whether a failed step left the outside state uncertain: only a person who looked can tell."""
+    return error_code(last_error) in UNCERTAIN_CODES
 
 
 def retry(app: Simexit, caller: Caller, application_no: str, note: str | None = None) -> RetryView:
@@ -38,7 +53,7 @@ def confirm_outside_state(app: Simexit, caller: Caller, application_no: str, not
 
 
 def _reopen(app: Simexit, caller: Caller, application_no: str, note: str | None, *, confirm: bool) -> RetryView:
-    staff = require_staff(caller, Permission.RETRY_EXECUTION)
+    staff = require_staff(caller, REOPEN_PERMISSION)
     number = application_number(application_no)
     with app.db.write() as conn:
         row = applications_repo.get_by_number(conn, number, for_update=True)
@@ -50,13 +65,12 @@ def _reopen(app: Simexit, caller: Caller, application_no: str, note: str | None,
         step = failed_step(conn, row["id"])
         if step is None:
             raise Conflict("NO_FAILED_STEP", "the application has no failed step to retry")
-        code = (step["last_error"] or "").split(": ")[1:2]  # last_error is "system: CODE: message"
-        uncertain = bool(code) and code[0] in UNCERTAIN_CODES
-        if confirm and not uncertain:
+        was_uncertain = uncertain(step["last_error"])
+        if confirm and not was_uncertain:
             raise Conflict("OUTSIDE_STATE_NOT_UNCERTAIN", "the failed step was refused, not left uncertain: "
                            "there is no outside state to confirm (retry it, or fix the cause)")
         carry = {"confirmed": {"by": staff.username, "at": now.isoformat(), "note": note}} if confirm else \
-            {"interrupted": True} if uncertain else None  # a plain retry of an uncertain step stays uncertain
+            {"interrupted": True} if was_uncertain else None  # a plain retry of an uncertain step stays uncertain
         applications_repo.apply_transition(conn, row["id"], t, event="retried",
                                            data={"step": step["step"], **({"confirmed": True} if confirm else {})})
         reopen_step(conn, step["id"], now, carry=carry)

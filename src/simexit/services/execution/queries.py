@@ -7,11 +7,13 @@ from datetime import date
 from simexit.domain.errors import DomainError, NotFound
 from simexit.domain.roles import Permission
 from simexit.services.access.caller import Caller, Public, System, require_staff, require_system
+from simexit.services.closure.views import mask_technical
 from simexit.services.context import Simexit
 from simexit.services.execution import receipts, refunds
-from simexit.services.execution.commands import application_number
-from simexit.services.execution.views import PayoutRow, StepView
+from simexit.services.execution.commands import application_number, error_code, uncertain
+from simexit.services.execution.views import FailedStepView, PayoutRow, StepView
 from simexit.store import applications_repo, outbox_repo
+from simexit.store.work_queue import failed_step as failed_step_row
 from simexit.store.work_queue import steps_of
 
 
@@ -27,6 +29,24 @@ def steps(app: Simexit, caller: Caller, application_no: str) -> list[StepView]:
         return [StepView(step=s["step"], state=s["state"], attempts=s["attempts"], last_error=s["last_error"],
                          finished_at=s["finished_at"].isoformat() if s["finished_at"] else None)
                 for s in steps_of(conn, row["id"])]
+
+
+def failed_step(app: Simexit, caller: Caller, application_no: str) -> FailedStepView | None:
+    """The step that stopped an application in needs_attention (None in any other state), for staff who see its
+    brand; what the outside system said is masked as staff read it in the timeline."""
+    staff = require_staff(caller, Permission.VIEW_APPLICATIONS)
+    number = application_number(application_no)
+    with app.db.read() as conn:
+        row = applications_repo.get_by_number(conn, number)
+        if not staff.sees_brand(row["brand"]):
+            raise NotFound("APPLICATION_NOT_FOUND", f"no application {number}")
+        step = failed_step_row(conn, row["id"]) if row["status"] == "needs_attention" else None
+    if step is None:
+        return None
+    error = step["last_error"]
+    system = error.split(": ", 1)[0] if error and ": " in error else None
+    return FailedStepView(step=step["step"], attempts=step["attempts"], system=system, code=error_code(error),
+                          error=mask_technical(error), uncertain=uncertain(error))
 
 
 def payouts(app: Simexit, caller: Caller, day: date) -> list[PayoutRow]:

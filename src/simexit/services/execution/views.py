@@ -20,6 +20,23 @@ class RetryView:
 
 
 @dataclass(frozen=True)
+class FailedStepView:
+    """The closing step that stopped an application in needs_attention, as staff read it: the outside system's
+    error with long numbers masked (as in the timeline), and whether the outside state is uncertain (then a
+    supervisor may confirm it, ``commands.confirm_outside_state``)."""
+
+    step: str
+    attempts: int
+    system: str | None
+    code: str | None
+    error: str | None
+    uncertain: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class StepView:
     """One closing step of an application, with its state and last error."""
 
