@@ -28,6 +28,8 @@ from simexit.services.closure.commands import ApplyRequest
 from simexit.services.closure.precheck import phone_regions
 from simexit.services.closure.views import StaffApplicationView
 from simexit.services.context import Simexit
+from simexit.services.execution import commands as execution
+from simexit.services.execution import queries as execution_queries
 from simexit.services.privacy import queries as privacy_queries
 from simexit.services.reports import REPORTS, Report, build_report, to_csv
 from simexit.web.charts import STATE_COLOURS, per_day_chart, report_chart, sla_chart
@@ -179,14 +181,23 @@ def _application(request: Request, who: StaffIdentity, application_no: str) -> S
         raise HTTPException(status_code=404, detail=_("No such application.")) from None
 
 
+def _application_page(request: Request, who: StaffIdentity, view: StaffApplicationView, status_code: int = 200,
+                      **ctx: Any) -> Response:
+    app = simexit(request)
+    return _page(request, "console/application.html", who, view=view, reasons=REJECTION_REASONS,
+                 p=app.policy(view["brand"]), failed=execution_queries.failed_step(app, who, view["application_no"]),
+                 may_reopen=who.can(execution.REOPEN_PERMISSION),
+                 audit=privacy_queries.audit_entries(app, who, view["application_no"]), status_code=status_code,
+                 **ctx)
+
+
 @router.get("/applications/{application_no}")
 @pooled
 def application_page(request: Request, application_no: str) -> Response:
     who = _who(request)
     view = _application(request, who, application_no)
-    return _page(request, "console/application.html", who, view=view, reasons=REJECTION_REASONS,
-                 p=simexit(request).policy(view["brand"]),
-                 audit=privacy_queries.audit_entries(simexit(request), who, view["application_no"]))
+    reopened = request.query_params.get("reopened")
+    return _application_page(request, who, view, reopened=reopened if reopened in ("retry", "confirm") else None)
 
 
 @router.get("/applications/{application_no}/receipt")
@@ -217,10 +228,47 @@ def decide(request: Request, application_no: str) -> Response:
             commands.reject(simexit(request), who, view["application_no"], as_list(form.get("reason")), note,
                             channel="console")
     except DomainError as e:
-        return _page(request, "console/application.html", who, view=view, reasons=REJECTION_REASONS,
-                     p=simexit(request).policy(view["brand"]), error=error_text(e), status_code=400,
-                     audit=privacy_queries.audit_entries(simexit(request), who, view["application_no"]))
+        return _application_page(request, who, view, error=error_text(e), status_code=400)
     return _redirect(request, f"/console/applications/{view['application_no']}")
+
+
+def _reopen(request: Request, application_no: str, *, confirm: bool) -> Response:
+    """A supervisor puts a closure in needs_attention back to work from its page: the step runs again (retry),
+    or runs again taking the outside state as confirmed (confirm). A refusal shows the page again with why and
+    changes nothing; after the change the page is shown by redirect, so a reload does not post again, and a
+    second post finds the closure no longer waiting (409)."""
+    who = _who(request)
+    form = posted_form(request)
+    view = _application(request, who, application_no)  # another brand's: not found, before the role
+    if not who.can(execution.REOPEN_PERMISSION):
+        raise HTTPException(status_code=403, detail=_("Your role may not put a closure back to work."))
+    note = str(form.get("note") or "").strip()[:2000] or None
+    try:
+        if confirm:
+            execution.confirm_outside_state(simexit(request), who, view["application_no"], note or "")
+        else:
+            execution.retry(simexit(request), who, view["application_no"], note)
+    except DomainError as e:
+        status = e.status if 400 <= e.status < 500 else 400
+        msg = _("This closure is not waiting for a supervisor (any more): it may have been put back to work "
+                "already.") if e.code == "TRANSITION_NOT_ALLOWED" else error_text(e)
+        fresh = _application(request, who, view["application_no"])
+        return _application_page(request, who, fresh, error=msg, status_code=status, note=note,
+                                 failed_form="confirm" if confirm else "retry")
+    return _redirect(request, f"/console/applications/{view['application_no']}?reopened="
+                              f"{'confirm' if confirm else 'retry'}")
+
+
+@router.post("/applications/{application_no}/retry")
+@pooled(form=True)
+def retry_step(request: Request, application_no: str) -> Response:
+    return _reopen(request, application_no, confirm=False)
+
+
+@router.post("/applications/{application_no}/confirm-state")
+@pooled(form=True)
+def confirm_outside_state(request: Request, application_no: str) -> Response:
+    return _reopen(request, application_no, confirm=True)
 
 
 @router.get("/intake")

@@ -25,7 +25,8 @@ API_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json")
 _STEP_STARTS = ((re.compile(r"^/lines/(\d+)/(quote|confirm|submit)/?$"), r"/lines/\1/close"),
                 (re.compile(r"^/sign-in(/code)?/?$"), "/"), (re.compile(r"^/sign-out/?$"), "/"),
                 (re.compile(r"^/cancel/confirm/?$"), "/cancel"),
-                (re.compile(r"^/console/applications/([^/]+)/decide/?$"), r"/console/applications/\1"),
+                (re.compile(r"^/console/applications/([^/]+)/(decide|retry|confirm-state)/?$"),
+                 r"/console/applications/\1"),
                 (re.compile(r"^/console/sign-out/?$"), "/console"))
 
 

@@ -175,12 +175,46 @@ def error_text(e: DomainError) -> str:
         "ROLE_NOT_PERMITTED": _("Your role may not do this."),
         "SECOND_FACTOR_REQUIRED": _("Please confirm the last 6 characters of your ID number first."),
         "REASON_REQUIRED": _("Please choose a reason."),
+        "NOTE_REQUIRED": _("Write down what you checked at the outside system before you confirm its state."),
+        "OUTSIDE_STATE_NOT_UNCERTAIN": _("There is no outside state to confirm: the outside system refused this "
+                                         "step, it did not leave its state uncertain. Retry the step, or fix the "
+                                         "cause first."),
+        "NO_FAILED_STEP": _("This closure has no failed step to retry."),
     }
     if code in known:
         return known[code]
     if code.startswith("MSISDN"):
         return _("That is not a phone number we can read.")
     return _("This request could not be completed.")
+
+
+def step_label(code: str) -> str:
+    """A closing step of the saga (domain.saga.STEPS), as staff read it."""
+    return {
+        "start": _("Start the closure"), "network_bar": _("Bar the line on the network"),
+        "network_deregister": _("Detach the line from the network"),
+        "esim_release": _("Cancel the eSIM profile at the SM-DP+"),
+        "network_delete": _("Delete the subscriber on the network"),
+        "family_parts": _("Close or move the family's other parts"), "final_bill": _("Final bill"),
+        "refund": _("Pay out the refund"), "account_close": _("Close the line and the account"),
+        "confirmation": _("Send the confirmation to the customer"),
+        "relying_parties": _("Tell relying parties of the disconnection"),
+        "finish": _("Finish: schedule erasure and the number's quarantine"),
+    }.get(code, _humanise(code))
+
+
+def step_error_label(code: str | None) -> str:
+    """What a failed step's outside error means, in words; the error itself is shown as the system wrote it."""
+    return {
+        "ESIM_STATE_UNCERTAIN": _("The SM-DP+ refused a repeated cancellation for the very state the first try may "
+                                  "have set: the first try's answer was lost. Only a look at the SM-DP+ tells "
+                                  "whether the profile is already Unavailable."),
+        "PROFILE_CANNOT_BE_RELEASED": _("The SM-DP+ refused to cancel the profile in its current state."),
+        "PROFILE_ALREADY_DOWNLOADED": _("The SM-DP+ says the profile was downloaded to a device: it cannot be "
+                                        "cancelled there."),
+        "ICCID_UNKNOWN": _("The SM-DP+ does not know this profile."),
+    }.get(code or "", _("The outside system refused the step or could not be reached, every time it was "
+                        "tried."))
 
 
 def _humanise(code: str) -> str:

@@ -38,7 +38,8 @@ env.filters.update(money=i18n.money, day=i18n.day, moment=i18n.moment, localized
                    note=labels.note_label, finding=labels.finding_label, citation=labels.citation_label,
                    role=labels.role_label, report_name=labels.report_name_label,
                    report_column=labels.report_column_label, report_cell=labels.report_cell_label,
-                   audit_action=labels.audit_action_label)
+                   audit_action=labels.audit_action_label, step=labels.step_label,
+                   step_error=labels.step_error_label)
 
 
 def simexit(request: Request) -> Simexit:
