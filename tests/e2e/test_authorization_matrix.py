@@ -257,6 +257,10 @@ def test_no_page_shows_another_customers_data(api, app):
             f"/console/applications/{nb}/decide", {"decision": "reject", "reason": "DOCUMENTS_INCOMPLETE"}, {nb}),
         ("GET", "/console/applications/{application_no}/receipt"): (f"/console/applications/{nb}/receipt", None,
                                                                      {nb}),
+        ("POST", "/console/applications/{application_no}/retry"): (
+            f"/console/applications/{nb}/retry", {"note": "retry"}, {nb}),
+        ("POST", "/console/applications/{application_no}/confirm-state"): (
+            f"/console/applications/{nb}/confirm-state", {"note": "profile Unavailable"}, {nb}),
         ("POST", "/console/queue/decide"): ("/console/queue/decide", {"decision": "approve", "brand": "liuliang",
                                                                       "shown": nb}, set()),
         ("GET", "/console/intake"): ("/console/intake", None, set()),
@@ -277,6 +281,8 @@ def test_no_page_shows_another_customers_data(api, app):
         f"/console/applications/{nb}": {"anonymous": 303, "customer A": 303, "staff": 404},
         f"/console/applications/{nb}/decide": {"anonymous": 303, "customer A": 303, "staff": 404},
         f"/console/applications/{nb}/receipt": {"anonymous": 303, "customer A": 303, "staff": 404},
+        f"/console/applications/{nb}/retry": {"anonymous": 303, "customer A": 303, "staff": 404},
+        f"/console/applications/{nb}/confirm-state": {"anonymous": 303, "customer A": 303, "staff": 404},
     }
 
     checked = 0
