@@ -2,7 +2,8 @@
 untranslated message id or English text to a zh-CN or German reader. The rendered HTML of many page states is
 scanned (tests/e2e/text_scan.py): every demo brand's customers through sign-in, pre-check, quote, confirmation,
 refusal, receipt, status and timeline of a closed line and its certificate; the console's queue, applications
-(with identity evidence), intake, dashboard and reports; help for every brand; the public forms; error pages."""
+(with identity evidence; stopped at a failed step, retried, confirmed, refused), intake, dashboard and reports;
+help for every brand; the public forms; error pages."""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 
 from simexit.asgi import create_app
 from simexit.demo.data import SITUATIONS, demo_id_number, demo_msisdn, load_demo
 from simexit.domain.intake import DESTINATION_FIELDS
+from simexit.services.closure.views import mask_technical
 from simexit.services.execution.receipts import receipt_url
 from simexit.services.execution.refunds import record_refund
 from simexit.store import applications_repo
 from simexit.store.tables import applications, lines
+from simexit.store.tables_worker import saga_steps
 from tests.e2e.conftest import STAFF_PASSWORD, create_staff, last_code
 from tests.e2e.text_scan import problems
 
@@ -120,6 +123,63 @@ def _close(app, no: str) -> None:
                           now=now)
 
 
+# Failed steps as the worker leaves them ("system: CODE: message"): a plain one and an uncertain eSIM state.
+FAILURES = {"network_bar": "pyhss: HTTP_503: subscriber 262011234567890 unavailable (Service Unavailable)",
+            "esim_release": "smdp: ESIM_STATE_UNCERTAIN: attempt 2: PROFILE_CANNOT_BE_RELEASED (Failed 8.2.1/3.5); "
+                            "the first cancelOrder may have worked - check the profile at the SM-DP+"}
+
+
+def _stop(app, no: str, step: str) -> None:
+    """What the saga leaves when ``step`` keeps failing: the step failed, the application in needs_attention."""
+    now = app.clock.now()
+    with app.db.write() as conn:
+        app_id = conn.execute(select(applications.c.id).where(applications.c.application_no == no)).scalar_one()
+        conn.execute(update(applications).where(applications.c.id == app_id).values(status="needs_attention"))
+        conn.execute(delete(saga_steps).where(saga_steps.c.application_id == app_id))
+        conn.execute(insert(saga_steps).values(application_id=app_id, step=step, seq=3, state="failed", attempts=5,
+                                               idempotency_key=f"{no}:{step}", due_at=now, created_at=now,
+                                               last_error=FAILURES[step]))
+        applications_repo.append_event(conn, app_id, event="needs_attention", at=now, actor_type="system",
+                                       actor_id="simexit-worker", actor_role="system", note=FAILURES[step])
+
+
+def _needs_attention_pages(app, scan: Scan, c: TestClient, csrf: str, plain: str, uncertain: str) -> None:
+    """A closure stopped at a step, as a supervisor sees it and each refusal of the buttons to put it back to
+    work; then as a reviewer (no buttons, 403). The outside system's error is shown as it wrote it (masked):
+    marked English, it counts only on English pages, where its codes are allowed."""
+    _stop(app, plain, "network_bar")
+    _stop(app, uncertain, "esim_release")
+    raw = {mask_technical(e) for e in FAILURES.values()} if scan.locale == "en" else set()
+    page = scan.check("console needs attention", c.get(f"/console/applications/{plain}"), raw)
+    assert 'data-testid="failed-step"' in page and "/retry" in page and "/confirm-state" not in page
+    page = scan.check("console needs attention uncertain", c.get(f"/console/applications/{uncertain}"), raw)
+    assert "/confirm-state" in page
+    r = c.post(f"/console/applications/{uncertain}/confirm-state", data={"csrf": csrf, "note": " "})
+    assert r.status_code == 422
+    scan.check("console confirm without a note", r, raw)
+    r = c.post(f"/console/applications/{plain}/confirm-state", data={"csrf": csrf, "note": "looked"})
+    assert r.status_code == 409
+    scan.check("console confirm of a plain refusal", r, raw)
+    page = scan.check("console retried", c.post(f"/console/applications/{plain}/retry", data={"csrf": csrf}), raw)
+    assert 'data-testid="reopened"' in page
+    r = c.post(f"/console/applications/{plain}/retry", data={"csrf": csrf})
+    assert r.status_code == 409
+    scan.check("console retried twice", r, raw)
+    r = c.post(f"/console/applications/{uncertain}/confirm-state", data={"csrf": csrf, "note": "Unavailable"})
+    assert 'data-testid="reopened"' in scan.check("console state confirmed", r, raw)
+    _stop(app, plain, "network_bar")
+    create_staff(app, "rolf", STAFF_PASSWORD, "reviewer", ["*"])
+    with _browser(app, scan.locale) as rc:
+        rcsrf = _csrf(rc.get("/console/sign-in").text)
+        rc.post("/console/sign-in", data={"csrf": rcsrf, "username": "rolf", "password": STAFF_PASSWORD})
+        page = scan.check("console needs attention, reviewer", rc.get(f"/console/applications/{plain}"), raw)
+        assert 'data-testid="failed-step"' in page and "/retry" not in page
+        r = rc.post(f"/console/applications/{plain}/retry", data={"csrf": _csrf(rc.get("/console").text)})
+        assert r.status_code == 403
+        scan.check("console retry by a reviewer", r)
+        scan.check("console retry opened with GET", rc.get(f"/console/applications/{plain}/retry"))
+
+
 def _staff_journey(app, scan: Scan, applied: list[str]) -> None:
     create_staff(app, "sofia", STAFF_PASSWORD, "supervisor", ["*"], display_name="Sofia")
     with _browser(app, scan.locale) as c:
@@ -151,6 +211,7 @@ def _staff_journey(app, scan: Scan, applied: list[str]) -> None:
         for no in applied + re.findall(r"SX-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]", r.text)[:1]:
             scan.check(f"console application {no}", c.get(f"/console/applications/{no}"))
         scan.check("console 404", c.get("/console/applications/SX-0000-0000-0"))
+        _needs_attention_pages(app, scan, c, csrf, applied[1], applied[2])
 
 
 def _public_pages(app, scan: Scan) -> None:
