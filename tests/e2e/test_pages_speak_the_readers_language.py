@@ -138,7 +138,8 @@ def _stop(app, no: str, step: str) -> None:
         conn.execute(delete(saga_steps).where(saga_steps.c.application_id == app_id))
         conn.execute(insert(saga_steps).values(application_id=app_id, step=step, seq=3, state="failed", attempts=5,
                                                idempotency_key=f"{no}:{step}", due_at=now, created_at=now,
-                                               last_error=FAILURES[step]))
+                                               last_error=FAILURES[step],
+                                               last_error_code=FAILURES[step].split(": ")[1]))
         applications_repo.append_event(conn, app_id, event="needs_attention", at=now, actor_type="system",
                                        actor_id="simexit-worker", actor_role="system", note=FAILURES[step])
 

@@ -24,6 +24,7 @@ saga_steps = Table(
     Column("locked_by", String(64)),
     Column("locked_until", UtcDateTime),
     Column("last_error", Text),
+    Column("last_error_code", Text),  # the outside system's code in last_error (IntegrationError.code)
     Column("result", Json),
     Column("created_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime),

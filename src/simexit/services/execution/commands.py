@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from simexit.domain.application_number import normalize_application_number
 from simexit.domain.errors import Conflict, InvalidInput, NotFound
 from simexit.domain.roles import Permission
@@ -25,15 +28,10 @@ def application_number(value: str) -> str:
     return number
 
 
-def error_code(last_error: str | None) -> str | None:
-    """The outside system's code in a step's ``last_error`` ("system: CODE: message"), if it has one."""
-    parts = (last_error or "").split(": ")
-    return parts[1] if len(parts) > 1 and parts[1] else None
-
-
-def uncertain(last_error: str | None) -> bool:
-    """Whether a failed step left the outside state uncertain: only a person who looked can tell."""
-    return error_code(last_error) in UNCERTAIN_CODES
+def uncertain(step: Mapping[str, Any]) -> bool:
+    """Whether a failed step (a ``saga_steps`` row) left the outside state uncertain: only a person who looked
+    can tell. The worker records the outside system's code with the error (``last_error_code``)."""
+    return step["last_error_code"] in UNCERTAIN_CODES
 
 
 def retry(app: Simexit, caller: Caller, application_no: str, note: str | None = None) -> RetryView:
@@ -65,7 +63,7 @@ def _reopen(app: Simexit, caller: Caller, application_no: str, note: str | None,
         step = failed_step(conn, row["id"])
         if step is None:
             raise Conflict("NO_FAILED_STEP", "the application has no failed step to retry")
-        was_uncertain = uncertain(step["last_error"])
+        was_uncertain = uncertain(step)
         if confirm and not was_uncertain:
             raise Conflict("OUTSIDE_STATE_NOT_UNCERTAIN", "the failed step was refused, not left uncertain: "
                            "there is no outside state to confirm (retry it, or fix the cause)")

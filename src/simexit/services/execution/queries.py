@@ -10,7 +10,7 @@ from simexit.services.access.caller import Caller, Public, System, require_staff
 from simexit.services.closure.views import mask_technical
 from simexit.services.context import Simexit
 from simexit.services.execution import receipts, refunds
-from simexit.services.execution.commands import application_number, error_code, uncertain
+from simexit.services.execution.commands import application_number, uncertain
 from simexit.services.execution.views import FailedStepView, PayoutRow, StepView
 from simexit.store import applications_repo, outbox_repo
 from simexit.store.work_queue import failed_step as failed_step_row
@@ -45,8 +45,8 @@ def failed_step(app: Simexit, caller: Caller, application_no: str) -> FailedStep
         return None
     error = step["last_error"]
     system = error.split(": ", 1)[0] if error and ": " in error else None
-    return FailedStepView(step=step["step"], attempts=step["attempts"], system=system, code=error_code(error),
-                          error=mask_technical(error), uncertain=uncertain(error))
+    return FailedStepView(step=step["step"], attempts=step["attempts"], system=system, code=step["last_error_code"],
+                          error=mask_technical(error), uncertain=uncertain(step))
 
 
 def payouts(app: Simexit, caller: Caller, day: date) -> list[PayoutRow]:

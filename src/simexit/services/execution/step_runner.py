@@ -63,7 +63,7 @@ def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], 
         with app.db.write() as conn:
             run.now = app.clock.now()
             finish(conn, QUEUE, step["id"], worker_id, state="done", result=None, finished_at=run.now,
-                   done_by=worker_id, attempts=step["attempts"] + 1, last_error=None)
+                   done_by=worker_id, attempts=step["attempts"] + 1, last_error=None, last_error_code=None)
             set_step_result(conn, step["id"], record(conn, run, data))
             nxt, seq = next_step(step["step"]), step["seq"] + 1
             while nxt and _chained(app, integrations, conn, actions, case, nxt, seq, run.now, worker_id):
@@ -116,7 +116,8 @@ def _failed(app: Simexit, step: Mapping[str, Any], worker_id: str, exc: Integrat
     try:
         with app.db.write() as conn:
             if give_up:
-                finish(conn, QUEUE, step["id"], worker_id, state="failed", attempts=attempts, last_error=error)
+                finish(conn, QUEUE, step["id"], worker_id, state="failed", attempts=attempts, last_error=error,
+                       last_error_code=exc.code)
                 t = transition(Status.EXECUTING, Action.FLAG_TROUBLE, actor_type=ActorType.SYSTEM, at=now,
                                actor_id="simexit-worker", actor_role="system", note=error)
                 applications_repo.apply_transition(conn, step["application_id"], t, event="needs_attention",
@@ -127,7 +128,7 @@ def _failed(app: Simexit, step: Mapping[str, Any], worker_id: str, exc: Integrat
                 # The next try after the backoff, and never before the outside system's Retry-After.
                 wait = max(backoff(attempts, base, cap), timedelta(seconds=exc.retry_after or 0))
                 finish(conn, QUEUE, step["id"], worker_id, state="pending", attempts=attempts,
-                       last_error=error, due_at=now + wait)
+                       last_error=error, last_error_code=exc.code, due_at=now + wait)
     except LeaseLost:
         return "lease_lost"
     log.info("step %s failed (attempt %d): %s", step["step"], attempts, error)
