@@ -51,41 +51,49 @@ class ClosingCase:
     ported_in_from: str | None = None  # a ported-in number's range holder
 
 
-# Built once (a statement built per call cost more than running it: the worker loads a case for every step).
+_LEDGER_SUM = (select(func.coalesce(func.sum(balance_ledger.c.amount_minor), 0))
+               .where(balance_ledger.c.account_id == bindparam("account_id")))
+# Built once (a statement built per call cost more than running it: the worker loads a case for every step), and
+# one statement (issue 16: it was four per step): the balance and the account's other open lines as correlated
+# subqueries, the line's eSIM profiles outer-joined (one row per profile, none for a SIM line).
+_OTHERS = (select(func.count()).select_from(_other := lines.alias("other_lines"))
+           .where(_other.c.account_id == lines.c.account_id, _other.c.id != lines.c.id, _other.c.status != "closed")
+           .scalar_subquery())
+_BALANCE = (select(func.coalesce(func.sum(balance_ledger.c.amount_minor), 0))
+            .where(balance_ledger.c.account_id == accounts.c.id).scalar_subquery())
 _CASE = (select(applications.c.id, applications.c.application_no, applications.c.status,
                 applications.c.effective_date, applications.c.quote, applications.c.refund_method,
                 applications.c.refund_destination, brands.c.code.label("brand"), lines.c.id.label("line_id"),
                 lines.c.msisdn, lines.c.imsi, lines.c.iccid, lines.c.kind, accounts.c.id.label("account_id"),
                 accounts.c.currency, customers.c.id.label("customer_id"), customers.c.email,
                 customers.c.contact_phone, customers.c.locale, applications.c.decided_at,
-                numbers.c.ported_in_from)
+                numbers.c.ported_in_from, _BALANCE.label("balance_minor"), _OTHERS.label("other_open_lines"),
+                esim_profiles.c.iccid.label("profile_iccid"), esim_profiles.c.eid.label("profile_eid"),
+                esim_profiles.c.state.label("profile_state"))
          .join(brands, brands.c.id == applications.c.brand_id)
          .join(lines, lines.c.id == applications.c.line_id)
          .join(accounts, accounts.c.id == lines.c.account_id)
          .join(customers, customers.c.id == applications.c.customer_id)
          .outerjoin(numbers, numbers.c.msisdn == lines.c.msisdn)
-         .where(applications.c.id == bindparam("application_id")))
-_PROFILES = (select(esim_profiles.c.iccid, esim_profiles.c.eid, esim_profiles.c.state)
-             .where(esim_profiles.c.line_id == bindparam("line_id")).order_by(esim_profiles.c.id))
-_OTHER_OPEN_LINES = (select(func.count()).select_from(lines)
-                     .where(lines.c.account_id == bindparam("account_id"), lines.c.id != bindparam("line_id"),
-                            lines.c.status != "closed"))
-_LEDGER_SUM = (select(func.coalesce(func.sum(balance_ledger.c.amount_minor), 0))
-               .where(balance_ledger.c.account_id == bindparam("account_id")))
+         .outerjoin(esim_profiles, esim_profiles.c.line_id == lines.c.id)
+         .where(applications.c.id == bindparam("application_id"))
+         .order_by(esim_profiles.c.id))
 
 
 def load_case(conn: Connection, application_id: int) -> ClosingCase:
-    r = conn.execute(_CASE, {"application_id": application_id}).mappings().one()
-    profiles = conn.execute(_PROFILES, {"line_id": r["line_id"]}).all()
-    others = conn.execute(_OTHER_OPEN_LINES, {"account_id": r["account_id"], "line_id": r["line_id"]}).scalar_one()
+    rows = conn.execute(_CASE, {"application_id": application_id}).mappings().all()
+    if not rows:
+        raise LookupError(f"no application {application_id}")
+    r = rows[0]
     return ClosingCase(
         application_id=r["id"], application_no=r["application_no"], status=r["status"], brand=r["brand"],
         line_id=r["line_id"], msisdn=r["msisdn"], imsi=r["imsi"], iccid=r["iccid"], kind=r["kind"],
         account_id=r["account_id"], currency=r["currency"], customer_id=r["customer_id"], email=r["email"],
         contact_phone=r["contact_phone"], locale=r["locale"], effective_date=r["effective_date"],
         quote=r["quote"], refund_method=r["refund_method"], refund_destination=r["refund_destination"],
-        profiles=tuple((p.iccid, p.eid, p.state) for p in profiles),
-        balance_minor=ledger_sum(conn, r["account_id"]), other_open_lines=int(others),
+        profiles=tuple((p["profile_iccid"], p["profile_eid"], p["profile_state"]) for p in rows
+                       if p["profile_iccid"] is not None),
+        balance_minor=int(r["balance_minor"]), other_open_lines=int(r["other_open_lines"]),
         decided_at=r["decided_at"], ported_in_from=r["ported_in_from"])
 
 
