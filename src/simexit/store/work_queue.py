@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Table, bindparam, insert, or_, select, update
 
-from simexit.store.locking import dialect_of, insert_ignoring, skip_locked
+from simexit.store.locking import dialect_of, insert_ignoring, is_postgresql, skip_locked
 from simexit.store.tables import outbox
 from simexit.store.tables_worker import saga_steps, timers
 from simexit.store.wakeups import mark_due_now
@@ -29,12 +29,14 @@ class LeaseLost(Exception):
     """Another worker holds this item now (ours expired): our result must not be recorded."""
 
 
-_CLAIMS: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+_CLAIMS: dict[tuple[str, str], tuple[Any, ...]] = {}
 
 
-def _claim_statements(conn: Connection, queue: str) -> tuple[Any, Any, Any]:
-    """The claim's three statements for ``queue``, built once per dialect (the worker claims many times a
-    second; building a statement cost more than running it)."""
+def _claim_statements(conn: Connection, queue: str) -> tuple[Any, ...]:
+    """The claim's statements for ``queue``, built once per dialect (the worker claims many times a second;
+    building a statement cost more than running it). PostgreSQL: one statement (``WITH due AS (SELECT … FOR
+    UPDATE SKIP LOCKED) UPDATE … FROM due RETURNING …``). SQLite: three (its RETURNING may not name the FROM
+    table, which says whose claim came before; one writer at a time makes the three as good as one)."""
     key = (dialect_of(conn), queue)
     built = _CLAIMS.get(key)
     if built is None:
@@ -46,26 +48,37 @@ def _claim_statements(conn: Connection, queue: str) -> tuple[Any, Any, Any]:
                .where(table.c.state == "pending", table.c.due_at <= now,
                       or_(table.c.locked_until.is_(None), table.c.locked_until < now))
                .order_by(table.c.due_at, table.c.id).limit(bindparam("limit")))
-        ids = bindparam("ids", expanding=True)
-        built = _CLAIMS[key] = (
-            skip_locked(conn, due),
-            update(table).where(table.c.id.in_(ids)).values(locked_by=bindparam("worker_id"),
-                                                           locked_until=bindparam("until")),
-            select(table).where(table.c.id.in_(bindparam("ids", expanding=True))).order_by(table.c.id))
+        lock = update(table).values(locked_by=bindparam("worker_id"), locked_until=bindparam("until"))
+        if is_postgresql(conn):
+            cte = skip_locked(conn, due).cte("due")
+            built = _CLAIMS[key] = (lock.where(table.c.id == cte.c.id)
+                                    .returning(*table.c, cte.c.locked_by.label("previous_locked_by")),)
+        else:
+            built = _CLAIMS[key] = (
+                due, lock.where(table.c.id.in_(bindparam("ids", expanding=True))),
+                select(table).where(table.c.id.in_(bindparam("ids", expanding=True))).order_by(table.c.id))
     return built
 
 
 def claim(conn: Connection, queue: str, *, worker_id: str, now: datetime, lease: timedelta, limit: int
           ) -> list[dict[str, Any]]:
-    """Lease up to ``limit`` due items to ``worker_id``. Each row comes with ``taken_over``: true when an earlier
-    claim of it never finished (that worker died or lost its lease mid-item)."""
-    due, lock, rows = _claim_statements(conn, queue)
+    """Lease up to ``limit`` due items to ``worker_id``, in id order. Each row comes with ``taken_over``: true
+    when an earlier claim of it never finished (that worker died or lost its lease mid-item)."""
+    statements = _claim_statements(conn, queue)
+    until = now + lease
+    if len(statements) == 1:
+        found = conn.execute(statements[0], {"now": now, "limit": limit, "worker_id": worker_id, "until": until})
+        claimed = [dict(r) for r in found.mappings()]
+        for r in claimed:
+            r["taken_over"] = r.pop("previous_locked_by") is not None
+        return sorted(claimed, key=lambda r: r["id"])
+    due, lock, rows = statements
     found = conn.execute(due, {"now": now, "limit": limit}).all()
     if not found:
         return []
     ids = [r.id for r in found]
     taken_over = {r.id for r in found if r.locked_by is not None}
-    conn.execute(lock, {"ids": ids, "worker_id": worker_id, "until": now + lease})
+    conn.execute(lock, {"ids": ids, "worker_id": worker_id, "until": until})
     return [{**r, "taken_over": r["id"] in taken_over} for r in conn.execute(rows, {"ids": ids}).mappings()]
 
 
