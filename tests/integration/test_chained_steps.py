@@ -1,7 +1,10 @@
 """Issue 16: a closing step that calls no outside system runs in the transaction of the step before it, so a
-closure is claimed step by step only where it calls outside - and is just as durable."""
+closure runs step by step only where it calls outside - and is just as durable. Only a saga's first step is
+claimed: each next one is leased to the worker by the transaction that makes it and run by the same thread."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +14,8 @@ from simexit.services.closure.applications import show
 from simexit.services.execution import work
 from simexit.store.tables import outbox
 from simexit.store.tables_worker import saga_steps
-from simexit.worker import registry
+from simexit.worker import registry, runner
+from simexit.worker.leases import LeaseKeeper
 from simexit.worker.runner import Worker, WorkerOptions
 from tests.simulated_world import apply_for, clean_line
 
@@ -30,19 +34,33 @@ def _claimed_steps(monkeypatch) -> list[str]:
     return claimed
 
 
+def _steps_run(monkeypatch) -> list[str]:
+    """The steps run on their own (each with its own transaction), claimed or handed on."""
+    ran: list[str] = []
+    real = runner.run_step
+
+    def counting(app, integrations, step, *a, **kw):
+        ran.append(step["step"])
+        return real(app, integrations, step, *a, **kw)
+
+    monkeypatch.setattr(runner, "run_step", counting)
+    return ran
+
+
 @pytest.mark.parametrize(("kind", "brand", "outside"), [
     ("sim", "globetalk", ["start", "network_bar", "network_deregister", "network_delete", "refund"]),
     ("esim", "globetalk", ["start", "network_bar", "network_deregister", "esim_release", "network_delete",
                            "refund"]),
 ])
 def test_only_steps_that_call_outside_are_claimed(app, clock, sims, monkeypatch, kind, brand, outside):
-    claimed = _claimed_steps(monkeypatch)
+    claimed, ran = _claimed_steps(monkeypatch), _steps_run(monkeypatch)
     line = clean_line(app, brand, kind=kind, balance=5000)
     sims.seed_line(app, line["msisdn"])
     number = apply_for(app, line["msisdn"])
     Worker(app, sims.integrations(), WorkerOptions(backoff_seconds=1, max_attempts=3)).run_until_idle()
     assert show(app, number)["status"] == "completed"
-    assert claimed == outside
+    assert ran == outside
+    assert claimed == ["start"]
     with app.db.read() as conn:
         rows = conn.execute(select(saga_steps.c.step, saga_steps.c.seq, saga_steps.c.state)
                             .order_by(saga_steps.c.seq)).all()
@@ -61,7 +79,7 @@ def test_a_chained_step_that_fails_is_rolled_back_alone_and_runs_on_its_own(app,
         return record(conn, run, data)
 
     monkeypatch.setitem(registry.STEPS, "confirmation", (external, once_broken))
-    claimed = _claimed_steps(monkeypatch)
+    claimed, ran = _claimed_steps(monkeypatch), _steps_run(monkeypatch)
     line = clean_line(app, "globetalk", kind="sim", balance=5000)
     sims.seed_line(app, line["msisdn"])
     number = apply_for(app, line["msisdn"])
@@ -69,8 +87,54 @@ def test_a_chained_step_that_fails_is_rolled_back_alone_and_runs_on_its_own(app,
     view = show(app, number)
     assert view["status"] == "completed", view["timeline"][-1]
     # the steps before it were kept; the confirmation ran as a step of its own, its messages queued once
-    assert claimed[-2:] == ["refund", "confirmation"]
+    assert ran[-2:] == ["refund", "confirmation"] and claimed == ["start"]
     with app.db.read() as conn:
         keys = conn.execute(select(outbox.c.idempotency_key).where(outbox.c.idempotency_key.like("%confirmation%"))
                             ).scalars().all()
     assert len(keys) == len(set(keys)) and keys
+
+
+LEASE = timedelta(seconds=60)
+
+
+def _first_step_run(app, sims):
+    """A closure approved, its first step claimed by w1 and run, the next handed on to w1."""
+    line = clean_line(app, "globetalk", kind="sim", balance=5000)
+    sims.seed_line(app, line["msisdn"])
+    apply_for(app, line["msisdn"])
+    rows = work.claim(app, "saga_steps", worker_id="w1", lease=LEASE, limit=5)
+    assert [r["step"] for r in rows] == ["start"]
+    outcome, held = runner.run_step(app, sims.integrations(), rows[0], "w1", actions=registry.STEPS,
+                                    max_attempts=3, backoff_base=1, backoff_max=10, still_held=lambda _: True,
+                                    lease_next=LEASE)
+    assert outcome == "done"
+    return held
+
+
+def test_a_handed_on_step_of_a_worker_that_died_is_claimed_once_its_lease_ran_out(app, clock, sims):
+    held = _first_step_run(app, sims)
+    assert held["step"] == "network_bar" and held["locked_by"] == "w1" and not held["taken_over"]
+    assert held["locked_until"] == clock.now() + LEASE
+    # w1 dies before running it: no one else may take it while the lease lasts ...
+    assert work.claim(app, "saga_steps", worker_id="w2", lease=LEASE, limit=5) == []
+    clock.advance(seconds=61)
+    # ... then w2 claims it, as taken over (w1 may have reached the HSS before it died)
+    again = work.claim(app, "saga_steps", worker_id="w2", lease=LEASE, limit=5)
+    assert [(r["id"], r["taken_over"]) for r in again] == [(held["id"], True)]
+
+
+def test_a_stopping_worker_hands_the_next_step_back_at_once(app, clock, sims):
+    line = clean_line(app, "globetalk", kind="sim", balance=5000)
+    sims.seed_line(app, line["msisdn"])
+    apply_for(app, line["msisdn"])
+    worker = Worker(app, sims.integrations(), WorkerOptions(backoff_seconds=1, max_attempts=3))
+    rows = work.claim(app, "saga_steps", worker_id=worker.worker_id, lease=LEASE, limit=5)
+    worker.stop()  # as SIGTERM arrives while the first step runs
+    with LeaseKeeper(app, worker.worker_id, LEASE).holding("saga_steps", [rows[0]["id"]], clock.now()) as leases:
+        worker._step(rows[0], leases)
+    with app.db.read() as conn:
+        states = conn.execute(select(saga_steps.c.step, saga_steps.c.state, saga_steps.c.locked_by)
+                              .order_by(saga_steps.c.seq)).all()
+    assert [tuple(s) for s in states] == [("start", "done", None), ("network_bar", "pending", None)]
+    again = work.claim(app, "saga_steps", worker_id="w2", lease=LEASE, limit=5)
+    assert [(r["step"], r["taken_over"]) for r in again] == [("network_bar", False)]

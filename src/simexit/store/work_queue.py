@@ -133,6 +133,36 @@ def add_step(conn: Connection, *, application_id: int, step: str, seq: int, key:
                                  now=now)])
 
 
+_HELD_STEP: dict[str, Any] = {}
+
+
+def add_held_step(conn: Connection, *, application_id: int, step: str, seq: int, key: str, due_at: datetime,
+                  now: datetime, worker_id: str, until: datetime) -> dict[str, Any] | None:
+    """A saga step leased, as it is made, to the worker that made it, which runs it next in the same thread
+    without claiming it (issue 16: a claim per step was a fifth of the worker's time). Returns the row as a
+    claim would (``taken_over`` false), or None when the application already has this step (it is left as it
+    is, to be claimed). Should that worker die, the lease runs out and another claims the step, as any other."""
+    stmt = _HELD_STEP.get(dialect_of(conn))
+    if stmt is None:
+        stmt = _HELD_STEP[dialect_of(conn)] = insert_ignoring(conn, saga_steps, ("application_id", "step")
+                                                              ).returning(*saga_steps.c)
+    row = conn.execute(stmt, {**step_values(application_id=application_id, step=step, seq=seq, key=key,
+                                            due_at=due_at, now=now),
+                              "locked_by": worker_id, "locked_until": until}).mappings().first()
+    if row is None:
+        mark_due_now(conn)
+        return None
+    return {**row, "taken_over": False}
+
+
+def release(conn: Connection, queue: str, item_id: int, worker_id: str) -> None:
+    """Give up our lease on an item we have not started (a stopping worker): the next claim takes it at once,
+    not as taken over."""
+    table = QUEUES[queue]
+    conn.execute(update(table).where(table.c.id == item_id, table.c.locked_by == worker_id,
+                                     table.c.state == "pending").values(locked_by=None, locked_until=None))
+
+
 def add_done_step(conn: Connection, *, application_id: int, step: str, seq: int, key: str, now: datetime,
                   worker_id: str, result: dict[str, Any]) -> None:
     """A step run in the transaction of the step before it (no claim, no lease): recorded done at once."""

@@ -63,6 +63,13 @@ class BatchLeases:
                         self.queue, item_id)
         return still
 
+    def adopt(self, item_id: int, until: datetime) -> None:
+        """Hold one more item, leased to us until ``until`` by the transaction that made it (a saga's next step,
+        run next by the thread that ran the step before: ``work_queue.add_held_step``)."""
+        with self._lock:
+            self._held.add(item_id)
+            self._until[item_id] = until
+
     def done(self, item_id: int) -> None:
         with self._lock:
             self._held.discard(item_id)

@@ -129,10 +129,27 @@ class Worker:
         return len(rows)
 
     def _step(self, row: Mapping[str, Any], leases: BatchLeases) -> None:
+        """Run a claimed step, then the saga's steps after it in this thread, each leased to this worker by the
+        transaction that made it (no claim for them; the keeper renews them with the batch). A stopping worker
+        runs no further step: it gives the lease of the next one up for the next claim."""
         o = self.options
-        run_step(self.app, self.integrations, row, self.worker_id, actions=registry.STEPS,
-                 max_attempts=o.max_attempts, backoff_base=o.backoff_seconds, backoff_max=o.backoff_max_seconds,
-                 still_held=leases.check)
+        first = row
+        while row is not None:
+            try:
+                _, held = run_step(self.app, self.integrations, row, self.worker_id, actions=registry.STEPS,
+                                   max_attempts=o.max_attempts, backoff_base=o.backoff_seconds,
+                                   backoff_max=o.backoff_max_seconds, still_held=leases.check,
+                                   lease_next=self.lease)
+            finally:
+                if row is not first:  # the claimed one is done by the caller
+                    leases.done(row["id"])
+            if held is not None:
+                leases.adopt(held["id"], held["locked_until"])
+                if self.stop_event.is_set():
+                    leases.done(held["id"])
+                    work.release(self.app, "saga_steps", held["id"], self.worker_id)
+                    held = None
+            row = held
 
     def _message(self, row: Mapping[str, Any], leases: BatchLeases) -> None:
         o = self.options

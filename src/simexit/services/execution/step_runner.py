@@ -20,7 +20,7 @@ from simexit.services.execution.decision_messages import notify
 from simexit.services.execution.scheduling import step_key
 from simexit.store import applications_repo, closing_repo
 from simexit.store.closing_repo import ClosingCase
-from simexit.store.work_queue import LeaseLost, add_done_step, add_step, finish, set_step_result
+from simexit.store.work_queue import LeaseLost, add_done_step, add_held_step, add_step, finish, set_step_result
 
 if TYPE_CHECKING:
     from simexit.store.database import Connection
@@ -32,8 +32,11 @@ StepActions = Mapping[str, tuple[External, Record]]
 
 def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], worker_id: str, *,
              actions: StepActions, max_attempts: int, backoff_base: float, backoff_max: float,
-             still_held: Callable[[int], bool]) -> str:
-    """Run one claimed step; returns ``done``, ``stopped``, ``retry``, ``failed`` or ``lease_lost``.
+             still_held: Callable[[int], bool], lease_next: timedelta | None = None
+             ) -> tuple[str, dict[str, Any] | None]:
+    """Run one claimed step; returns ``done``, ``stopped``, ``retry``, ``failed`` or ``lease_lost``, and the next
+    step when it was leased to ``worker_id`` as it was made (with ``lease_next``, for that long), for the caller
+    to run next in the same thread without claiming it (``work_queue.add_held_step``).
 
     ``still_held(step id)`` renews the lease and says whether the step is still ours; it is asked right before
     the external part, which is never made for a step another worker took over."""
@@ -51,14 +54,15 @@ def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], 
                 finish(conn, QUEUE, step["id"], worker_id, state="done", finished_at=run.now,
                        done_by=worker_id, result={"stopped": case.status})
         except LeaseLost:
-            return "lease_lost"
-        return "stopped"
+            return "lease_lost", None
+        return "stopped", None
     if not still_held(step["id"]):
-        return "lease_lost"
+        return "lease_lost", None
     try:
         data = external(run)
     except IntegrationError as exc:
-        return _failed(app, step, worker_id, exc, max_attempts, backoff_base, backoff_max)
+        return _failed(app, step, worker_id, exc, max_attempts, backoff_base, backoff_max), None
+    held = None
     try:
         with app.db.write() as conn:
             run.now = app.clock.now()
@@ -72,12 +76,16 @@ def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], 
                 # Due at once, and sorted (claims take the oldest due first) with the saga's own first step:
                 # with a backlog of 10,000 closures a started closure finishes before new ones start, instead
                 # of every closure advancing one step per pass over the whole backlog.
-                add_step(conn, application_id=case.application_id, step=nxt, seq=seq,
-                         key=step_key(case.application_no), due_at=min(run.now, step["due_at"]), now=run.now)
+                values = dict(application_id=case.application_id, step=nxt, seq=seq,
+                              key=step_key(case.application_no), due_at=min(run.now, step["due_at"]), now=run.now)
+                if lease_next is None:
+                    add_step(conn, **values)
+                else:
+                    held = add_held_step(conn, **values, worker_id=worker_id, until=run.now + lease_next)
     except LeaseLost:
         log.warning("step %s of %s: lease lost, another worker took it over", step["step"], case.application_no)
-        return "lease_lost"
-    return "done"
+        return "lease_lost", None
+    return "done", held
 
 
 def _chained(app: Simexit, integrations: Integrations, conn: Connection, actions: StepActions, case: ClosingCase,

@@ -14,7 +14,7 @@ from simexit.store.work_queue import LeaseLost
 if TYPE_CHECKING:
     from simexit.store.database import Connection
 
-__all__ = ["LeaseLost", "claim", "finish", "finish_in", "renew"]
+__all__ = ["LeaseLost", "claim", "finish", "finish_in", "release", "renew"]
 
 
 def claim(app: Simexit, queue: str, *, worker_id: str, lease: timedelta, limit: int) -> list[Mapping[str, Any]]:
@@ -36,3 +36,9 @@ def finish(app: Simexit, queue: str, item_id: int, worker_id: str, **values: Any
 def finish_in(conn: Connection, queue: str, item_id: int, worker_id: str, **values: Any) -> None:
     """Record a result in the caller's transaction (a timer's handler runs in it); LeaseLost if not ours."""
     work_queue.finish(conn, queue, item_id, worker_id, **values)
+
+
+def release(app: Simexit, queue: str, item_id: int, worker_id: str) -> None:
+    """Give up our lease on an item not started (a stopping worker), in a transaction of its own."""
+    with app.db.write() as conn:
+        work_queue.release(conn, queue, item_id, worker_id)
