@@ -11,19 +11,26 @@ from simexit.store.locking import insert_ignoring
 from simexit.store.tables import outbox
 from simexit.store.wakeups import mark_due_now
 
+_INSERT: dict[str, Any] = {}  # per dialect, built once
 _ID_OF_KEY = select(outbox.c.id).where(outbox.c.idempotency_key == bindparam("key"))
 
 
 def add_message(conn: Connection, *, kind: str, recipient: str, template: str, locale: str,
                 payload: dict[str, Any], idempotency_key: str, application_id: int | None, now: datetime,
                 due_at: datetime) -> int:
-    """Insert the message unless one with the same idempotency key exists; the id of the one stored."""
-    conn.execute(insert_ignoring(conn, outbox, ("idempotency_key",)), dict(
+    """Insert the message unless one with the same idempotency key exists; the id of the one stored (read
+    back only when it was there before)."""
+    stmt = _INSERT.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _INSERT[conn.dialect.name] = insert_ignoring(conn, outbox, ("idempotency_key",)).returning(outbox.c.id)
+    new_id = conn.execute(stmt, dict(
         kind=kind, recipient=recipient, template=template, locale=locale, payload=payload,
         idempotency_key=idempotency_key, application_id=application_id, state="pending", attempts=0,
-        created_at=now, due_at=due_at))
+        created_at=now, due_at=due_at)).scalar()
     if due_at <= now:
         mark_due_now(conn)  # the workers are woken at commit (PostgreSQL)
+    if new_id is not None:
+        return new_id
     return conn.execute(_ID_OF_KEY, {"key": idempotency_key}).scalar_one()
 
 
