@@ -33,6 +33,12 @@ def _remember(conn: Connection, application_id: int, application_no: str) -> Non
     conn.info.setdefault(NUMBERS, {})[application_id] = application_no
 
 
+def remember_number(conn: Connection, application_id: int, application_no: str) -> None:
+    """The caller read this application's number already (the worker's closing case): its events need no
+    SELECT of it in this transaction."""
+    _remember(conn, application_id, application_no)
+
+
 def _number_of(conn: Connection, application_id: int) -> str:
     number = conn.info.get(NUMBERS, {}).get(application_id)
     if number is None:

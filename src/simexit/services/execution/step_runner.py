@@ -66,6 +66,7 @@ def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], 
     try:
         with app.db.write() as conn:
             run.now = app.clock.now()
+            applications_repo.remember_number(conn, case.application_id, case.application_no)
             finish(conn, QUEUE, step["id"], worker_id, state="done", result=None, finished_at=run.now,
                    done_by=worker_id, attempts=step["attempts"] + 1, last_error=None, last_error_code=None)
             set_step_result(conn, step["id"], record(conn, run, data))
