@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import smtplib
 import subprocess
@@ -80,11 +81,14 @@ def serve_simulators() -> None:
 
 
 class Simulators:
-    def __init__(self) -> None:
+    def __init__(self, record_limit: int) -> None:
+        """``record_limit``: how many requests each simulator keeps (``SIMEXIT_SIM_RECORD_LIMIT``); the whole run's
+        must fit, since the HSS requests per closure and the floor's replay are taken from them."""
         import httpx
 
+        env = {**os.environ, "SIMEXIT_SIM_RECORD_LIMIT": str(record_limit)}
         self.proc = subprocess.Popen([sys.executable, __file__, "--serve-simulators"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, text=True, env=env)
         self.urls = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
         self.http = httpx.Client(timeout=30)
 
@@ -92,6 +96,16 @@ class Simulators:
         r = self.http.request(method, f"{self.urls[name]}/_sim/{what}", json=body)
         r.raise_for_status()
         return r.json() if r.content else None
+
+    def records(self, name: str, what: str) -> list[dict]:
+        """Every request ``name`` received; stops the benchmark when the simulator let some go (a count or a
+        replay from part of the run would be wrong)."""
+        r = self.http.get(f"{self.urls[name]}/_sim/{what}")
+        r.raise_for_status()
+        if int(r.headers.get("X-Sim-Dropped", "0")):
+            raise SystemExit(f"the {name} simulator dropped {r.headers['X-Sim-Dropped']} of its records: "
+                             "raise its record limit")
+        return r.json()
 
     def stop(self) -> None:
         self.http.close()
@@ -275,8 +289,8 @@ def execute(url: str, sims: Simulators, *, workers: int, concurrency: int, limit
 
 
 def recorded_calls(sims: Simulators) -> tuple[dict[str, list[dict]], list[dict]]:
-    recorded = {k: sims.control(k, "GET", "requests") for k in ("hss", "smdp")}
-    recorded.update({k: sims.control(k, "GET", "received") for k in ("sms", "payments")})
+    recorded = {k: sims.records(k, "requests") for k in ("hss", "smdp")}
+    recorded.update({k: sims.records(k, "received") for k in ("sms", "payments")})
     mails = sims.http.get(f"{sims.urls['mail']}/messages").json()
     return recorded, mails
 
@@ -334,7 +348,9 @@ def one_run(args: argparse.Namespace, workers: int) -> dict[str, Any]:
     from simexit.config import Settings
 
     n = args.params["lines"]
-    sims = Simulators()
+    # Every request of the run is kept (about 20 HSS requests per closure; before, the default 10,000 cut the
+    # count and the floor's replay short from the quick size up).
+    sims = Simulators(record_limit=max(10_000, n * 60))
     latency = args.latency_ms / 1000
     limited = bool(args.hss_rate)
     limit_map: dict[str, Any] = {}
