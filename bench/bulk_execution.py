@@ -81,7 +81,7 @@ def serve_simulators() -> None:
 
 
 class Simulators:
-    def __init__(self, record_limit: int) -> None:
+    def __init__(self, record_limit: int = 10_000) -> None:
         """``record_limit``: how many requests each simulator keeps (``SIMEXIT_SIM_RECORD_LIMIT``); the whole run's
         must fit, since the HSS requests per closure and the floor's replay are taken from them."""
         import httpx
