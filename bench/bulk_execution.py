@@ -144,7 +144,10 @@ def prepare(app, n: int, tmp: Path) -> tuple[str, list[dict], list[dict]]:  # ty
 
     load_fleet(app, n, BRANDS)
     with app.db.write() as conn:
-        conn.execute(text("UPDATE lines SET imsi = '00101' || substr('0000000000' || id, -10, 10)"))
+        # One IMSI per line, from its id. (substr with a negative start counts from the end on SQLite only: on
+        # PostgreSQL every line got the IMSI 00101, and each HSS lookup by IMSI fell back to the MSISDN.)
+        padded = "lpad(id::text, 10, '0')" if app.db.dialect == "postgresql" else "substr('0000000000' || id, -10, 10)"
+        conn.execute(text(f"UPDATE lines SET imsi = '00101' || {padded}"))
     path = tmp / "fleet.csv"
     with path.open("w") as fh:
         fh.write("msisdn,iccid,reason\n")
