@@ -52,7 +52,8 @@ def _steps_run(monkeypatch) -> list[str]:
     ("esim", "globetalk", ["start", "network_bar", "network_deregister", "esim_release", "network_delete",
                            "refund"]),
 ])
-def test_only_steps_that_call_outside_are_claimed(app, clock, sims, monkeypatch, kind, brand, outside):
+def test_only_outside_steps_run_on_their_own_and_only_the_first_is_claimed(app, clock, sims, monkeypatch, kind,
+                                                                            brand, outside):
     claimed, ran = _claimed_steps(monkeypatch), _steps_run(monkeypatch)
     line = clean_line(app, brand, kind=kind, balance=5000)
     sims.seed_line(app, line["msisdn"])
