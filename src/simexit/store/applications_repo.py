@@ -13,6 +13,7 @@ from simexit.domain.errors import Conflict, NotFound
 from simexit.domain.state_machine import Transition
 from simexit.store import audit_repo
 from simexit.store.audit_data import code_only
+from simexit.store.built import once
 from simexit.store.locking import for_update as locked
 from simexit.store.tables import OPEN_STATUSES, application_events, applications, brands, customers, lines
 
@@ -97,11 +98,12 @@ def append_event(conn: Connection, application_id: int, t: Transition | None = N
 def apply_transition(conn: Connection, application_id: int, t: Transition, *, event: str,
                      extra: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> None:
     """Move the application only if it is still in ``t.from_status`` (optimistic check), then log it."""
-    res = conn.execute(
-        update(applications)
-        .where(applications.c.id == application_id, applications.c.status == t.from_status.value)
-        .values(status=t.to_status.value, updated_at=t.at, **(extra or {}))
-    )
+    values = {"status": t.to_status.value, "updated_at": t.at, **(extra or {})}
+    columns = tuple(sorted(values))
+    stmt = once(("apply_transition", columns), lambda: update(applications).where(
+        applications.c.id == bindparam("p_id"), applications.c.status == bindparam("p_from"))
+        .values({c: bindparam(c) for c in columns}))
+    res = conn.execute(stmt, {**values, "p_id": application_id, "p_from": t.from_status.value})
     if res.rowcount != 1:
         raise Conflict("APPLICATION_CHANGED", "the application changed meanwhile; reload and try again")
     append_event(conn, application_id, t, event=event, data=data)

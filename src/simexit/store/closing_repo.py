@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
 
+from simexit.store.built import update_by_id
 from simexit.store.locking import skip_locked
 from simexit.store.tables import (
     accounts,
@@ -80,6 +81,16 @@ _CASE = (select(applications.c.id, applications.c.application_no, applications.c
          .order_by(esim_profiles.c.id))
 
 
+_ADD_LEDGER_ENTRY = insert(balance_ledger)
+_LAST_BILL_END = select(func.max(bills.c.period_end)).where(bills.c.line_id == bindparam("line_id"))
+_ADD_BILL = insert(bills).returning(bills.c.id)
+_UNPAID_BILLS = (select(bills.c.id, bills.c.amount_minor)
+                 .where(bills.c.account_id == bindparam("account_id"), bills.c.paid_at.is_(None))
+                 .order_by(bills.c.due_date, bills.c.id))
+_CLOSE_ACCOUNT = (update(accounts).where(accounts.c.id == bindparam("p_id"), accounts.c.status == "open")
+                  .values(status="closed", closed_at=bindparam("closed_at")))
+
+
 def load_case(conn: Connection, application_id: int) -> ClosingCase:
     rows = conn.execute(_CASE, {"application_id": application_id}).mappings().all()
     if not rows:
@@ -103,29 +114,27 @@ def ledger_sum(conn: Connection, account_id: int) -> int:
 
 def add_ledger_entry(conn: Connection, account_id: int, amount_minor: int, currency: str, kind: str,
                      reference: str, at: datetime) -> None:
-    conn.execute(insert(balance_ledger).values(account_id=account_id, amount_minor=amount_minor, currency=currency,
-                                               kind=kind, reference=reference, at=at))
+    conn.execute(_ADD_LEDGER_ENTRY, dict(account_id=account_id, amount_minor=amount_minor, currency=currency,
+                                         kind=kind, reference=reference, at=at))
 
 
 def add_final_bill(conn: Connection, case: ClosingCase, amount_minor: int, now: datetime) -> int:
-    last_end = conn.execute(select(func.max(bills.c.period_end)).where(bills.c.line_id == case.line_id)).scalar()
+    last_end = conn.execute(_LAST_BILL_END, {"line_id": case.line_id}).scalar()
     start = case.effective_date
     if last_end is not None and last_end < case.effective_date:
         start = last_end + timedelta(days=1)
-    return conn.execute(insert(bills).values(
+    return conn.execute(_ADD_BILL, dict(
         account_id=case.account_id, line_id=case.line_id, period_start=start, period_end=case.effective_date,
         amount_minor=amount_minor, currency=case.currency, due_date=case.effective_date,
-        paid_at=now if amount_minor == 0 else None).returning(bills.c.id)).scalar_one()
+        paid_at=now if amount_minor == 0 else None)).scalar_one()
 
 
 def unpaid_bills(conn: Connection, account_id: int) -> list[Any]:
-    return list(conn.execute(select(bills.c.id, bills.c.amount_minor)
-                             .where(bills.c.account_id == account_id, bills.c.paid_at.is_(None))
-                             .order_by(bills.c.due_date, bills.c.id)))
+    return list(conn.execute(_UNPAID_BILLS, {"account_id": account_id}))
 
 
 def mark_bill_paid(conn: Connection, bill_id: int, at: datetime) -> None:
-    conn.execute(update(bills).where(bills.c.id == bill_id).values(paid_at=at))
+    conn.execute(update_by_id(bills, ("paid_at",)), {"p_id": bill_id, "paid_at": at})
 
 
 def set_profile_state(conn: Connection, iccid: str, state: str, at: datetime) -> int:
@@ -137,7 +146,7 @@ def set_line_status(conn: Connection, line_id: int, status: str, at: datetime | 
     values: dict[str, Any] = {"status": status}
     if status == "closed":
         values["closed_at"] = at
-    conn.execute(update(lines).where(lines.c.id == line_id).values(**values))
+    conn.execute(update_by_id(lines, tuple(sorted(values))), {**values, "p_id": line_id})
 
 
 def line_closed_at(conn: Connection, line_id: int) -> datetime | None:
@@ -145,8 +154,7 @@ def line_closed_at(conn: Connection, line_id: int) -> datetime | None:
 
 
 def close_account(conn: Connection, account_id: int, at: datetime) -> None:
-    conn.execute(update(accounts).where(accounts.c.id == account_id, accounts.c.status == "open")
-                 .values(status="closed", closed_at=at))
+    conn.execute(_CLOSE_ACCOUNT, {"p_id": account_id, "closed_at": at})
 
 
 def quarantine_number(conn: Connection, msisdn: str, until: date, at: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, select, update
 
 from simexit.store.tables import brands, lines, numbers
 from simexit.store.tables_messaging import relying_parties
@@ -72,21 +72,32 @@ def number_row(conn: Connection, msisdn: str) -> RowMapping | None:
     return conn.execute(select(numbers).where(numbers.c.msisdn == msisdn)).mappings().first()
 
 
+_LINE_ACTIVATION = (select(lines.c.activated_at, lines.c.brand_id, lines.c.msisdn)
+                    .where(lines.c.id == bindparam("line_id")))
+_HOLDING_ID = select(number_holdings.c.id).where(number_holdings.c.line_id == bindparam("line_id"))
+_ADD_HOLDING = number_holdings.insert()
+_SET_AFTERLIFE = (update(numbers).where(numbers.c.msisdn == bindparam("p_msisdn"))
+                  .values(state=bindparam("state"), quarantined_until=bindparam("quarantined_until"),
+                          updated_at=bindparam("updated_at")))
+
+
 def line_activation(conn: Connection, line_id: int) -> Any | None:
     """(activated_at, brand_id, msisdn) of a line."""
-    return conn.execute(select(lines.c.activated_at, lines.c.brand_id, lines.c.msisdn)
-                        .where(lines.c.id == line_id)).first()
+    return conn.execute(_LINE_ACTIVATION, {"line_id": line_id}).first()
 
 
 def add_holding(conn: Connection, values: dict[str, Any]) -> None:
     """Record a holding that ended (once per line: a repeated closing step finds it already there)."""
-    if conn.execute(select(number_holdings.c.id).where(number_holdings.c.line_id == values["line_id"])).first():
+    if conn.execute(_HOLDING_ID, {"line_id": values["line_id"]}).first():
         return
-    conn.execute(number_holdings.insert().values(**values))
+    conn.execute(_ADD_HOLDING, values)
+
+
+_HOLDING_OF_LINE = select(number_holdings).where(number_holdings.c.line_id == bindparam("line_id"))
 
 
 def holding_of_line(conn: Connection, line_id: int) -> RowMapping | None:
-    return conn.execute(select(number_holdings).where(number_holdings.c.line_id == line_id)).mappings().first()
+    return conn.execute(_HOLDING_OF_LINE, {"line_id": line_id}).mappings().first()
 
 
 def holdings_of_number(conn: Connection, msisdn: str) -> list[RowMapping]:
@@ -122,8 +133,7 @@ def closed_lines_without_holding(conn: Connection, lo: datetime, hi: datetime) -
 
 def set_number_afterlife(conn: Connection, msisdn: str, state: str, until: date | None, at: datetime) -> None:
     """The number's reissue gate: ``quarantined`` (returning and returned numbers too: never reissued here)."""
-    conn.execute(update(numbers).where(numbers.c.msisdn == msisdn)
-                 .values(state=state, quarantined_until=until, updated_at=at))
+    conn.execute(_SET_AFTERLIFE, {"p_msisdn": msisdn, "state": state, "quarantined_until": until, "updated_at": at})
 
 
 def set_ported_in(conn: Connection, msisdn: str, range_holder: str | None, at: datetime) -> int:

@@ -5,22 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, select, update
 
 from simexit.store.tables_messaging import refunds
 
+# Built once (store/built.py): the closing saga runs these for every closure.
+_REFUND_ID = select(refunds.c.id).where(refunds.c.application_id == bindparam("application_id"))
+_INSERT = refunds.insert().returning(refunds.c.id)
+_MARK_PAID = (update(refunds).where(refunds.c.application_no == bindparam("p_no"))
+              .values(state="paid", payment_ref=bindparam("payment_ref"), paid_at=bindparam("paid_at")))
+
 
 def refund_id_of(conn: Connection, application_id: int) -> int | None:
-    return conn.execute(select(refunds.c.id).where(refunds.c.application_id == application_id)).scalar()
+    return conn.execute(_REFUND_ID, {"application_id": application_id}).scalar()
 
 
 def insert_refund(conn: Connection, values: dict[str, Any]) -> int:
-    return conn.execute(refunds.insert().values(**values).returning(refunds.c.id)).scalar_one()
+    return conn.execute(_INSERT, values).scalar_one()
 
 
 def mark_paid(conn: Connection, application_no: str, payment_ref: str, now: datetime) -> int:
-    return conn.execute(update(refunds).where(refunds.c.application_no == application_no)
-                        .values(state="paid", payment_ref=payment_ref, paid_at=now)).rowcount
+    return conn.execute(_MARK_PAID, {"p_no": application_no, "payment_ref": payment_ref, "paid_at": now}).rowcount
 
 
 def refund_of(conn: Connection, application_id: int) -> RowMapping | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Table, bindparam, insert, or_, select, update
 
+from simexit.store.built import once, update_by_id
 from simexit.store.locking import dialect_of, insert_ignoring, is_postgresql, skip_locked
 from simexit.store.tables import outbox
 from simexit.store.tables_worker import saga_steps, timers
@@ -88,25 +89,36 @@ def renew(conn: Connection, queue: str, ids: Collection[int], *, worker_id: str,
     while nobody claimed the row is still ours: ``claim`` is the only way another worker takes it.)"""
     if not ids:
         return set()
-    table = QUEUES[queue]
-    res = conn.execute(update(table)
-                       .where(table.c.id.in_(list(ids)), table.c.locked_by == worker_id, table.c.state == "pending")
-                       .values(locked_until=now + lease).returning(table.c.id))
+    stmt = once(("renew", queue), lambda: _renew_statement(QUEUES[queue]))
+    res = conn.execute(stmt, {"p_ids": list(ids), "p_worker": worker_id, "p_until": now + lease})
     return set(res.scalars())
+
+
+def _renew_statement(table: Table) -> Any:
+    return (update(table)
+            .where(table.c.id.in_(bindparam("p_ids", expanding=True)), table.c.locked_by == bindparam("p_worker"),
+                   table.c.state == "pending")
+            .values(locked_until=bindparam("p_until")).returning(table.c.id))
 
 
 def finish(conn: Connection, queue: str, item_id: int, worker_id: str, **values: Any) -> None:
     """Record a result for a claimed item; raises LeaseLost if we no longer hold it."""
-    table = QUEUES[queue]
-    res = conn.execute(update(table)
-                       .where(table.c.id == item_id, table.c.locked_by == worker_id, table.c.state == "pending")
-                       .values(locked_by=None, locked_until=None, **values))
+    columns = tuple(sorted(values))
+    stmt = once(("finish", queue, columns), lambda: _finish_statement(QUEUES[queue], columns))
+    res = conn.execute(stmt, {**values, "p_id": item_id, "p_worker": worker_id})
     if res.rowcount != 1:
         raise LeaseLost(f"{queue} {item_id}")
 
 
+def _finish_statement(table: Table, columns: tuple[str, ...]) -> Any:
+    return (update(table)
+            .where(table.c.id == bindparam("p_id"), table.c.locked_by == bindparam("p_worker"),
+                   table.c.state == "pending")
+            .values({"locked_by": None, "locked_until": None, **{c: bindparam(c) for c in columns}}))
+
+
 def set_step_result(conn: Connection, step_id: int, result: dict[str, Any] | None) -> None:
-    conn.execute(update(saga_steps).where(saga_steps.c.id == step_id).values(result=result))
+    conn.execute(update_by_id(saga_steps, ("result",)), {"p_id": step_id, "result": result})
 
 
 def _insert_ignore(conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
@@ -158,17 +170,19 @@ def add_held_step(conn: Connection, *, application_id: int, step: str, seq: int,
 def release(conn: Connection, queue: str, item_id: int, worker_id: str) -> None:
     """Give up our lease on an item we have not started (a stopping worker): the next claim takes it at once,
     not as taken over."""
-    table = QUEUES[queue]
-    conn.execute(update(table).where(table.c.id == item_id, table.c.locked_by == worker_id,
-                                     table.c.state == "pending").values(locked_by=None, locked_until=None))
+    conn.execute(once(("finish", queue, ()), lambda: _finish_statement(QUEUES[queue], ())),
+                 {"p_id": item_id, "p_worker": worker_id})
+
+
+_INSERT_STEP = insert(saga_steps)
 
 
 def add_done_step(conn: Connection, *, application_id: int, step: str, seq: int, key: str, now: datetime,
                   worker_id: str, result: dict[str, Any]) -> None:
     """A step run in the transaction of the step before it (no claim, no lease): recorded done at once."""
-    conn.execute(insert(saga_steps).values({
+    conn.execute(_INSERT_STEP, {
         **step_values(application_id=application_id, step=step, seq=seq, key=key, due_at=now, now=now),
-        "state": "done", "attempts": 1, "finished_at": now, "done_by": worker_id, "result": result}))
+        "state": "done", "attempts": 1, "finished_at": now, "done_by": worker_id, "result": result})
 
 
 def add_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:
