@@ -41,7 +41,7 @@ def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], 
     ``still_held(step id)`` renews the lease and says whether the step is still ours; it is asked right before
     the external part, which is never made for a step another worker took over."""
     external, record = actions[step["step"]]
-    with app.db.read() as conn:
+    with app.db.lookup() as conn:  # one statement: no transaction around it on PostgreSQL (two round trips less)
         case = closing_repo.load_case(conn, step["application_id"])
     carried = step["result"] or {}  # what a supervisor's retry left for this try (work_queue.reopen_step)
     run = StepRun(app, integrations, case, step["step"], app.clock.now(), step["idempotency_key"],
@@ -62,39 +62,58 @@ def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], 
         data = external(run)
     except IntegrationError as exc:
         return _failed(app, step, worker_id, exc, max_attempts, backoff_base, backoff_max), None
-    held = None
-    try:
-        with app.db.write() as conn:
-            run.now = app.clock.now()
-            applications_repo.remember_number(conn, case.application_id, case.application_no)
-            finish(conn, QUEUE, step["id"], worker_id, state="done", result=None, finished_at=run.now,
-                   done_by=worker_id, attempts=step["attempts"] + 1, last_error=None, last_error_code=None)
-            set_step_result(conn, step["id"], record(conn, run, data))
-            nxt, seq = next_step(step["step"]), step["seq"] + 1
-            while nxt and _chained(app, integrations, conn, actions, case, nxt, seq, run.now, worker_id):
-                nxt, seq = next_step(nxt), seq + 1
-            if nxt:
-                # Due at once, and sorted (claims take the oldest due first) with the saga's own first step:
-                # with a backlog of 10,000 closures a started closure finishes before new ones start, instead
-                # of every closure advancing one step per pass over the whole backlog.
-                values = dict(application_id=case.application_id, step=nxt, seq=seq,
-                              key=step_key(case.application_no), due_at=min(run.now, step["due_at"]), now=run.now)
-                if lease_next is None:
-                    add_step(conn, **values)
-                else:
-                    held = add_held_step(conn, **values, worker_id=worker_id, until=run.now + lease_next)
-    except LeaseLost:
-        log.warning("step %s of %s: lease lost, another worker took it over", step["step"], case.application_no)
-        return "lease_lost", None
-    return "done", held
+    held, stop_at = None, None
+    while True:
+        try:
+            with app.db.write() as conn:
+                run.now = app.clock.now()
+                applications_repo.remember_number(conn, case.application_id, case.application_no)
+                finish(conn, QUEUE, step["id"], worker_id, state="done", result=None, finished_at=run.now,
+                       done_by=worker_id, attempts=step["attempts"] + 1, last_error=None, last_error_code=None)
+                set_step_result(conn, step["id"], record(conn, run, data))
+                nxt, seq = next_step(step["step"]), step["seq"] + 1
+                while nxt and nxt != stop_at and _chained(app, integrations, conn, actions, case, nxt, seq,
+                                                          run.now, worker_id):
+                    nxt, seq = next_step(nxt), seq + 1
+                if nxt:
+                    # Due at once, and sorted (claims take the oldest due first) with the saga's own first step:
+                    # with a backlog of 10,000 closures a started closure finishes before new ones start,
+                    # instead of every closure advancing one step per pass over the whole backlog.
+                    values = dict(application_id=case.application_id, step=nxt, seq=seq,
+                                  key=step_key(case.application_no), due_at=min(run.now, step["due_at"]),
+                                  now=run.now)
+                    if lease_next is None:
+                        add_step(conn, **values)
+                    else:
+                        held = add_held_step(conn, **values, worker_id=worker_id, until=run.now + lease_next)
+            return "done", held
+        except LeaseLost:
+            log.warning("step %s of %s: lease lost, another worker took it over", step["step"],
+                        case.application_no)
+            return "lease_lost", None
+        except _ChainBroken as broken:
+            # Everything this transaction wrote is rolled back; it is written again without the broken step
+            # and the ones after it, which is left to run on its own. ``stop_at`` only moves to an earlier
+            # step, so this ends.
+            log.exception("step %s of %s, chained after the one before it, failed; it runs on its own",
+                          broken.step, case.application_no)
+            stop_at = broken.step
+
+
+class _ChainBroken(Exception):
+    def __init__(self, step: str) -> None:
+        super().__init__(step)
+        self.step = step
 
 
 def _chained(app: Simexit, integrations: Integrations, conn: Connection, actions: StepActions, case: ClosingCase,
              name: str, seq: int, now: datetime, worker_id: str) -> bool:
     """Run step ``name`` here, in the transaction of the step before it, when it calls no outside system: one
     claim, lease check and commit less, and just as durable (the two commit together, or neither does). Returns
-    False, leaving the step to be claimed on its own, when it calls outside or its record part fails (then in a
-    savepoint, rolled back: the failure is met again, and handled, when the step runs on its own).
+    False, leaving the step to be claimed on its own, when it calls outside. When it fails, raises
+    ``_ChainBroken``: the caller rolls the transaction back and writes it again without this step, which then
+    runs on its own (and meets its failure there, where it is handled). No savepoint per chained step: two
+    statements each, a seventh of a closure's statements, for a failure that is rare.
 
     ``case`` is the one the claimed step loaded: what a closing step reads from it does not change during the
     saga (the quote, the line, the dates decided), and what the steps change (ledger, bills, holdings) each
@@ -105,14 +124,13 @@ def _chained(app: Simexit, integrations: Integrations, conn: Connection, actions
     application_id = case.application_id
     run = StepRun(app, integrations, case, name, now, step_key(case.application_no))
     try:
-        with conn.begin_nested():
-            data = record(conn, run, external(run))
-            add_done_step(conn, application_id=application_id, step=name, seq=seq, key=run.key, now=now,
-                          worker_id=worker_id, result=data)
-    except Exception:
-        log.exception("step %s of %s, chained after the one before it, failed; it runs on its own",
-                      name, case.application_no)
-        return False
+        data = record(conn, run, external(run))
+        add_done_step(conn, application_id=application_id, step=name, seq=seq, key=run.key, now=now,
+                      worker_id=worker_id, result=data)
+    except LeaseLost:
+        raise
+    except Exception as exc:
+        raise _ChainBroken(name) from exc
     return True
 
 
