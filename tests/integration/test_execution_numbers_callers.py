@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import update
 
 from simexit.domain.errors import DomainError, Forbidden, NotFound
 from simexit.domain.roles import Role
@@ -14,6 +15,7 @@ from simexit.services.execution import commands as execution_commands
 from simexit.services.execution import queries as execution
 from simexit.services.numbers import commands as numbers_commands
 from simexit.services.numbers import queries as numbers
+from simexit.store.tables_worker import saga_steps
 from tests.simulated_world import apply_for, clean_line
 
 
@@ -23,6 +25,19 @@ def staff(role: Role, brands=("*",)) -> StaffIdentity:
 
 def _application(app) -> str:
     return apply_for(app, clean_line(app, "liuliang")["msisdn"])
+
+
+def test_staff_read_a_steps_outside_error_with_its_numbers_masked(app):
+    """What an outside system said may carry a subscriber's number: staff read it masked, as in the timeline and
+    on the failed-step panel; simexit's operators (the CLI) read it whole."""
+    number = _application(app)
+    error = "hss: NOT_FOUND: GET /subscriber/msisdn/8613900001234 → 404"
+    with app.db.write() as conn:
+        conn.execute(update(saga_steps).where(saga_steps.c.step == "start").values(last_error=error))
+    agent = execution.steps(app, staff(Role.AGENT, ["liuliang"]), number)
+    start = next(s for s in agent if s.step == "start")
+    assert start.last_error == "hss: NOT_FOUND: GET /subscriber/msisdn/•••••••••1234 → 404"
+    assert next(s for s in execution.steps(app, System(), number) if s.step == "start").last_error == error
 
 
 def test_retry_needs_the_retry_permission_and_the_brand(app):

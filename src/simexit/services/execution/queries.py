@@ -26,7 +26,10 @@ def steps(app: Simexit, caller: Caller, application_no: str) -> list[StepView]:
         row = applications_repo.get_by_number(conn, number)
         if not isinstance(caller, System) and not caller.sees_brand(row["brand"]):  # type: ignore[union-attr]
             raise NotFound("APPLICATION_NOT_FOUND", f"no application {number}")
-        return [StepView(step=s["step"], state=s["state"], attempts=s["attempts"], last_error=s["last_error"],
+        # What an outside system said may carry a subscriber's number: staff read it masked (as in the timeline
+        # and on the failed-step panel), simexit's operators whole.
+        shown = (lambda e: e) if isinstance(caller, System) else mask_technical
+        return [StepView(step=s["step"], state=s["state"], attempts=s["attempts"], last_error=shown(s["last_error"]),
                          finished_at=s["finished_at"].isoformat() if s["finished_at"] else None)
                 for s in steps_of(conn, row["id"])]
 
