@@ -20,8 +20,9 @@ from sqlalchemy import Connection, Select, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from simexit.store.built import once
+
 _INSERTS: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
-_BUILT: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
 
 
@@ -49,12 +50,9 @@ def skip_locked(conn: Connection, query: Select[Any], *, of: Any = None) -> Sele
 
 def insert_ignoring(conn: Connection, table: Table, index_elements: tuple[str, ...]) -> Any:
     """``INSERT INTO table … ON CONFLICT (index_elements) DO NOTHING`` for the connection's dialect."""
-    key = (conn.dialect.name, table.name, index_elements)
-    stmt = _BUILT.get(key)
-    if stmt is None:
-        stmt = _BUILT[key] = _INSERTS[conn.dialect.name](table).on_conflict_do_nothing(
-            index_elements=list(index_elements))
-    return stmt
+    dialect = conn.dialect.name
+    return once(("insert_ignoring", dialect, table.name, index_elements), lambda: _INSERTS[dialect](table)
+                .on_conflict_do_nothing(index_elements=list(index_elements)))
 
 
 def for_update(conn: Connection, stmt: S, *, of: Any = None) -> S:

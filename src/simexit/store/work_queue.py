@@ -30,35 +30,29 @@ class LeaseLost(Exception):
     """Another worker holds this item now (ours expired): our result must not be recorded."""
 
 
-_CLAIMS: dict[tuple[str, str], tuple[Any, ...]] = {}
-
-
 def _claim_statements(conn: Connection, queue: str) -> tuple[Any, ...]:
     """The claim's statements for ``queue``, built once per dialect (the worker claims many times a second;
     building a statement cost more than running it). PostgreSQL: one statement (``WITH due AS (SELECT … FOR
     UPDATE SKIP LOCKED) UPDATE … FROM due RETURNING …``). SQLite: three (its RETURNING may not name the FROM
     table, which says whose claim came before; one writer at a time makes the three as good as one)."""
-    key = (dialect_of(conn), queue)
-    built = _CLAIMS.get(key)
-    if built is None:
-        table = QUEUES[queue]
-        now = bindparam("now")
-        # locked_by still set on a due row: the worker that claimed it last never finished it (it was killed, or
-        # lost its lease) - its outside call may have been made (``taken_over``).
-        due = (select(table.c.id, table.c.locked_by)
-               .where(table.c.state == "pending", table.c.due_at <= now,
-                      or_(table.c.locked_until.is_(None), table.c.locked_until < now))
-               .order_by(table.c.due_at, table.c.id).limit(bindparam("limit")))
-        lock = update(table).values(locked_by=bindparam("worker_id"), locked_until=bindparam("until"))
-        if is_postgresql(conn):
-            cte = skip_locked(conn, due).cte("due")
-            built = _CLAIMS[key] = (lock.where(table.c.id == cte.c.id)
-                                    .returning(*table.c, cte.c.locked_by.label("previous_locked_by")),)
-        else:
-            built = _CLAIMS[key] = (
-                due, lock.where(table.c.id.in_(bindparam("ids", expanding=True))),
-                select(table).where(table.c.id.in_(bindparam("ids", expanding=True))).order_by(table.c.id))
-    return built
+    return once(("claim", dialect_of(conn), queue), lambda: _build_claim(conn, QUEUES[queue]))
+
+
+def _build_claim(conn: Connection, table: Table) -> tuple[Any, ...]:
+    now = bindparam("now")
+    # locked_by still set on a due row: the worker that claimed it last never finished it (it was killed, or
+    # lost its lease) - its outside call may have been made (``taken_over``).
+    due = (select(table.c.id, table.c.locked_by)
+           .where(table.c.state == "pending", table.c.due_at <= now,
+                  or_(table.c.locked_until.is_(None), table.c.locked_until < now))
+           .order_by(table.c.due_at, table.c.id).limit(bindparam("limit")))
+    lock = update(table).values(locked_by=bindparam("worker_id"), locked_until=bindparam("until"))
+    if is_postgresql(conn):
+        cte = skip_locked(conn, due).cte("due")
+        return (lock.where(table.c.id == cte.c.id)
+                .returning(*table.c, cte.c.locked_by.label("previous_locked_by")),)
+    return (due, lock.where(table.c.id.in_(bindparam("ids", expanding=True))),
+            select(table).where(table.c.id.in_(bindparam("ids", expanding=True))).order_by(table.c.id))
 
 
 def claim(conn: Connection, queue: str, *, worker_id: str, now: datetime, lease: timedelta, limit: int
@@ -145,19 +139,14 @@ def add_step(conn: Connection, *, application_id: int, step: str, seq: int, key:
                                  now=now)])
 
 
-_HELD_STEP: dict[str, Any] = {}
-
-
 def add_held_step(conn: Connection, *, application_id: int, step: str, seq: int, key: str, due_at: datetime,
                   now: datetime, worker_id: str, until: datetime) -> dict[str, Any] | None:
     """A saga step leased, as it is made, to the worker that made it, which runs it next in the same thread
     without claiming it (issue 16: a claim per step was a fifth of the worker's time). Returns the row as a
     claim would (``taken_over`` false), or None when the application already has this step (it is left as it
     is, to be claimed). Should that worker die, the lease runs out and another claims the step, as any other."""
-    stmt = _HELD_STEP.get(dialect_of(conn))
-    if stmt is None:
-        stmt = _HELD_STEP[dialect_of(conn)] = insert_ignoring(conn, saga_steps, ("application_id", "step")
-                                                              ).returning(*saga_steps.c)
+    stmt = once(("held_step", dialect_of(conn)), lambda: insert_ignoring(conn, saga_steps, ("application_id", "step"))
+                .returning(*saga_steps.c))
     row = conn.execute(stmt, {**step_values(application_id=application_id, step=step, seq=seq, key=key,
                                             due_at=due_at, now=now),
                               "locked_by": worker_id, "locked_until": until}).mappings().first()
