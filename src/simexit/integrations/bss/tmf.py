@@ -58,6 +58,7 @@ from simexit.domain.facts import (
 from simexit.domain.money import MINOR_UNITS
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.http_calls import HttpErrors, json_body, raise_for_status, request
+from simexit.integrations.http_transport import PerThreadTransport
 
 PRODUCTS = "/tmf-api/productInventory/v5/product"
 ACCOUNTS = "/tmf-api/accountManagement/v5/billingAccount"
@@ -175,7 +176,8 @@ class BssClient:
                  transport: httpx.BaseTransport | None = None) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.base_url, self.timeout_s, self.cache_s = base_url.rstrip("/"), timeout_s, cache_s
-        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout_s, transport=transport)
+        self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout_s,
+                                  transport=transport or PerThreadTransport())
         self._cache: dict[str, tuple[float, LiveFacts]] = {}
         self._lock = threading.Lock()
 

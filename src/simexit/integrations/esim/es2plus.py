@@ -18,6 +18,7 @@ import httpx
 
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.http_calls import json_body, raise_for_status, request
+from simexit.integrations.http_transport import PerThreadTransport
 from simexit.integrations.tls import client_context
 
 SYSTEM = "smdp"
@@ -65,8 +66,9 @@ class Es2PlusClient:
                  ca_file: Path | None = None, client_key: Path | None = None,
                  client: httpx.Client | None = None) -> None:
         self.requester_id = requester_id
+        tls = client_context(ca_file, client_cert, client_key)
         self.client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
-                                             verify=client_context(ca_file, client_cert, client_key))
+                                             transport=PerThreadTransport(verify=tls))
 
     def _call(self, function: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
         payload = {"header": {"functionRequesterIdentifier": self.requester_id, "functionCallIdentifier": key},

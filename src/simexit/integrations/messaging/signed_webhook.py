@@ -20,6 +20,7 @@ from collections.abc import Callable
 import httpx
 
 from simexit.integrations.errors import IntegrationError
+from simexit.integrations.http_transport import PerThreadTransport
 from simexit.integrations.messaging.base import OutgoingMessage
 from simexit.integrations.webhook_signature import signed_headers
 
@@ -32,7 +33,7 @@ class SignedWebhookSender:
     def __init__(self, secret: str, *, timeout_s: float = 5.0, now: Callable[[], float] = time.time,
                  transport: httpx.BaseTransport | None = None) -> None:
         self._secret, self._now = secret, now
-        self._client = httpx.Client(timeout=timeout_s, transport=transport)
+        self._client = httpx.Client(timeout=timeout_s, transport=transport or PerThreadTransport())
 
     def close(self) -> None:
         self._client.close()

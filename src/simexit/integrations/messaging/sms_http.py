@@ -20,6 +20,7 @@ import httpx
 
 from simexit.domain.identifiers import mask_msisdn
 from simexit.integrations.http_calls import HttpErrors, request
+from simexit.integrations.http_transport import PerThreadTransport
 from simexit.integrations.messaging.base import OutgoingMessage
 from simexit.integrations.messaging.rendering import render
 
@@ -39,7 +40,7 @@ class HttpSmsSender:
                  transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.sender = sender
-        self._client = httpx.Client(timeout=timeout_s, transport=transport,
+        self._client = httpx.Client(timeout=timeout_s, transport=transport or PerThreadTransport(),
                                     headers={"Authorization": f"Bearer {api_key}"})
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import httpx
 
 from simexit.integrations.http_calls import raise_for_status, request
+from simexit.integrations.http_transport import PerThreadTransport
 from simexit.integrations.network.base import Subscriber
 
 SYSTEM = "network-hook"
@@ -22,7 +23,7 @@ class HttpHookProvisioner:
                  client: httpx.Client | None = None) -> None:
         self.url = url
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.client = client or httpx.Client(headers=headers, timeout=timeout)
+        self.client = client or httpx.Client(headers=headers, timeout=timeout, transport=PerThreadTransport())
 
     def _send(self, action: str, sub: Subscriber, key: str) -> None:
         resp = request(self.client, SYSTEM, "POST", self.url, headers={"Idempotency-Key": key},

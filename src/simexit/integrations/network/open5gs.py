@@ -23,6 +23,7 @@ import httpx
 
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.http_calls import json_body, raise_for_status, request
+from simexit.integrations.http_transport import PerThreadTransport
 from simexit.integrations.network.base import Subscriber
 
 SYSTEM = "open5gs"
@@ -34,7 +35,8 @@ class Open5gsProvisioner:
 
     def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 10,
                  client: httpx.Client | None = None) -> None:
-        self.client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+        self.client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
+                                             transport=PerThreadTransport())
         self.username, self.password = username, password
         self._csrf: str | None = None
         self._jwt: str | None = None

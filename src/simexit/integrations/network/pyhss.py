@@ -24,6 +24,7 @@ import httpx
 
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.http_calls import json_body, raise_for_status, request
+from simexit.integrations.http_transport import PerThreadTransport
 from simexit.integrations.network.base import Subscriber
 
 SYSTEM = "pyhss"
@@ -36,7 +37,8 @@ class PyHssProvisioner:
     def __init__(self, base_url: str, provisioning_key: str | None = None, *, timeout: float = 10,
                  client: httpx.Client | None = None) -> None:
         headers = {"Provisioning-Key": provisioning_key} if provisioning_key else {}
-        self.client = client or httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
+        self.client = client or httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout,
+                                             transport=PerThreadTransport())
 
     # -- answers -----------------------------------------------------------------------------------------------
     def _answer(self, method: str, path: str, resp: httpx.Response) -> Any:

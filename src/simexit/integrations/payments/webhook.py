@@ -15,6 +15,7 @@ import httpx
 
 from simexit.integrations.errors import IntegrationError
 from simexit.integrations.http_calls import HttpErrors, request
+from simexit.integrations.http_transport import PerThreadTransport
 from simexit.integrations.payments.base import RefundOrder
 from simexit.integrations.webhook_signature import signed_headers
 
@@ -41,7 +42,7 @@ class WebhookRefundGateway:
                  now: Callable[[], float] = time.time, transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.secret, self._now = secret, now
-        self._client = httpx.Client(timeout=timeout_s, transport=transport)
+        self._client = httpx.Client(timeout=timeout_s, transport=transport or PerThreadTransport())
 
     def close(self) -> None:
         self._client.close()

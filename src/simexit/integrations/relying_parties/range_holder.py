@@ -18,6 +18,7 @@ from datetime import date
 
 import httpx
 
+from simexit.integrations.http_transport import PerThreadTransport
 from simexit.integrations.relying_parties.webhooks import post_signed
 
 SYSTEM = "range_holder"
@@ -35,7 +36,7 @@ class HttpNumberReturnHook:
     def __init__(self, url: str, secret: str, *, timeout_s: float = 5.0, now: Callable[[], float] = time.time,
                  transport: httpx.BaseTransport | None = None) -> None:
         self._url, self._secret, self._now = url, secret, now
-        self._client = httpx.Client(timeout=timeout_s, transport=transport)
+        self._client = httpx.Client(timeout=timeout_s, transport=transport or PerThreadTransport())
 
     def close(self) -> None:
         self._client.close()

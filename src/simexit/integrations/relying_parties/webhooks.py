@@ -27,6 +27,7 @@ import httpx
 
 from simexit.integrations import limits
 from simexit.integrations.errors import IntegrationError
+from simexit.integrations.http_transport import PerThreadTransport
 from simexit.integrations.webhook_signature import signed_headers
 
 SYSTEM = "relying_parties"
@@ -55,7 +56,7 @@ class WebhookDisconnectNotifier:
     def __init__(self, subscriptions: Callable[[], list[Subscription]], *, timeout_s: float = 5.0,
                  now: Callable[[], float] = time.time, transport: httpx.BaseTransport | None = None) -> None:
         self._subscriptions, self._now = subscriptions, now
-        self._client = httpx.Client(timeout=timeout_s, transport=transport)
+        self._client = httpx.Client(timeout=timeout_s, transport=transport or PerThreadTransport())
 
     def close(self) -> None:
         self._client.close()
