@@ -122,7 +122,6 @@ class PyHssProvisioner:
             done["mme"] = self._cancel_location(str(imsi), row)
         ims = self._ims(sub)
         if ims is not None and (ims.get("scscf") or ims.get("scscf_peer")):
-            # /oam/deregister needs the IMSI's one IMS row; with several it answers null and does nothing.
             # /oam/deregister needs the IMSI's one IMS row; with several it answers null and does nothing. The
             # row of this number is deleted by network_delete; its IMS registration then ends at its refresh.
             answer = self._get(f"/oam/deregister/{imsi}")
