@@ -185,7 +185,6 @@ class ShiftedClock:
 def run_worker(config: dict[str, Any]) -> None:
     """A worker process: waits for "go" on stdin, runs ``run_forever`` until stdin says "stop", prints its peak
     memory."""
-    import httpx
 
     from simexit.bootstrap import bootstrap
     from simexit.config import Settings
@@ -204,13 +203,9 @@ def run_worker(config: dict[str, Any]) -> None:
                  payments_url=u["payments"], payments_secret=PAY_SECRET)
     app = bootstrap(s, clock=ShiftedClock(timedelta(seconds=config["shift_s"])))
     limits.configure(config["limits"])
-    pool = httpx.Limits(max_connections=c, max_keepalive_connections=c)  # keep-alive for every thread
-    hss = httpx.Client(base_url=u["hss"], headers={"Provisioning-Key": KEY}, timeout=10, limits=pool)
-    smdp = httpx.Client(base_url=u["smdp"], timeout=10, limits=pool)
-    integrations = Integrations(network=PyHssProvisioner(u["hss"], KEY, client=hss),
-                                smdp=Es2PlusClient(u["smdp"], "bench", client=smdp), senders=message_senders(s),
-                                refunds=WebhookRefundGateway(u["payments"], PAY_SECRET,
-                                                             transport=httpx.HTTPTransport(limits=pool)),
+    # The adapters as production builds them (each client's transport: a connection pool per thread).
+    integrations = Integrations(network=PyHssProvisioner(u["hss"], KEY), smdp=Es2PlusClient(u["smdp"], "bench"),
+                                senders=message_senders(s), refunds=WebhookRefundGateway(u["payments"], PAY_SECRET),
                                 notifier=WebhookDisconnectNotifier(lambda: []))  # no relying party subscribed
     worker = Worker(app, integrations, WorkerOptions(batch=4 * c, max_attempts=5, backoff_seconds=1,
                                                      poll_seconds=0.2, concurrency=c, item_seconds=10,
@@ -309,7 +304,9 @@ def replay(sims: Simulators, recorded: dict[str, list[dict]], mails: list[dict],
     seed(sims, subscribers, profiles)
     calls: list[tuple[str, dict]] = [(name, r) for name, reqs in recorded.items() for r in reqs
                                      if r.get("status") != 429]
-    http = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=threads, max_keepalive_connections=threads))
+    from simexit.integrations.http_transport import PerThreadTransport
+
+    http = httpx.Client(timeout=30, transport=PerThreadTransport())  # the worker's transport
 
     def one(call: tuple[str, dict]) -> None:
         name, r = call
