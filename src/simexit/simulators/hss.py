@@ -13,6 +13,18 @@ PyHSS's quirks as observed on PyHSS @47a3a16:
 - the operation log keeps every DELETE's pre-image (Ki/OPc included), served without a key;
 - ``Provisioning-Key`` on PUT/PATCH/DELETE/POST when a key is set (the GETs stay open).
 
+Seen against the real PyHSS @47a3a16 on 127.0.0.1 (SQLite and MariaDB, 2026-12-06) and reproduced here:
+- a create answers, and every read returns, **every column** of PyHSS's table with its default (``COLUMNS``);
+  a body naming an unknown column is a **500** (``'x' is an invalid keyword argument for SUBSCRIBER``), one
+  without a NOT NULL column (a subscriber's ``auc_id``) a **400** integrity error; on MariaDB a reference to a
+  row that does not exist (``auc_id``) is a 400 too (SQLite does not check foreign keys);
+- a look-up by MSISDN is by the string as given: ``+316…`` finds nothing (``200 null``), although a create
+  stores the number without its ``+``; a non-numeric id (``/subscriber/abc``) is ``200 null``, not a 404;
+- the operation log's ``changes`` is a text (``"ki: [str] 465B… ----> [NoneType] None\r\n\r\n…"``);
+- on MariaDB an ``operation_id`` longer than its column (36) makes the write answer ``200 null`` although the
+  change was made (the log row is what fails);
+- ``/oam/deregister``'s ``pcrf`` part names the subscriber's APNs (``{"apns": {"internet": {}}}``).
+
 Create is ``PUT /<resource>/`` as in PyHSS. Admin: ``POST /_sim/seed`` ``[{"imsi", "msisdn", "iccid",
 "ims": true, "esim", "serving_mme": "mme.sim", "extra_ims_msisdns": [], "attributes": {}, "static_ip": null}]``;
 ``POST /_sim/peers`` ``{"<hostname>": {"PeerType": "MME", "Connected": true}}`` (a seeded serving MME is
@@ -37,6 +49,40 @@ TABLES = ("subscriber", "auc", "ims_subscriber", "subscriber_attributes", "subsc
 KEYS = {"subscriber": "subscriber_id", "auc": "auc_id", "ims_subscriber": "ims_subscriber_id",
         "subscriber_attributes": "subscriber_attributes_id", "subscriber_routing": "subscriber_routing_id",
         "apn": "apn_id"}
+MODELS = {"subscriber": "SUBSCRIBER", "auc": "AUC", "ims_subscriber": "IMS_SUBSCRIBER",
+          "subscriber_attributes": "SUBSCRIBER_ATTRIBUTES", "subscriber_routing": "SUBSCRIBER_ROUTING", "apn": "APN"}
+# The columns of PyHSS's tables (its lib/database.py @47a3a16) and their defaults, the key and last_modified aside.
+_NONE = dict.fromkeys
+COLUMNS: dict[str, dict[str, Any]] = {
+    "subscriber": {"imsi": None, "enabled": True, "auc_id": None, "default_apn": None, "apn_list": None,
+                   "msisdn": None, "ue_ambr_dl": 999999, "ue_ambr_ul": 999999, "nam": 0, "roaming_enabled": True,
+                   "roaming_rule_list": None, "subscribed_rau_tau_timer": 300,
+                   **_NONE(("serving_mme", "serving_mme_timestamp", "serving_mme_realm", "serving_mme_peer",
+                            "serving_msc", "serving_msc_timestamp", "serving_vlr", "serving_vlr_timestamp",
+                            "serving_sgsn", "serving_sgsn_timestamp", "last_seen_eci", "last_seen_enodeb_id",
+                            "last_seen_cell_id", "last_seen_tac", "last_seen_mcc", "last_seen_mnc",
+                            "last_location_update_timestamp"))},
+    "auc": {**_NONE(("ki", "opc", "amf", "sqn", "iccid", "imsi", "batch_name", "sim_vendor")), "esim": False,
+            **_NONE(("lpa", "pin1", "pin2", "puk1", "puk2", "kid", "psk", "des", "adm1")), "algo": "3",
+            **_NONE(("misc1", "misc2", "misc3", "misc4"))},
+    "ims_subscriber": _NONE(("msisdn", "msisdn_list", "imsi", "ifc_path", "pcscf", "pcscf_realm",
+                             "pcscf_active_session", "pcscf_timestamp", "pcscf_peer", "xcap_profile", "sh_profile",
+                             "scscf", "scscf_timestamp", "scscf_realm", "scscf_peer", "sh_template_path")),
+    "subscriber_attributes": _NONE(("subscriber_id", "key", "value")),
+    "subscriber_routing": {"subscriber_id": None, "apn_id": None, "ip_version": 0, "ip_address": None},
+    "apn": {"apn": None, "ip_version": 0, "pgw_address": None, "sgw_address": None,
+            "charging_characteristics": "0800", "apn_ambr_dl": None, "apn_ambr_ul": None, "qci": 9,
+            "arp_priority": 4, "arp_preemption_capability": False, "arp_preemption_vulnerability": True,
+            "charging_rule_list": None, "nbiot": False,
+            **_NONE(("nidd_scef_id", "nidd_scef_realm", "nidd_mechanism", "nidd_rds", "nidd_preferred_data_mode"))},
+}
+NOT_NULL = {"subscriber": ("auc_id", "default_apn", "apn_list"), "auc": ("ki", "opc", "amf"),
+            "subscriber_attributes": ("subscriber_id",), "apn": ("apn", "apn_ambr_dl", "apn_ambr_ul")}
+# Foreign keys (checked by MariaDB's InnoDB; PyHSS's SQLite leaves them unchecked).
+REFERENCES = {"subscriber": {"auc_id": "auc", "default_apn": "apn"},
+              "subscriber_attributes": {"subscriber_id": "subscriber"},
+              "subscriber_routing": {"subscriber_id": "subscriber", "apn_id": "apn"}}
+OPERATION_ID_LENGTH = 36  # operation_log.operation_id is a String(36)
 
 
 def _now() -> str:
@@ -52,7 +98,8 @@ class HssSimulator(Simulator):
 
     def reset_state(self) -> None:
         self.tables: dict[str, dict[int, dict[str, Any]]] = {t: {} for t in TABLES}
-        self.tables["apn"][1] = {"apn_id": 1, "apn": "internet"}
+        self.tables["apn"][1] = {**COLUMNS["apn"], "apn": "internet", "apn_ambr_dl": 0, "apn_ambr_ul": 0,
+                                 "apn_id": 1, "last_modified": _now()}
         self.peers: dict[str, dict[str, Any]] = {}
         self.database = "up"
         self.operation_log: list[dict[str, Any]] = []
@@ -66,24 +113,26 @@ class HssSimulator(Simulator):
         self._high[table] += 1
         return max(self._high[table], max(rows, default=0) + 1)
 
-    def _log(self, table: str, rid: int, operation: str, changes: dict[str, Any], op: str | None) -> None:
+    def _log(self, table: str, rid: int, operation: str, before: dict[str, Any] | None,
+             after: dict[str, Any] | None, op: str | None) -> None:
         self.operation_log.append({"id": len(self.operation_log) + 1, "item_id": rid,
                                    "operation_id": op or str(uuid.uuid4()), "operation": operation,
-                                   "changes": dict(changes), "table_name": table, "timestamp": _now()})
+                                   "changes": _changes(before or {}, after or {}), "table_name": table,
+                                   "timestamp": _now(), "last_modified": _now()})
         del self.operation_log[:-1000]  # PyHSS keeps a ring of 1000 entries
 
     def _create(self, table: str, values: dict[str, Any], op: str | None = None) -> dict[str, Any]:
         rid = self._new_id(table)
-        row = {**values, KEYS[table]: rid, "last_modified": _now()}
+        row = {KEYS[table]: rid, **COLUMNS[table], **values, "last_modified": _now()}
         self.tables[table][rid] = row
-        self._log(table, rid, "INSERT", row, op)
+        self._log(table, rid, "INSERT", None, row, op)
         return row
 
     def _delete_row(self, table: str, rid: int, op: str | None, effect: str) -> Reply:
         row = self.tables[table].pop(rid, None)
         if row is None:
             return Reply(200, None, HEADERS)  # "The specified row does not exist" → handle_exception → null
-        self._log(table, rid, "DELETE", row, op)  # the pre-image, secrets included
+        self._log(table, rid, "DELETE", row, None, op)  # the pre-image, secrets included
         if table == "subscriber" and self.backend != "sqlite":
             for child in ("subscriber_attributes", "subscriber_routing"):
                 for cid in [k for k, r in self.tables[child].items() if r.get("subscriber_id") == rid]:
@@ -160,7 +209,11 @@ class HssSimulator(Simulator):
                                  else failed, HEADERS)
                 if self.database == "swallow" and method == "GET":
                     return Reply(200, None, HEADERS)  # e.g. a connection-pool timeout: reads as "not found"
-                return fn(*m.groups(), body=req.body, op=op)
+                reply = fn(*m.groups(), body=req.body, op=op)
+                if self.backend != "sqlite" and op and len(op) > OPERATION_ID_LENGTH and reply.status == 200 \
+                        and method in ("PUT", "PATCH", "DELETE"):
+                    return Reply(200, None, HEADERS)  # the change is made; writing its log row fails: null
+                return reply
         return Reply(404, {"Result": "Not Found"}, HEADERS)
 
     def _routes(self) -> list[tuple[str, Any]]:
@@ -169,7 +222,7 @@ class HssSimulator(Simulator):
             (r"PUT /(subscriber|auc|ims_subscriber|subscriber_attributes|apn)/", self._put),
             (r"PUT /subscriber/routing/", lambda body, op, **_: self._put("subscriber_routing", body=body, op=op)),
             (r"GET /subscriber/imsi/(\d+)", lambda v, **_: self._subscriber_by("imsi", v)),
-            (r"GET /subscriber/msisdn/\+?(\d+)", lambda v, **_: self._subscriber_by("msisdn", v)),
+            (r"GET /subscriber/msisdn/(\+?\d+)", lambda v, **_: self._subscriber_by("msisdn", v)),
             (r"GET /subscriber/routing/(\d+)/(\d+)", self._routing_get),
             (r"DELETE /subscriber/routing/(\d+)/(\d+)", self._routing_delete),
             (r"GET /subscriber/(\d+)", lambda i, **_: Reply(200, t["subscriber"].get(int(i)), HEADERS)),
@@ -181,7 +234,7 @@ class HssSimulator(Simulator):
             (r"DELETE /subscriber_attributes/(\d+)", lambda i, op, **_: self._delete_row(
                 "subscriber_attributes", int(i), op, "delete_attribute")),
             (r"GET /ims_subscriber/ims_subscriber_imsi/(\d+)", lambda v, **_: self._ims_lookup("imsi", v)),
-            (r"GET /ims_subscriber/ims_subscriber_msisdn/\+?(\d+)", lambda v, **_: self._ims_lookup("msisdn", v)),
+            (r"GET /ims_subscriber/ims_subscriber_msisdn/(\+?\d+)", lambda v, **_: self._ims_lookup("msisdn", v)),
             (r"GET /ims_subscriber/(\d+)", lambda i, **_: Reply(200, t["ims_subscriber"].get(int(i)), HEADERS)),
             (r"DELETE /ims_subscriber/(\d+)", lambda i, op, **_: self._delete_row("ims_subscriber", int(i), op,
                                                                                  "delete_ims")),
@@ -193,6 +246,9 @@ class HssSimulator(Simulator):
             (r"GET /oam/diameter_peers", lambda **_: Reply(200, {f"diameter:{h}": p for h, p in self.peers.items()},
                                                            HEADERS)),
             (r"PUT /push/clr/(\d+)", self._push_clr),
+            # an id that is not a number finds no row, as any unknown id: 200 null
+            (r"(?:GET|PATCH|DELETE) /(?:subscriber|auc|ims_subscriber|subscriber_attributes)/[^/\d][^/]*",
+             lambda **_: Reply(200, None, HEADERS)),
             (r"GET /operation_logs/last", lambda **_: Reply(200, self.operation_log[-1] if self.operation_log
                                                             else None, HEADERS)),
             (r"GET /operation_logs/list", lambda **_: Reply(200, list(reversed(self.operation_log)), HEADERS)),
@@ -202,8 +258,25 @@ class HssSimulator(Simulator):
         if not isinstance(body, dict):
             return Reply(500, {"result": "Failed", "reason": "An internal server error occurred: no JSON"}, HEADERS)
         values = {k: v for k, v in body.items() if k != KEYS[table]}
+        unknown = next((k for k in values if k not in COLUMNS[table] and k != "last_modified"), None)
+        if unknown is not None:  # the model refuses the keyword before any SQL
+            return Reply(500, {"result": "Failed", "reason": "An internal server error occurred: "
+                               f"'{unknown}' is an invalid keyword argument for {MODELS[table]}"}, HEADERS)
         if "msisdn" in values and isinstance(values["msisdn"], str):
             values["msisdn"] = values["msisdn"].replace("+", "")
+        missing = next((c for c in NOT_NULL.get(table, ()) if values.get(c) is None), None)
+        if missing is not None:
+            reason = f"(sqlite3.IntegrityError) NOT NULL constraint failed: {table}.{missing}" \
+                if self.backend == "sqlite" else f"(1048, \"Column '{missing}' cannot be null\")"
+            return Reply(400, {"result": "Failed", "reason": f"A database integrity error occurred: {reason}"},
+                         HEADERS)
+        if self.backend != "sqlite":
+            for col, target in REFERENCES.get(table, {}).items():
+                ref = values.get(col)
+                if ref is not None and (not isinstance(ref, int) or ref not in self.tables[target]):
+                    return Reply(400, {"result": "Failed", "reason": "A database integrity error occurred: (1452, "
+                                       "'Cannot add or update a child row: a foreign key constraint fails "
+                                       f"(`{table}`, FOREIGN KEY (`{col}`) REFERENCES `{target}`)')"}, HEADERS)
         unique = {"subscriber": ("imsi",), "auc": ("imsi", "iccid"), "ims_subscriber": ("msisdn",)}.get(table, ())
         for col in unique:
             if values.get(col) is not None and any(r.get(col) == values[col] for r in self.tables[table].values()):
@@ -247,11 +320,11 @@ class HssSimulator(Simulator):
             return Reply(200, None, HEADERS)
         if "enabled" in body and not isinstance(body["enabled"], bool):
             return Reply(200, None, HEADERS)
-        was = row["enabled"]
+        was, before = row["enabled"], dict(row)
         for k, v in body.items():
             if k in row and k != "subscriber_id":
                 row[k] = v.replace("+", "") if k == "msisdn" and isinstance(v, str) else v
-        self._log("subscriber", row["subscriber_id"], "UPDATE", body, op)
+        self._log("subscriber", row["subscriber_id"], "UPDATE", before, row, op)
         if was and row["enabled"] is False:
             self.effect(kind="bar", imsi=row["imsi"], msisdn=row["msisdn"], operation_id=op)
             if row.get("serving_mme"):  # a CLR of type 1, fire-and-forget; serving_mme* stay set
@@ -269,7 +342,7 @@ class HssSimulator(Simulator):
         return sent
 
     def _delete_auc(self, aid: str, op: str | None, **_: Any) -> Reply:
-        if self.backend != "sqlite" and any(s["auc_id"] == int(aid) for s in self.tables["subscriber"].values()):
+        if self.backend != "sqlite" and any(s.get("auc_id") == int(aid) for s in self.tables["subscriber"].values()):
             return Reply(400, {"result": "Failed", "reason": "A database integrity error occurred: "
                                                              "FOREIGN KEY constraint failed"}, HEADERS)
         return self._delete_row("auc", int(aid), op, "delete_auc")
@@ -287,7 +360,12 @@ class HssSimulator(Simulator):
         # Cleared whether or not anything could be sent (no peer connected): the answer says nothing.
         sub.update(serving_mme=None, serving_mme_realm=None, serving_mme_peer=None)
         row.update(scscf=None, scscf_realm=None, scscf_peer=None)
-        return Reply(200, {"subscriber": sub, "ims_subscriber": row, "pcrf": {"apns": {}}}, HEADERS)
+        return Reply(200, {"subscriber": sub, "ims_subscriber": row, "pcrf": {"apns": {
+            name: {} for name in self._apn_names(sub)}}}, HEADERS)
+
+    def _apn_names(self, sub: dict[str, Any]) -> list[str]:
+        ids = [a.strip() for a in str(sub.get("apn_list") or "").split(",") if a.strip().isdigit()]
+        return [self.tables["apn"][int(i)]["apn"] for i in ids if int(i) in self.tables["apn"]]
 
     def _push_clr(self, imsi: str, body: Any, **_: Any) -> Reply:
         try:
@@ -304,6 +382,16 @@ class HssSimulator(Simulator):
         if sub is not None and sub.get("serving_mme") == host:
             sub.update(serving_mme=None)
         return Reply(200, {"result": f"Successfully queued CLR to {peer}"}, HEADERS)
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """The operation log's text: one ``column: [type] old ----> [type] new`` per changed column."""
+    lines = []
+    for col in dict.fromkeys([*before, *after]):
+        old, new = before.get(col), after.get(col)
+        if old != new:
+            lines.append(f"{col}: [{type(old).__name__}] {old} ----> [{type(new).__name__}] {new}")
+    return "\r\n\r\n".join(lines)
 
 
 def _stripped(row: dict[str, Any] | None) -> dict[str, Any] | None:
