@@ -66,9 +66,9 @@ class Es2PlusClient:
                  ca_file: Path | None = None, client_key: Path | None = None,
                  client: httpx.Client | None = None) -> None:
         self.requester_id = requester_id
-        tls = client_context(ca_file, client_cert, client_key)
         self.client = client or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
-                                             transport=PerThreadTransport(verify=tls))
+                                             transport=PerThreadTransport(
+                                                 verify=client_context(ca_file, client_cert, client_key)))
 
     def _call(self, function: str, key: str, body: dict[str, Any]) -> dict[str, Any]:
         payload = {"header": {"functionRequesterIdentifier": self.requester_id, "functionCallIdentifier": key},
