@@ -109,6 +109,30 @@ def test_deleting_removes_attributes_and_static_ip_so_the_next_subscriber_inheri
     assert httpx.get(f"{hss.url}/subscriber/imsi/001010000000102").json()["attributes"] == []
 
 
+def test_lookups_follow_every_change_among_many_subscribers(hss):
+    """The simulator finds rows by index, as PyHSS's database does; what it finds follows every write."""
+    h = {"Provisioning-Key": KEY}
+    subs = httpx.post(f"{hss.url}/_sim/seed", json=[
+        {"imsi": f"0010100000{i:05d}", "msisdn": f"+86139000{i:05d}", "iccid": f"89860010000000{i:05d}"}
+        for i in range(1, 2001)]).json()
+    assert [s["subscriber_id"] for s in subs[:3]] == [1, 2, 3]
+    assert httpx.get(f"{hss.url}/subscriber/msisdn/8613900001500").json()["imsi"] == "001010000001500"
+    # a changed MSISDN is found under the new number only
+    httpx.patch(f"{hss.url}/subscriber/{subs[9]['subscriber_id']}", headers=h, json={"msisdn": "+8613900099999"})
+    assert httpx.get(f"{hss.url}/subscriber/msisdn/8613900099999").json()["imsi"] == "001010000000010"
+    assert httpx.get(f"{hss.url}/subscriber/msisdn/8613900000010").json() is None
+    # a deleted subscriber is gone from every look-up; on SQLite the highest id freed is handed out again
+    last = subs[-1]
+    httpx.delete(f"{hss.url}/subscriber/{last['subscriber_id']}", headers=h)
+    assert httpx.get(f"{hss.url}/subscriber/imsi/001010000002000").json() is None
+    again = seed(hss, imsi="001010000009999", msisdn="+8613900009999", iccid="8986001000000009999")
+    assert again["subscriber_id"] == last["subscriber_id"]
+    # a second subscriber on an MSISDN makes that look-up ambiguous: PyHSS answers null
+    seed(hss, imsi="001010000008888", msisdn="+8613900000777", iccid="8986001000000008888")
+    assert httpx.get(f"{hss.url}/subscriber/msisdn/8613900000777").json() is None
+    assert httpx.get(f"{hss.url}/subscriber/imsi/001010000008888").json()["msisdn"] == "8613900000777"
+
+
 def test_on_sqlite_pyhss_itself_orphans_the_rows_that_the_client_must_delete(hss):
     first = seed(hss, attributes={"tariff": "closed-line"})
     h = {"Provisioning-Key": KEY}

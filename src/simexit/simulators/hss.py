@@ -79,6 +79,9 @@ COLUMNS: dict[str, dict[str, Any]] = {
 NOT_NULL = {"subscriber": ("auc_id", "default_apn", "apn_list"), "auc": ("ki", "opc", "amf"),
             "subscriber_attributes": ("subscriber_id",), "apn": ("apn", "apn_ambr_dl", "apn_ambr_ul")}
 # Foreign keys (checked by MariaDB's InnoDB; PyHSS's SQLite leaves them unchecked).
+# The columns the simulator finds rows by (PyHSS's database has them indexed: unique keys and foreign keys).
+INDEXED = {"subscriber": ("imsi", "msisdn", "auc_id"), "auc": ("imsi", "iccid"), "ims_subscriber": ("imsi", "msisdn"),
+           "subscriber_attributes": ("subscriber_id",), "subscriber_routing": ("subscriber_id",)}
 REFERENCES = {"subscriber": {"auc_id": "auc", "default_apn": "apn"},
               "subscriber_attributes": {"subscriber_id": "subscriber"},
               "subscriber_routing": {"subscriber_id": "subscriber", "apn_id": "apn"}}
@@ -104,14 +107,55 @@ class HssSimulator(Simulator):
         self.database = "up"
         self.operation_log: list[dict[str, Any]] = []
         self._high: dict[str, int] = dict.fromkeys(TABLES, 1)
+        # The highest id in each table, kept up to date (``max(rows)`` on every insert made seeding 100,000
+        # subscribers quadratic: minutes).
+        self._top: dict[str, int] = {t: max(rows, default=0) for t, rows in self.tables.items()}
+        # The columns looked up by value, each with its index (value as text → ids in insertion order), as PyHSS's
+        # database has them: without, every lookup scanned every row (a 100,000-subscriber run spent its time
+        # in the simulator, not in the client).
+        self._index: dict[str, dict[str, dict[str, dict[int, None]]]] = {
+            t: {f: {} for f in fields} for t, fields in INDEXED.items()}
+        for table, rows in self.tables.items():
+            for row in rows.values():
+                self._indexed(table, row, add=True)
 
     # -- rows ------------------------------------------------------------------------------------------------
     def _new_id(self, table: str) -> int:
-        rows = self.tables[table]
         if self.backend == "sqlite":  # INTEGER PRIMARY KEY without AUTOINCREMENT: highest + 1, freed ids return
-            return max(rows, default=0) + 1
+            return self._top[table] + 1
         self._high[table] += 1
-        return max(self._high[table], max(rows, default=0) + 1)
+        return max(self._high[table], self._top[table] + 1)
+
+    def _indexed(self, table: str, row: dict[str, Any], *, add: bool) -> None:
+        rid = row[KEYS[table]]
+        for field, index in self._index.get(table, {}).items():
+            key = str(row.get(field))
+            if add:
+                index.setdefault(key, {})[rid] = None
+            else:
+                ids = index.get(key)
+                if ids is not None:
+                    ids.pop(rid, None)
+                    if not ids:
+                        del index[key]
+
+    def _where(self, table: str, field: str, value: Any) -> list[dict[str, Any]]:
+        """The rows whose ``field`` equals ``value`` (compared as the caller compares: ``str(row[field]) ==
+        value`` for a text value, ``==`` otherwise), in the order they were written."""
+        rows = self.tables[table]
+        index = self._index.get(table, {}).get(field)
+        candidates = (rows[i] for i in index.get(str(value), ())) if index is not None else rows.values()
+        if isinstance(value, str):
+            return [r for r in candidates if str(r.get(field)) == value]
+        return [r for r in candidates if r.get(field) == value]
+
+    def _forget_id(self, table: str, rid: int) -> None:
+        """After a delete: when the highest row went, the highest is the next one still there."""
+        rows, top = self.tables[table], self._top[table]
+        if rid == top:
+            while top > 0 and top not in rows:
+                top -= 1
+            self._top[table] = top
 
     def _log(self, table: str, rid: int, operation: str, before: dict[str, Any] | None,
              after: dict[str, Any] | None, op: str | None) -> None:
@@ -125,6 +169,8 @@ class HssSimulator(Simulator):
         rid = self._new_id(table)
         row = {KEYS[table]: rid, **COLUMNS[table], **values, "last_modified": _now()}
         self.tables[table][rid] = row
+        self._top[table] = max(self._top[table], rid)
+        self._indexed(table, row, add=True)
         self._log(table, rid, "INSERT", None, row, op)
         return row
 
@@ -132,11 +178,16 @@ class HssSimulator(Simulator):
         row = self.tables[table].pop(rid, None)
         if row is None:
             return Reply(200, None, HEADERS)  # "The specified row does not exist" → handle_exception → null
+        self._forget_id(table, rid)
+        self._indexed(table, row, add=False)
         self._log(table, rid, "DELETE", row, None, op)  # the pre-image, secrets included
         if table == "subscriber" and self.backend != "sqlite":
             for child in ("subscriber_attributes", "subscriber_routing"):
-                for cid in [k for k, r in self.tables[child].items() if r.get("subscriber_id") == rid]:
+                for r in self._where(child, "subscriber_id", rid):
+                    cid = r[KEYS[child]]
                     self.tables[child].pop(cid)
+                    self._forget_id(child, cid)
+                    self._indexed(child, r, add=False)
         self.effect(kind=effect, imsi=row.get("imsi"), msisdn=row.get("msisdn"), operation_id=op)
         return Reply(200, {"Result": "OK"}, HEADERS)
 
@@ -229,8 +280,8 @@ class HssSimulator(Simulator):
             (r"PATCH /subscriber/(\d+)", self._patch_subscriber),
             (r"DELETE /subscriber/(\d+)", lambda i, op, **_: self._delete_row("subscriber", int(i), op,
                                                                              "delete_subscriber")),
-            (r"GET /subscriber_attributes/(\d+)", lambda i, **_: Reply(200, [
-                r for r in t["subscriber_attributes"].values() if r["subscriber_id"] == int(i)], HEADERS)),
+            (r"GET /subscriber_attributes/(\d+)", lambda i, **_: Reply(
+                200, self._where("subscriber_attributes", "subscriber_id", int(i)), HEADERS)),
             (r"DELETE /subscriber_attributes/(\d+)", lambda i, op, **_: self._delete_row(
                 "subscriber_attributes", int(i), op, "delete_attribute")),
             (r"GET /ims_subscriber/ims_subscriber_imsi/(\d+)", lambda v, **_: self._ims_lookup("imsi", v)),
@@ -279,31 +330,31 @@ class HssSimulator(Simulator):
                                        f"(`{table}`, FOREIGN KEY (`{col}`) REFERENCES `{target}`)')"}, HEADERS)
         unique = {"subscriber": ("imsi",), "auc": ("imsi", "iccid"), "ims_subscriber": ("msisdn",)}.get(table, ())
         for col in unique:
-            if values.get(col) is not None and any(r.get(col) == values[col] for r in self.tables[table].values()):
+            if values.get(col) is not None and self._where(table, col, values[col]):
                 return Reply(400, {"result": "Failed", "reason": "A database integrity error occurred: UNIQUE "
                                    f"constraint failed: {table}.{col}"}, HEADERS)
         row = self._create(table, values, op)
         return Reply(200, row, HEADERS)  # like PyHSS, the PUT answer echoes the AuC secrets
 
     def _subscriber_by(self, field: str, value: str) -> Reply:
-        rows = [r for r in self.tables["subscriber"].values() if str(r.get(field)) == value]
+        rows = self._where("subscriber", field, value)
         if len(rows) != 1:  # none, or MultipleResultsFound (msisdn is not unique): both swallowed into null
             return Reply(200, None, HEADERS)
         sid = rows[0]["subscriber_id"]
-        attributes = [r for r in self.tables["subscriber_attributes"].values() if r["subscriber_id"] == sid]
+        attributes = self._where("subscriber_attributes", "subscriber_id", sid)
         return Reply(200, {**rows[0], "attributes": attributes}, HEADERS)
 
     def _auc_by(self, field: str, value: str) -> Reply:
-        rows = [r for r in self.tables["auc"].values() if str(r.get(field)) == value]
+        rows = self._where("auc", field, value)
         return Reply(200, _stripped(rows[0]) if len(rows) == 1 else None, HEADERS)
 
     def _ims_lookup(self, field: str, value: str) -> Reply:
-        rows = [r for r in self.tables["ims_subscriber"].values() if str(r.get(field)) == value]
+        rows = self._where("ims_subscriber", field, value)
         return Reply(200, rows[0], HEADERS) if len(rows) == 1 else Reply(400, None, HEADERS)
 
     def _routing(self, sid: str, apn: str) -> dict[str, Any] | None:
-        return next((r for r in self.tables["subscriber_routing"].values()
-                     if r["subscriber_id"] == int(sid) and str(r["apn_id"]) == apn), None)
+        return next((r for r in self._where("subscriber_routing", "subscriber_id", int(sid))
+                     if str(r["apn_id"]) == apn), None)
 
     def _routing_get(self, sid: str, apn: str, **_: Any) -> Reply:
         return Reply(200, self._routing(sid, apn), HEADERS)
@@ -321,9 +372,11 @@ class HssSimulator(Simulator):
         if "enabled" in body and not isinstance(body["enabled"], bool):
             return Reply(200, None, HEADERS)
         was, before = row["enabled"], dict(row)
+        self._indexed("subscriber", row, add=False)
         for k, v in body.items():
             if k in row and k != "subscriber_id":
                 row[k] = v.replace("+", "") if k == "msisdn" and isinstance(v, str) else v
+        self._indexed("subscriber", row, add=True)
         self._log("subscriber", row["subscriber_id"], "UPDATE", before, row, op)
         if was and row["enabled"] is False:
             self.effect(kind="bar", imsi=row["imsi"], msisdn=row["msisdn"], operation_id=op)
@@ -342,14 +395,14 @@ class HssSimulator(Simulator):
         return sent
 
     def _delete_auc(self, aid: str, op: str | None, **_: Any) -> Reply:
-        if self.backend != "sqlite" and any(s.get("auc_id") == int(aid) for s in self.tables["subscriber"].values()):
+        if self.backend != "sqlite" and self._where("subscriber", "auc_id", int(aid)):
             return Reply(400, {"result": "Failed", "reason": "A database integrity error occurred: "
                                                              "FOREIGN KEY constraint failed"}, HEADERS)
         return self._delete_row("auc", int(aid), op, "delete_auc")
 
     def _deregister(self, imsi: str, **_: Any) -> Reply:
-        subs = [r for r in self.tables["subscriber"].values() if r["imsi"] == imsi]
-        ims = [r for r in self.tables["ims_subscriber"].values() if r["imsi"] == imsi]
+        subs = self._where("subscriber", "imsi", imsi)
+        ims = self._where("ims_subscriber", "imsi", imsi)
         if len(subs) != 1 or len(ims) != 1:
             return Reply(200, None, HEADERS)  # Get_IMS_Subscriber(imsi=…).one() raised: swallowed
         sub, row = subs[0], ims[0]
@@ -376,7 +429,7 @@ class HssSimulator(Simulator):
             return Reply(200, {"result": "Failed", "Reason": f"Unable to send CLR: {exc}"}, HEADERS)
         if not self._connected(peer):
             return Reply(400, {"result": f"Failed queueing CLR to {peer}"}, HEADERS)
-        sub = next((r for r in self.tables["subscriber"].values() if r["imsi"] == imsi), None)
+        sub = next(iter(self._where("subscriber", "imsi", imsi)), None)
         self.effect(kind="cancel_location", imsi=imsi, msisdn=sub["msisdn"] if sub else None, type=kind,
                     peer=peer, sent=True)
         if sub is not None and sub.get("serving_mme") == host:
