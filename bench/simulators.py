@@ -2,11 +2,13 @@
 
 Each simulator runs alone in a child process (as ``simexit sim all`` runs them, one event loop each) on
 127.0.0.1 and is loaded by ``wrk`` (1 thread, 16 keep-alive connections) with one representative request of
-its protocol: a PyHSS subscriber look-up, an ES2+ ``releaseProfile`` (the SM-DP+ without TLS, so that wrk can
-load it; the handshake is once per kept-alive connection), an SMS submission with a repeated client reference
-(answered from the record, as the real gateway does), the payment system's refund list and the mail sink's
-message list. The floor, measured in the same run, is a bare ASGI app on the same uvicorn settings that answers
-a fixed JSON body: ratio = simulator / floor. Goal: at least 3,000 requests/s each.
+its protocol: a PyHSS subscriber look-up by MSISDN among ``subscribers`` seeded ones (100,000 at the medium
+size: a real HSS holds the whole fleet, and a look-up that scans its rows shows here), an ES2+
+``releaseProfile`` (the SM-DP+ without TLS, so that wrk can load it; the handshake is once per kept-alive
+connection), an SMS submission with a repeated client reference (answered from the record, as the real gateway
+does), the payment system's refund list and the mail sink's message list. The floor, measured in the same run,
+is a bare ASGI app on the same uvicorn settings that answers a fixed JSON body: ratio = simulator / floor.
+Goal: at least 3,000 requests/s each.
 
     .venv/bin/python bench/simulators.py [--size small|medium] [--seconds N]
 """
@@ -27,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.measure import ROOT, load_average, parse_args, report
 
-SIZES = {"small": {"seconds": 2}, "medium": {"seconds": 5}}
+SIZES = {"small": {"seconds": 2, "subscribers": 1_000}, "medium": {"seconds": 5, "subscribers": 100_000}}
 GOAL_REQ_PER_S = 3000
 
 # name → (Python building the app in the child, method, path, headers, body)
@@ -35,8 +37,9 @@ SMDP_BODY = {"header": {"functionRequesterIdentifier": "bench", "functionCallIde
              "iccid": "8949000000000000001"}
 TARGETS: dict[str, tuple[str, str, str, dict[str, str], object]] = {
     "floor": ("app = bare", "GET", "/", {}, None),
-    "hss": ("from simexit.simulators.hss import HssSimulator as S; app = S()",
-            "GET", "/subscriber/msisdn/8613900300100", {}, None),
+    "hss": ("from simexit.simulators.hss import HssSimulator as S; app = S(); app.seed([{'imsi': '00101%010d' % i, "
+            "'msisdn': '+86139%08d' % i} for i in range(SUBSCRIBERS)])",
+            "GET", "/subscriber/msisdn/86139HALF", {}, None),
     "smdp": ("from simexit.simulators.smdp import SmdpSimulator as S; app = S(lenient=True)",
              "POST", "/gsma/rsp2/es2plus/releaseProfile", {"X-Admin-Protocol": "gsma/rsp/v2.5.0",
                                                             "Content-Type": "application/json"}, SMDP_BODY),
@@ -92,8 +95,9 @@ def lua_string(s: str) -> str:
     return json.dumps(s)
 
 
-def measure(name: str, seconds: int, workdir: Path) -> dict[str, float]:
+def measure(name: str, seconds: int, workdir: Path, subscribers: int) -> dict[str, float]:
     build, method, path, headers, body = TARGETS[name]
+    build, path = build.replace("SUBSCRIBERS", str(subscribers)), path.replace("HALF", f"{subscribers // 2:08d}")
     port = free_port()
     child = workdir / f"{name}.py"
     child.write_text(CHILD % {"build": build})
@@ -106,7 +110,7 @@ def measure(name: str, seconds: int, workdir: Path) -> dict[str, float]:
     proc = subprocess.Popen([sys.executable, str(child), str(port)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # seeding 100,000 subscribers takes a few seconds
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -116,6 +120,12 @@ def measure(name: str, seconds: int, workdir: Path) -> dict[str, float]:
                     why = proc.stderr.read() if proc.stderr else ""
                     raise SystemExit(f"the {name} server did not start: {why}") from None
                 time.sleep(0.05)
+        if name == "hss":  # the subscriber looked up is there (PyHSS answers 200 null for one that is not)
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+                c.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                answer = b"".join(iter(lambda: c.recv(65536), b""))
+            if b'"subscriber_id"' not in answer:
+                raise SystemExit(f"the HSS simulator did not find the subscriber it was seeded with: {answer[:300]!r}")
         p = subprocess.run(["wrk", "-t1", "-c16", f"-d{seconds}s", "--timeout", "5s", "-s", str(script),
                             f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=seconds + 60)
         for line in p.stdout.splitlines():
@@ -136,10 +146,11 @@ def main() -> None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     seconds = args.seconds or args.params["seconds"]
     with tempfile.TemporaryDirectory(prefix="simexit-bench-sims-") as d:
-        results = {name: measure(name, seconds, Path(d)) for name in TARGETS}
+        results = {name: measure(name, seconds, Path(d), args.params["subscribers"]) for name in TARGETS}
     floor = results.pop("floor")
     figures: dict[str, object] = {f"{n}_req_per_s": r["req_per_s"] for n, r in results.items()}
     figures.update({f"{n}_p99_ms": r["p99_ms"] for n, r in results.items()})
+    figures["hss_subscribers"] = args.params["subscribers"]
     figures["not_2xx_or_errors"] = sum(r["not_2xx"] + r["socket_errors"] for r in results.values())
     figures["load_average"] = load_average()
     ratios = {f"{n}_vs_floor": round(r["req_per_s"] / floor["req_per_s"], 3) for n, r in results.items()}
