@@ -133,6 +133,16 @@ def test_lookups_follow_every_change_among_many_subscribers(hss):
     assert httpx.get(f"{hss.url}/subscriber/imsi/001010000008888").json()["msisdn"] == "8613900000777"
 
 
+def test_on_mariadb_ids_start_at_1_and_a_freed_one_is_not_handed_out_again():
+    h = {"Provisioning-Key": KEY}
+    with SimulatorServer(HssSimulator(KEY, backend="mariadb")) as hss:
+        first = seed(hss)
+        assert (first["subscriber_id"], first["auc_id"]) == (1, 1)  # AUTO_INCREMENT starts at 1
+        httpx.delete(f"{hss.url}/subscriber/1", headers=h)
+        nxt = seed(hss, imsi="001010000000102", msisdn="+8613900000102", iccid="8986001000000000102")
+        assert nxt["subscriber_id"] == 2  # InnoDB's counter does not go back (SQLite's max(id) + 1 would)
+
+
 def test_on_sqlite_pyhss_itself_orphans_the_rows_that_the_client_must_delete(hss):
     first = seed(hss, attributes={"tariff": "closed-line"})
     h = {"Provisioning-Key": KEY}

@@ -106,10 +106,10 @@ class HssSimulator(Simulator):
         self.peers: dict[str, dict[str, Any]] = {}
         self.database = "up"
         self.operation_log: list[dict[str, Any]] = []
-        self._high: dict[str, int] = dict.fromkeys(TABLES, 1)
         # The highest id in each table, kept up to date (``max(rows)`` on every insert made seeding 100,000
         # subscribers quadratic: minutes).
         self._top: dict[str, int] = {t: max(rows, default=0) for t, rows in self.tables.items()}
+        self._high: dict[str, int] = dict(self._top)  # MariaDB's AUTO_INCREMENT: the last id handed out
         # The columns looked up by value, each with its index (value as text → ids in insertion order), as PyHSS's
         # database has them: without, every lookup scanned every row (a 100,000-subscriber run spent its time
         # in the simulator, not in the client).
@@ -123,8 +123,8 @@ class HssSimulator(Simulator):
     def _new_id(self, table: str) -> int:
         if self.backend == "sqlite":  # INTEGER PRIMARY KEY without AUTOINCREMENT: highest + 1, freed ids return
             return self._top[table] + 1
-        self._high[table] += 1
-        return max(self._high[table], self._top[table] + 1)
+        self._high[table] = max(self._high[table], self._top[table]) + 1  # never handed out twice
+        return self._high[table]
 
     def _indexed(self, table: str, row: dict[str, Any], *, add: bool) -> None:
         rid = row[KEYS[table]]
