@@ -78,10 +78,10 @@ COLUMNS: dict[str, dict[str, Any]] = {
 }
 NOT_NULL = {"subscriber": ("auc_id", "default_apn", "apn_list"), "auc": ("ki", "opc", "amf"),
             "subscriber_attributes": ("subscriber_id",), "apn": ("apn", "apn_ambr_dl", "apn_ambr_ul")}
-# Foreign keys (checked by MariaDB's InnoDB; PyHSS's SQLite leaves them unchecked).
 # The columns the simulator finds rows by (PyHSS's database has them indexed: unique keys and foreign keys).
 INDEXED = {"subscriber": ("imsi", "msisdn", "auc_id"), "auc": ("imsi", "iccid"), "ims_subscriber": ("imsi", "msisdn"),
            "subscriber_attributes": ("subscriber_id",), "subscriber_routing": ("subscriber_id",)}
+# Foreign keys (checked by MariaDB's InnoDB; PyHSS's SQLite leaves them unchecked).
 REFERENCES = {"subscriber": {"auc_id": "auc", "default_apn": "apn"},
               "subscriber_attributes": {"subscriber_id": "subscriber"},
               "subscriber_routing": {"subscriber_id": "subscriber", "apn_id": "apn"}}

@@ -86,8 +86,8 @@ def _make_engine(url: str, *, pool_size: int) -> Engine:
 
 def _ping_when_idle(engine: Engine) -> None:
     """Ping a connection at checkout only when it has waited in the pool for more than ``IDLE_PING_S``, instead of
-    at every checkout (``pool_pre_ping``): a closure's worker steps check a connection out about 12 times, and the
-    pings were a sixth of their round trips to the database. The connections a server or a proxy drops are the
+    at every checkout (``pool_pre_ping``), which cost a round trip each time: a closure's worker steps check a
+    connection out about 12 times. The connections a server or a proxy drops are the
     idle ones (a restart, an idle timeout); one dropped in the few seconds after its last use fails its first
     statement, which SQLAlchemy sees as a disconnect: it invalidates the pool, the request answers 503 and the
     worker's item is tried again. A failed ping raises ``InvalidatePoolError``: the pool drops every connection made
