@@ -78,7 +78,8 @@ COLUMNS: dict[str, dict[str, Any]] = {
 }
 NOT_NULL = {"subscriber": ("auc_id", "default_apn", "apn_list"), "auc": ("ki", "opc", "amf"),
             "subscriber_attributes": ("subscriber_id",), "apn": ("apn", "apn_ambr_dl", "apn_ambr_ul")}
-# The columns the simulator finds rows by (PyHSS's database has them indexed: unique keys and foreign keys).
+# The columns the simulator finds rows by. PyHSS's tables have unique keys on most (subscriber and AuC IMSI, ICCID,
+# IMS MSISDN), InnoDB indexes the foreign keys; the simulator indexes the rest too, for speed only.
 INDEXED = {"subscriber": ("imsi", "msisdn", "auc_id"), "auc": ("imsi", "iccid"), "ims_subscriber": ("imsi", "msisdn"),
            "subscriber_attributes": ("subscriber_id",), "subscriber_routing": ("subscriber_id",)}
 # Foreign keys (checked by MariaDB's InnoDB; PyHSS's SQLite leaves them unchecked).
@@ -110,9 +111,9 @@ class HssSimulator(Simulator):
         # subscribers quadratic: minutes).
         self._top: dict[str, int] = {t: max(rows, default=0) for t, rows in self.tables.items()}
         self._high: dict[str, int] = dict(self._top)  # MariaDB's AUTO_INCREMENT: the last id handed out
-        # The columns looked up by value, each with its index (value as text → ids in insertion order), as PyHSS's
-        # database has them: without, every lookup scanned every row (a 100,000-subscriber run spent its time
-        # in the simulator, not in the client).
+        # The columns looked up by value (``INDEXED``), each with its index (value as text → ids in insertion
+        # order): without, every lookup scanned every row (a 100,000-subscriber run spent its time in the
+        # simulator, not in the client).
         self._index: dict[str, dict[str, dict[str, dict[int, None]]]] = {
             t: {f: {} for f in fields} for t, fields in INDEXED.items()}
         for table, rows in self.tables.items():
