@@ -17,6 +17,7 @@ from simexit.services.numbers import commands as numbers_commands
 from simexit.services.numbers import queries as numbers
 from simexit.services.numbers.relying_parties import active_subscriptions
 from simexit.store.tables import applications, lines
+from simexit.store.tables_messaging import refunds
 from tests.conftest import T0
 from tests.factories import make_line
 
@@ -58,6 +59,21 @@ def test_refund_is_recorded_once_and_listed_masked_in_the_payout_file(app, tmp_p
     assert execution.payouts(app, System(), T0.date() + timedelta(days=1)) == []
     with app.db.write() as conn, pytest.raises(DomainError):
         record_refund(conn, **{**args, "amount_minor": 0})
+
+
+def test_a_refund_recorded_as_paid_is_one_row_made_paid_and_a_repeat_keeps_it(app):
+    """The closing saga records its refund after the payment system paid it: the row is made paid at once, and
+    a repeat (the step tried again) finds it and leaves one row, paid with the latest reference."""
+    _, no, app_id = closed(app)
+    args = dict(application_id=app_id, application_no=no, amount_minor=5000, currency="CNY",
+                method="original_payment", destination=None, reference=f"{no}:refund", now=T0)
+    with app.db.write() as conn:
+        first = record_refund(conn, **args, paid="po_1")
+    with app.db.write() as conn:
+        assert record_refund(conn, **args, paid="po_1") == first
+        rows = conn.execute(select(refunds.c.id, refunds.c.state, refunds.c.payment_ref, refunds.c.paid_at)
+                            .where(refunds.c.application_id == app_id)).all()
+    assert [tuple(r) for r in rows] == [(first, "paid", "po_1", T0)]
 
 
 def test_relying_parties_add_list_remove(app):

@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, select, update
 
+from simexit.store.built import once
+from simexit.store.locking import insert_ignoring
 from simexit.store.tables_messaging import refunds
 
 # Built once (store/built.py): the closing saga runs these for every closure.
 _REFUND_ID = select(refunds.c.id).where(refunds.c.application_id == bindparam("application_id"))
-_INSERT = refunds.insert().returning(refunds.c.id)
 _MARK_PAID = (update(refunds).where(refunds.c.application_no == bindparam("p_no"))
               .values(state="paid", payment_ref=bindparam("payment_ref"), paid_at=bindparam("paid_at")))
 
@@ -20,8 +21,13 @@ def refund_id_of(conn: Connection, application_id: int) -> int | None:
     return conn.execute(_REFUND_ID, {"application_id": application_id}).scalar()
 
 
-def insert_refund(conn: Connection, values: dict[str, Any]) -> int:
-    return conn.execute(_INSERT, values).scalar_one()
+def insert_refund(conn: Connection, values: dict[str, Any]) -> int | None:
+    """The new refund's id; None when the application has one already (its unique key: the row is left as it is).
+    One statement: a closure records its refund paid as it is made (issue 16: it was a read, an insert and an
+    update)."""
+    stmt = once(("insert_refund", conn.dialect.name),
+                lambda: insert_ignoring(conn, refunds, ("application_id",)).returning(refunds.c.id))
+    return conn.execute(stmt, values).scalar()
 
 
 def mark_paid(conn: Connection, application_no: str, payment_ref: str, now: datetime) -> int:

@@ -28,19 +28,26 @@ def masked_destination(method: str, destination: dict[str, str] | None) -> str:
 
 
 def record_refund(conn: Connection, *, application_id: int, application_no: str, amount_minor: int, currency: str,
-                  method: str, destination: dict[str, str] | None, reference: str, now: datetime) -> int:
+                  method: str, destination: dict[str, str] | None, reference: str, now: datetime,
+                  paid: str | None = None) -> int:
     """Record, in the caller's transaction, the refund ordered for an application (once: a repeat returns the
-    existing row's id). Called by the closing saga before it calls the ``RefundGateway``."""
+    existing row's id). The closing saga records it after the ``RefundGateway`` paid it, with the payment's
+    reference as ``paid``: the row is made paid (an existing one is marked paid)."""
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise InvalidInput("REFUND_AMOUNT_INVALID", "a refund is a positive integer in minor units")
     check_currency(currency)
-    existing = refunds_repo.refund_id_of(conn, application_id)
-    if existing is not None:
-        return existing
-    return refunds_repo.insert_refund(conn, dict(
+    made = refunds_repo.insert_refund(conn, dict(
         application_id=application_id, application_no=application_no, amount_minor=amount_minor, currency=currency,
         method=method, destination=destination, destination_masked=masked_destination(method, destination),
-        reference=reference, state="ordered", recorded_at=now))
+        reference=reference, state="paid" if paid is not None else "ordered", payment_ref=paid,
+        paid_at=now if paid is not None else None, recorded_at=now))
+    if made is not None:
+        return made
+    if paid is not None:
+        mark_refund_paid(conn, application_no, paid, now)
+    existing = refunds_repo.refund_id_of(conn, application_id)
+    assert existing is not None  # the insert met its unique key
+    return existing
 
 
 def mark_refund_paid(conn: Connection, application_no: str, payment_ref: str, now: datetime) -> None:
