@@ -294,3 +294,49 @@ def test_port_out_completion_closes_the_line_and_records_the_end_of_the_holding(
     assert queries.permanent_disconnects(app, System(), "2026-11") == []
     with pytest.raises(NotFound):
         recycling.check(app, PARTNER, line["msisdn"], date(2026, 6, 1))
+
+
+def test_a_transaction_reads_a_recorded_disconnect_day_once_and_a_missing_one_every_time(app, clock):
+    """The closing steps chained in one transaction ask for the line's disconnect day four times (issue 16): it
+    is read once, from the row recorded or read, and a rolled-back savepoint takes it back with the row."""
+    from sqlalchemy import event
+
+    from simexit.store import numbers_repo
+
+    line = clean_line(app, "globetalk", kind="sim", balance=0)
+    with app.db.read() as conn:
+        line_id, brand_id = conn.execute(select(lines.c.id, lines.c.brand_id)
+                                         .where(lines.c.msisdn == line["msisdn"])).one()
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_a):
+        if "number_holdings" in statement and statement.lstrip().upper().startswith("SELECT"):
+            reads.append(statement)
+
+    values = dict(msisdn=line["msisdn"], brand_id=brand_id, line_id=line_id, held_from=None,
+                  disconnected_on=date(2026, 3, 2), reason="closure", ported_in_from=None, state="quarantined",
+                  quarantine_until=date(2026, 6, 1), recorded_at=clock.now(), updated_at=clock.now())
+    event.listen(app.db.engine, "before_cursor_execute", count)
+    try:
+        with app.db.write() as conn:
+            assert numbers_repo.disconnected_on(conn, line_id) is None
+            assert numbers_repo.disconnected_on(conn, line_id) is None
+            assert len(reads) == 2  # none recorded: asked again each time
+            savepoint = conn.begin_nested()
+            numbers_repo.add_holding(conn, values)
+            assert numbers_repo.disconnected_on(conn, line_id) == date(2026, 3, 2)
+            savepoint.rollback()
+            assert numbers_repo.disconnected_on(conn, line_id) is None  # the row went, and the day with it
+            numbers_repo.add_holding(conn, values)
+            numbers_repo.add_holding(conn, {**values, "disconnected_on": date(2026, 3, 9)})  # ignored: once a line
+            assert [numbers_repo.disconnected_on(conn, line_id) for _ in range(4)] == [date(2026, 3, 2)] * 4
+            assert len(reads) == 3
+        with app.db.write() as conn:  # a new transaction reads it again
+            assert numbers_repo.disconnected_on(conn, line_id) == date(2026, 3, 2)
+            assert numbers_repo.disconnected_on(conn, line_id) == date(2026, 3, 2)
+        assert len(reads) == 4
+    finally:
+        event.remove(app.db.engine, "before_cursor_execute", count)
+    with app.db.read() as conn:
+        assert conn.execute(select(number_holdings.c.disconnected_on)
+                            .where(number_holdings.c.line_id == line_id)).scalars().all() == [date(2026, 3, 2)]

@@ -50,6 +50,8 @@ class ClosingCase:
     other_open_lines: int
     decided_at: datetime | None = None  # when the closure was approved (the disconnect date counts from it)
     ported_in_from: str | None = None  # a ported-in number's range holder
+    line_brand_id: int | None = None  # the line's brand and activation: the holding that ends with the closure
+    activated_at: datetime | None = None
 
 
 _LEDGER_SUM = (select(func.coalesce(func.sum(balance_ledger.c.amount_minor), 0))
@@ -68,7 +70,8 @@ _CASE = (select(applications.c.id, applications.c.application_no, applications.c
                 lines.c.msisdn, lines.c.imsi, lines.c.iccid, lines.c.kind, accounts.c.id.label("account_id"),
                 accounts.c.currency, customers.c.id.label("customer_id"), customers.c.email,
                 customers.c.contact_phone, customers.c.locale, applications.c.decided_at,
-                numbers.c.ported_in_from, _BALANCE.label("balance_minor"), _OTHERS.label("other_open_lines"),
+                numbers.c.ported_in_from, lines.c.brand_id.label("line_brand_id"), lines.c.activated_at,
+                _BALANCE.label("balance_minor"), _OTHERS.label("other_open_lines"),
                 esim_profiles.c.iccid.label("profile_iccid"), esim_profiles.c.eid.label("profile_eid"),
                 esim_profiles.c.state.label("profile_state"))
          .join(brands, brands.c.id == applications.c.brand_id)
@@ -105,7 +108,8 @@ def load_case(conn: Connection, application_id: int) -> ClosingCase:
         profiles=tuple((p["profile_iccid"], p["profile_eid"], p["profile_state"]) for p in rows
                        if p["profile_iccid"] is not None),
         balance_minor=int(r["balance_minor"]), other_open_lines=int(r["other_open_lines"]),
-        decided_at=r["decided_at"], ported_in_from=r["ported_in_from"])
+        decided_at=r["decided_at"], ported_in_from=r["ported_in_from"], line_brand_id=r["line_brand_id"],
+        activated_at=r["activated_at"])
 
 
 def ledger_sum(conn: Connection, account_id: int) -> int:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, InvalidatePoolError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from simexit.store import applications_repo, audit_repo, wakeups
+from simexit.store import applications_repo, audit_repo, numbers_repo, wakeups
 from simexit.store.transaction_info import transaction_scoped
 
 # What an unreachable, restarting or overloaded database raises (connection refused or lost, no connection free
@@ -46,6 +46,7 @@ def make_engine(url: str, *, pool_size: int = 10, audit_key: Callable[[], bytes]
     # dropped when a transaction ends.
     transaction_scoped(engine, audit_repo.PENDING, on_commit=lambda conn: audit_repo.flush(conn, audit_key()))
     transaction_scoped(engine, applications_repo.NUMBERS)
+    transaction_scoped(engine, numbers_repo.HOLDING_DAYS)
     wakeups.install(engine)  # PostgreSQL: NOTIFY the workers at the commit of work due now
     return engine
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, select, update
 
+from simexit.store.built import once
+from simexit.store.locking import insert_ignoring
 from simexit.store.tables import brands, lines, numbers
 from simexit.store.tables_messaging import relying_parties
 from simexit.store.tables_numbers import number_holdings, rnd_reports
@@ -72,32 +74,44 @@ def number_row(conn: Connection, msisdn: str) -> RowMapping | None:
     return conn.execute(select(numbers).where(numbers.c.msisdn == msisdn)).mappings().first()
 
 
-_LINE_ACTIVATION = (select(lines.c.activated_at, lines.c.brand_id, lines.c.msisdn)
-                    .where(lines.c.id == bindparam("line_id")))
-_HOLDING_ID = select(number_holdings.c.id).where(number_holdings.c.line_id == bindparam("line_id"))
 _ADD_HOLDING = number_holdings.insert()
 _SET_AFTERLIFE = (update(numbers).where(numbers.c.msisdn == bindparam("p_msisdn"))
                   .values(state=bindparam("state"), quarantined_until=bindparam("quarantined_until"),
                           updated_at=bindparam("updated_at")))
 
 
-def line_activation(conn: Connection, line_id: int) -> Any | None:
-    """(activated_at, brand_id, msisdn) of a line."""
-    return conn.execute(_LINE_ACTIVATION, {"line_id": line_id}).first()
-
-
 def add_holding(conn: Connection, values: dict[str, Any]) -> None:
-    """Record a holding that ended (once per line: a repeated closing step finds it already there)."""
-    if conn.execute(_HOLDING_ID, {"line_id": values["line_id"]}).first():
-        return
-    conn.execute(_ADD_HOLDING, values)
+    """Record a holding that ended (once per line: a repeated closing step finds it already there, the line's
+    unique key)."""
+    # RETURNING tells whether it was inserted (the rowcount does not: SQLAlchemy adds a RETURNING of its own for
+    # the new id on PostgreSQL, and the rowcount is then -1)
+    stmt = once(("add_holding", conn.dialect.name),
+                lambda: insert_ignoring(conn, number_holdings, ("line_id",)).returning(number_holdings.c.id))
+    if conn.execute(stmt, values).scalar() is not None and values.get("line_id") is not None:
+        conn.info.setdefault(HOLDING_DAYS, {})[values["line_id"]] = values["disconnected_on"]
 
 
 _HOLDING_OF_LINE = select(number_holdings).where(number_holdings.c.line_id == bindparam("line_id"))
+_DISCONNECTED_ON = select(number_holdings.c.disconnected_on).where(number_holdings.c.line_id == bindparam("line_id"))
+HOLDING_DAYS = "simexit_holding_days"  # transaction-scoped (store/database.py): line id -> its disconnect day
 
 
 def holding_of_line(conn: Connection, line_id: int) -> RowMapping | None:
     return conn.execute(_HOLDING_OF_LINE, {"line_id": line_id}).mappings().first()
+
+
+def disconnected_on(conn: Connection, line_id: int) -> date | None:
+    """The permanent-disconnect day recorded for a line's holding, None when none is recorded yet. A day once
+    recorded never changes, so a transaction reads it once: the closing steps chained in one transaction ask
+    for it four times (issue 16). A line with none recorded is read again the next time (another transaction
+    may record it meanwhile)."""
+    known = conn.info.get(HOLDING_DAYS)
+    if known is not None and line_id in known:
+        return known[line_id]
+    day = conn.execute(_DISCONNECTED_ON, {"line_id": line_id}).scalar()
+    if day is not None:
+        conn.info.setdefault(HOLDING_DAYS, {})[line_id] = day
+    return day
 
 
 def holdings_of_number(conn: Connection, msisdn: str) -> list[RowMapping]:

@@ -30,11 +30,11 @@ from simexit.services.context import Simexit
 from simexit.services.execution import outbox
 from simexit.services.execution.decision_messages import recipients
 from simexit.services.execution.receipts import receipt_url
-from simexit.services.execution.refunds import mark_refund_paid, record_refund
+from simexit.services.execution.refunds import record_refund
 from simexit.store import applications_repo, numbers_repo
 from simexit.store import closing_repo as repo
 from simexit.store.closing_repo import ClosingCase
-from simexit.store.work_queue import add_timer
+from simexit.store.work_queue import add_timers, timer_values
 
 if TYPE_CHECKING:
     from simexit.store.database import Connection
@@ -280,8 +280,7 @@ def _refund_record(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict
             record_refund(conn, application_id=case.application_id, application_no=case.application_no,
                           amount_minor=data["payable_minor"], currency=case.currency,
                           method=case.refund_method or "original_payment", destination=case.refund_destination,
-                          reference=run.key, now=run.now)
-            mark_refund_paid(conn, case.application_no, str(data["reference"]), run.now)
+                          reference=run.key, now=run.now, paid=str(data["reference"]))
     return data
 
 
@@ -307,15 +306,14 @@ def record_disconnect(conn: Connection, run: StepRun) -> AfterlifeDates:
     date) the timeline says so, with the dates that moved."""
     case, policy = run.case, run.app.policy(run.case.brand)
     tz = policy.brand.time_zone
-    held = numbers_repo.holding_of_line(conn, case.line_id)
+    held = numbers_repo.disconnected_on(conn, case.line_id)
     if held is not None:
-        return afterlife(run, held["disconnected_on"])
+        return afterlife(run, held)
     day = permanent_disconnect_date(case.effective_date, case.decided_at, tz)
     dates = afterlife(run, day)
-    line = numbers_repo.line_activation(conn, case.line_id)
     numbers_repo.add_holding(conn, dict(
-        msisdn=case.msisdn, brand_id=line.brand_id, line_id=case.line_id,
-        held_from=local_day(line.activated_at, tz) if line.activated_at else None, disconnected_on=day,
+        msisdn=case.msisdn, brand_id=case.line_brand_id, line_id=case.line_id,
+        held_from=local_day(case.activated_at, tz) if case.activated_at else None, disconnected_on=day,
         reason="closure", ported_in_from=case.ported_in_from, state=state_after_closure(case.ported_in_from),
         quarantine_until=quarantine_end(day, policy.numbers.quarantine_days), recorded_at=run.now,
         updated_at=run.now))
@@ -331,8 +329,8 @@ def record_disconnect(conn: Connection, run: StepRun) -> AfterlifeDates:
 
 
 def _dates(conn: Connection, run: StepRun) -> AfterlifeDates:
-    held = numbers_repo.holding_of_line(conn, run.case.line_id)
-    return record_disconnect(conn, run) if held is None else afterlife(run, held["disconnected_on"])
+    held = numbers_repo.disconnected_on(conn, run.case.line_id)
+    return record_disconnect(conn, run) if held is None else afterlife(run, held)
 
 
 def _confirmation(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
@@ -378,16 +376,23 @@ def _finish(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, A
     # the reissue gate: a returning (ported-in) number is never reissued here either
     numbers_repo.set_number_afterlife(conn, case.msisdn, "quarantined", release, run.now)
     subject = str(case.application_id)
+    due = [timer_values(kind="erasure_due", subject=subject, due_at=local_midnight(erasure, tz), now=run.now,
+                        data={"application_no": case.application_no})]
     if release is not None:  # quarantine_days = -1: never reissued, no end
-        add_timer(conn, kind="quarantine_end", subject=subject, due_at=local_midnight(release, tz), now=run.now,
-                  data={"msisdn": case.msisdn, "line_id": case.line_id})
-    add_timer(conn, kind="erasure_due", subject=subject, due_at=local_midnight(erasure, tz), now=run.now,
-              data={"application_no": case.application_no})
+        due.append(timer_values(kind="quarantine_end", subject=subject, due_at=local_midnight(release, tz),
+                                now=run.now, data={"msisdn": case.msisdn, "line_id": case.line_id}))
+    add_timers(conn, due)  # in one statement
     t = transition(Status.EXECUTING, Action.COMPLETE, actor_type=ActorType.SYSTEM, at=run.now,
                    actor_id="simexit-worker", actor_role="system")
     applications_repo.apply_transition(conn, case.application_id, t, event="completed")
     return {"disconnected_on": dates.disconnected_on.isoformat(),
             "quarantined_until": release.isoformat() if release else None, "erasure_date": erasure.isoformat()}
+
+
+# The steps whose outside part reads what the steps before them changed: the refund pays out the balance the final
+# bill left and looks at the account's other open lines. Each reads the closing case anew rather than the one the
+# step before it handed on (services/execution/step_runner.py).
+FRESH_CASE = frozenset({"refund"})
 
 
 def calls_outside(external: External, case: ClosingCase) -> bool:

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 def _notices(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[str, Any]:
     case = run.case
-    held = numbers_repo.holding_of_line(conn, case.line_id)
-    day = (held["disconnected_on"] if held is not None else case.effective_date).isoformat()
+    held = numbers_repo.disconnected_on(conn, case.line_id)
+    day = (held if held is not None else case.effective_date).isoformat()
     sent = {}
     for party in numbers_repo.relying_parties_list(conn):
         sent[party["name"]] = outbox.enqueue(
@@ -52,8 +52,8 @@ def quarantine_end(app: Simexit, conn: Connection, timer: Mapping[str, Any], now
     range_holder = number["ported_in_from"] if number is not None else None
     line_id = data.get("line_id")
     if range_holder:
-        held = numbers_repo.holding_of_line(conn, line_id) if line_id else None
-        day: date = held["disconnected_on"] if held is not None else now.date()
+        held = numbers_repo.disconnected_on(conn, line_id) if line_id else None
+        day: date = held if held is not None else now.date()
         outbox.enqueue(conn, kind="webhook", recipient=range_holder, template=RETURN_TEMPLATE,
                        payload={"msisdn": msisdn, "disconnected_on": day.isoformat(), "range_holder": range_holder},
                        idempotency_key=f"number_return:{msisdn}:{day.isoformat()}", now=now)
