@@ -145,3 +145,76 @@ def test_a_stopping_worker_hands_the_next_step_back_at_once(app, clock, sims):
     assert [tuple(s) for s in states] == [("start", "done", None), ("network_bar", "pending", None)]
     again = work.claim(app, "saga_steps", worker_id="w2", lease=LEASE, limit=5)
     assert [(r["step"], r["taken_over"]) for r in again] == [("network_bar", False)]
+
+
+def test_a_record_part_that_fails_after_a_take_over_is_a_lost_lease_and_leaves_nothing(app, clock, sims):
+    """The record part runs before the statement that marks the step done (and checks the lease): when it fails
+    because another worker took the step over and recorded it first, the outcome is the lost lease, not an error,
+    and nothing this try wrote is kept."""
+    line = clean_line(app, "globetalk", kind="sim", balance=5000)
+    sims.seed_line(app, line["msisdn"])
+    number = apply_for(app, line["msisdn"])
+    rows = work.claim(app, "saga_steps", worker_id="w1", lease=LEASE, limit=5)
+    external, record = registry.STEPS["start"]
+    held = {"w1": True}
+
+    def taken_over_meanwhile(conn, run, data):
+        record(conn, run, data)  # its writes (the application executing) must be rolled back
+        held["w1"] = False  # w2 took the step over while w1 was recording it
+        raise RuntimeError("duplicate key: w2 recorded it first")
+
+    outcome, nxt = runner.run_step(app, sims.integrations(), rows[0], "w1",
+                                   actions={**registry.STEPS, "start": (external, taken_over_meanwhile)},
+                                   max_attempts=3, backoff_base=1, backoff_max=10,
+                                   still_held=lambda _id: held["w1"], lease_next=LEASE)
+    assert (outcome, nxt) == ("lease_lost", None)
+    assert show(app, number)["status"] == "approved"
+    with app.db.read() as conn:
+        steps = conn.execute(select(saga_steps.c.step, saga_steps.c.state, saga_steps.c.locked_by)).all()
+    assert [tuple(s) for s in steps] == [("start", "pending", "w1")]
+
+    # with the lease still held, the same failure is the record part's own: it goes up as it was
+    held["w1"] = True
+    with pytest.raises(RuntimeError, match="w2 recorded it first"):
+        runner.run_step(app, sims.integrations(), rows[0], "w1",
+                        actions={**registry.STEPS, "start": (external, lambda *a: (_ for _ in ()).throw(
+                            RuntimeError("w2 recorded it first")))},
+                        max_attempts=3, backoff_base=1, backoff_max=10, still_held=lambda _id: True,
+                        lease_next=LEASE)
+
+
+def test_a_handed_on_step_reads_the_case_of_the_step_before_it_and_the_refund_reads_it_anew(app, clock, sims,
+                                                                                           monkeypatch):
+    from simexit.store import closing_repo
+
+    read: list[int] = []
+    real = closing_repo.load_case
+
+    def counting(conn, application_id):
+        case = real(conn, application_id)
+        read.append(case.balance_minor)
+        return case
+
+    monkeypatch.setattr(closing_repo, "load_case", counting)
+    external, record = registry.STEPS["network_bar"]
+
+    def topped_up_meanwhile(run):  # 7.00 arrives on the account while the closure runs
+        with app.db.write() as conn:
+            closing_repo.add_ledger_entry(conn, run.case.account_id, 700, run.case.currency, "top_up", "late",
+                                          run.now)
+        return external(run)
+
+    monkeypatch.setitem(registry.STEPS, "network_bar", (topped_up_meanwhile, record))
+    ran = _steps_run(monkeypatch)
+    line = clean_line(app, "globetalk", kind="sim", balance=5000)
+    sims.seed_line(app, line["msisdn"])
+    number = apply_for(app, line["msisdn"])
+    Worker(app, sims.integrations(), WorkerOptions(backoff_seconds=1, max_attempts=3)).run_until_idle()
+    assert show(app, number)["status"] == "completed"
+    assert ran == ["start", "network_bar", "network_deregister", "network_delete", "refund"]
+    assert len(read) == 2  # start (claimed) and the refund; the three network steps read none
+    with app.db.read() as conn:
+        results = dict(conn.execute(select(saga_steps.c.step, saga_steps.c.result)).all())
+    # the refund pays out what is there after the top-up and the final bill, not what start saw
+    assert read == [5000, 5700 - results["final_bill"]["amount_minor"]]
+    assert results["refund"]["remaining_minor"] == read[1]

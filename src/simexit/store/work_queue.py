@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Table, bindparam, insert, or_, select, update
 
-from simexit.store.built import once, update_by_id
+from simexit.store.built import once
 from simexit.store.locking import dialect_of, insert_ignoring, is_postgresql, skip_locked
 from simexit.store.tables import outbox
 from simexit.store.tables_worker import saga_steps, timers
@@ -111,10 +111,6 @@ def _finish_statement(table: Table, columns: tuple[str, ...]) -> Any:
             .values({"locked_by": None, "locked_until": None, **{c: bindparam(c) for c in columns}}))
 
 
-def set_step_result(conn: Connection, step_id: int, result: dict[str, Any] | None) -> None:
-    conn.execute(update_by_id(saga_steps, ("result",)), {"p_id": step_id, "result": result})
-
-
 def _insert_ignore(conn: Connection, table: Table, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
     if rows:
         conn.execute(insert_ignoring(conn, table, keys), rows)  # one executemany for many rows
@@ -166,12 +162,16 @@ def release(conn: Connection, queue: str, item_id: int, worker_id: str) -> None:
 _INSERT_STEP = insert(saga_steps)
 
 
-def add_done_step(conn: Connection, *, application_id: int, step: str, seq: int, key: str, now: datetime,
-                  worker_id: str, result: dict[str, Any]) -> None:
-    """A step run in the transaction of the step before it (no claim, no lease): recorded done at once."""
-    conn.execute(_INSERT_STEP, {
-        **step_values(application_id=application_id, step=step, seq=seq, key=key, due_at=now, now=now),
-        "state": "done", "attempts": 1, "finished_at": now, "done_by": worker_id, "result": result})
+def done_step_values(*, application_id: int, step: str, seq: int, key: str, now: datetime, worker_id: str,
+                     result: dict[str, Any]) -> dict[str, Any]:
+    """The row of a step run in the transaction of the step before it (no claim, no lease): done at once."""
+    return {**step_values(application_id=application_id, step=step, seq=seq, key=key, due_at=now, now=now),
+            "state": "done", "attempts": 1, "finished_at": now, "done_by": worker_id, "result": result}
+
+
+def add_done_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """``done_step_values`` rows, in one statement (an executemany)."""
+    conn.execute(_INSERT_STEP, rows)
 
 
 def add_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:
