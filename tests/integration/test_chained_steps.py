@@ -122,6 +122,9 @@ def test_a_handed_on_step_of_a_worker_that_died_is_claimed_once_its_lease_ran_ou
     held = _first_step_run(app, sims)
     assert held["step"] == "network_bar" and held["locked_by"] == "w1" and not held["taken_over"]
     assert held["locked_until"] == clock.now() + LEASE
+    with app.db.read() as conn:  # the row handed on is the row written, as a claim would have read it
+        stored = dict(conn.execute(select(saga_steps).where(saga_steps.c.id == held["id"])).mappings().one())
+    assert {k: v for k, v in held.items() if k not in ("taken_over", "case")} == stored
     # w1 dies before running it: no one else may take it while the lease lasts ...
     assert work.claim(app, "saga_steps", worker_id="w2", lease=LEASE, limit=5) == []
     clock.advance(seconds=61)

@@ -142,14 +142,20 @@ def add_held_step(conn: Connection, *, application_id: int, step: str, seq: int,
     claim would (``taken_over`` false), or None when the application already has this step (it is left as it
     is, to be claimed). Should that worker die, the lease runs out and another claims the step, as any other."""
     stmt = once(("held_step", dialect_of(conn)), lambda: insert_ignoring(conn, saga_steps, ("application_id", "step"))
-                .returning(*saga_steps.c))
-    row = conn.execute(stmt, {**step_values(application_id=application_id, step=step, seq=seq, key=key,
-                                            due_at=due_at, now=now),
-                              "locked_by": worker_id, "locked_until": until}).mappings().first()
-    if row is None:
+                .returning(saga_steps.c.id))
+    values = {**step_values(application_id=application_id, step=step, seq=seq, key=key, due_at=due_at, now=now),
+              "locked_by": worker_id, "locked_until": until}
+    new_id = conn.execute(stmt, values).scalar()
+    if new_id is None:
         mark_due_now(conn)
         return None
-    return {**row, "taken_over": False}
+    # The row as written, from the values: RETURNING every column made psycopg describe 16 columns at each
+    # execution and SQLAlchemy convert each value back (py-spy: 6 % of the worker's GIL samples for this statement,
+    # against 2 % for the UPDATE that finishes a step, run more often).
+    return {**_EMPTY_STEP, **values, "id": new_id, "taken_over": False}
+
+
+_EMPTY_STEP = {c.name: None for c in saga_steps.c}
 
 
 def release(conn: Connection, queue: str, item_id: int, worker_id: str) -> None:
