@@ -30,9 +30,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
+from queue import Empty, SimpleQueue
 from typing import Any
 
 from simexit.config import Settings
@@ -257,6 +258,10 @@ class Worker:
             ("saga_steps", self._step), ("outbox", self._message)]
         last_side = float("-inf")
         refill = max(1, o.concurrency // 4)
+        # Each item's future, once done, lands here. (``concurrent.futures.wait`` over the outstanding futures
+        # installed and removed a waiter on every one of them at each wake-up: with 128 outstanding that was
+        # 4.5 % of the worker's GIL samples, py-spy, PostgreSQL quick.)
+        finished_q: SimpleQueue[Future[None]] = SimpleQueue()
 
         def run_item(run_one: Callable[[Mapping[str, Any], BatchLeases], Any], row: Mapping[str, Any],
                      batch: BatchLeases) -> None:
@@ -291,11 +296,13 @@ class Worker:
                     batch = keeper.hold(queue, [r["id"] for r in rows], claimed_at)
                     left[id(batch)] = len(rows)
                     for row in rows:
-                        outstanding[pool.submit(run_item, run_one, row, batch)] = batch
+                        future = pool.submit(run_item, run_one, row, batch)
+                        outstanding[future] = batch
+                        future.add_done_callback(finished_q.put)
                     free -= len(rows)
                     busy += len(rows)
             if outstanding:
-                finished, _ = wait(list(outstanding), timeout=o.poll_seconds, return_when=FIRST_COMPLETED)
+                finished = _drain(finished_q, o.poll_seconds)
                 for f in finished:
                     batch = outstanding.pop(f)
                     if f.exception() is not None:
@@ -330,3 +337,16 @@ class Worker:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+def _drain(q: SimpleQueue[Future[None]], timeout: float) -> list[Future[None]]:
+    """What is in ``q``, after waiting up to ``timeout`` for the first."""
+    try:
+        got = [q.get(timeout=timeout)]
+    except Empty:
+        return []
+    while True:
+        try:
+            got.append(q.get_nowait())
+        except Empty:
+            return got
