@@ -74,7 +74,6 @@ def number_row(conn: Connection, msisdn: str) -> RowMapping | None:
     return conn.execute(select(numbers).where(numbers.c.msisdn == msisdn)).mappings().first()
 
 
-_ADD_HOLDING = number_holdings.insert()
 _SET_AFTERLIFE = (update(numbers).where(numbers.c.msisdn == bindparam("p_msisdn"))
                   .values(state=bindparam("state"), quarantined_until=bindparam("quarantined_until"),
                           updated_at=bindparam("updated_at")))
