@@ -222,9 +222,10 @@ def _final_bill(conn: Connection, run: StepRun, data: dict[str, Any]) -> dict[st
     amount = int(q.get("early_termination_fee_minor", 0)) + int(q.get("cancellation_fee_minor", 0)) \
         + int(q.get("parts_fees_minor") or 0)  # a family closure's other parts (issue 17)
     bill_id = repo.add_final_bill(conn, case, amount, run.now)
-    balance = repo.ledger_sum(conn, case.account_id)
     paid = []
-    for b in repo.unpaid_bills(conn, case.account_id):
+    unpaid = repo.unpaid_bills(conn, case.account_id)
+    balance = repo.ledger_sum(conn, case.account_id) if unpaid else 0  # read only when a bill is to be paid
+    for b in unpaid:
         if b.amount_minor <= balance:
             repo.add_ledger_entry(conn, case.account_id, -b.amount_minor, case.currency, "bill_payment",
                                   f"bill:{b.id}", run.now)
