@@ -5,7 +5,8 @@
   ``on_conflict_do_update`` with the same API on PostgreSQL and SQLite (an upsert is one atomic statement on
   both: PostgreSQL takes the row's lock and keeps it until the transaction ends, SQLite has one writer).
 - ``insert_ignoring``: ``INSERT … ON CONFLICT DO NOTHING`` per dialect, built once per (dialect, table, keys)
-  (a statement built per call was compiled per call: it cost more than the rest of an apply).
+  (a statement built per call was compiled per call: it cost more than the rest of an apply);
+  ``insert_ignoring_id`` the same with ``RETURNING id`` (None: the row was there).
 - ``skip_locked``: PostgreSQL ``SELECT … FOR UPDATE SKIP LOCKED`` so that many workers take disjoint rows;
   SQLite has one writer (``BEGIN IMMEDIATE``), which already serializes the claims.
 - ``for_update``: ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite a write transaction (``BEGIN IMMEDIATE``,
@@ -53,6 +54,14 @@ def insert_ignoring(conn: Connection, table: Table, index_elements: tuple[str, .
     dialect = conn.dialect.name
     return once(("insert_ignoring", dialect, table.name, index_elements), lambda: _INSERTS[dialect](table)
                 .on_conflict_do_nothing(index_elements=list(index_elements)))
+
+
+def insert_ignoring_id(conn: Connection, table: Table, index_elements: tuple[str, ...]) -> Any:
+    """``insert_ignoring`` with ``RETURNING id``, built once: run with one row's values, ``.scalar()`` is the new
+    id, or None when the row was there (the rowcount cannot tell: on PostgreSQL SQLAlchemy adds a RETURNING of its
+    own, and the rowcount is then -1)."""
+    return once(("insert_ignoring_id", conn.dialect.name, table.name, index_elements),
+                lambda: insert_ignoring(conn, table, index_elements).returning(table.c.id))
 
 
 def for_update(conn: Connection, stmt: S, *, of: Any = None) -> S:

@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, select, update
 
-from simexit.store.built import once
-from simexit.store.locking import insert_ignoring
+from simexit.store.locking import insert_ignoring_id
 from simexit.store.tables import brands, lines, numbers
 from simexit.store.tables_messaging import relying_parties
 from simexit.store.tables_numbers import number_holdings, rnd_reports
@@ -82,10 +81,7 @@ _SET_AFTERLIFE = (update(numbers).where(numbers.c.msisdn == bindparam("p_msisdn"
 def add_holding(conn: Connection, values: dict[str, Any]) -> None:
     """Record a holding that ended (once per line: a repeated closing step finds it already there, the line's
     unique key)."""
-    # RETURNING tells whether it was inserted (the rowcount does not: SQLAlchemy adds a RETURNING of its own for
-    # the new id on PostgreSQL, and the rowcount is then -1)
-    stmt = once(("add_holding", conn.dialect.name),
-                lambda: insert_ignoring(conn, number_holdings, ("line_id",)).returning(number_holdings.c.id))
+    stmt = insert_ignoring_id(conn, number_holdings, ("line_id",))
     if conn.execute(stmt, values).scalar() is not None and values.get("line_id") is not None:
         conn.info.setdefault(HOLDING_DAYS, {})[values["line_id"]] = values["disconnected_on"]
 

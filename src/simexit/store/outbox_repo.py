@@ -7,11 +7,10 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
-from simexit.store.locking import insert_ignoring
+from simexit.store.locking import insert_ignoring_id
 from simexit.store.tables import outbox
 from simexit.store.wakeups import mark_due_now
 
-_INSERT: dict[str, Any] = {}  # per dialect, built once
 _ID_OF_KEY = select(outbox.c.id).where(outbox.c.idempotency_key == bindparam("key"))
 
 
@@ -20,10 +19,7 @@ def add_message(conn: Connection, *, kind: str, recipient: str, template: str, l
                 due_at: datetime) -> int:
     """Insert the message unless one with the same idempotency key exists; the id of the one stored (read
     back only when it was there before)."""
-    stmt = _INSERT.get(conn.dialect.name)
-    if stmt is None:
-        stmt = _INSERT[conn.dialect.name] = insert_ignoring(conn, outbox, ("idempotency_key",)).returning(outbox.c.id)
-    new_id = conn.execute(stmt, dict(
+    new_id = conn.execute(insert_ignoring_id(conn, outbox, ("idempotency_key",)), dict(
         kind=kind, recipient=recipient, template=template, locale=locale, payload=payload,
         idempotency_key=idempotency_key, application_id=application_id, state="pending", attempts=0,
         created_at=now, due_at=due_at)).scalar()

@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, select, update
 
-from simexit.store.built import once
-from simexit.store.locking import insert_ignoring
+from simexit.store.locking import insert_ignoring_id
 from simexit.store.tables_messaging import refunds
 
 # Built once (store/built.py): the closing saga runs these for every closure.
@@ -25,9 +24,7 @@ def insert_refund(conn: Connection, values: dict[str, Any]) -> int | None:
     """The new refund's id; None when the application has one already (its unique key: the row is left as it is).
     One statement: a closure records its refund paid as it is made (issue 16: it was a read, an insert and an
     update)."""
-    stmt = once(("insert_refund", conn.dialect.name),
-                lambda: insert_ignoring(conn, refunds, ("application_id",)).returning(refunds.c.id))
-    return conn.execute(stmt, values).scalar()
+    return conn.execute(insert_ignoring_id(conn, refunds, ("application_id",)), values).scalar()
 
 
 def mark_paid(conn: Connection, application_no: str, payment_ref: str, now: datetime) -> int:
