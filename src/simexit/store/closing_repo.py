@@ -141,9 +141,12 @@ def mark_bill_paid(conn: Connection, bill_id: int, at: datetime) -> None:
     conn.execute(update_by_id(bills, ("paid_at",)), {"p_id": bill_id, "paid_at": at})
 
 
+_SET_PROFILE_STATE = (update(esim_profiles).where(esim_profiles.c.iccid == bindparam("p_iccid"))
+                      .values(state=bindparam("p_state"), updated_at=bindparam("p_at")))
+
+
 def set_profile_state(conn: Connection, iccid: str, state: str, at: datetime) -> int:
-    return conn.execute(update(esim_profiles).where(esim_profiles.c.iccid == iccid)
-                        .values(state=state, updated_at=at)).rowcount
+    return conn.execute(_SET_PROFILE_STATE, {"p_iccid": iccid, "p_state": state, "p_at": at}).rowcount
 
 
 def set_line_status(conn: Connection, line_id: int, status: str, at: datetime | None = None) -> None:
