@@ -14,7 +14,8 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, Table, bindparam, func, insert, null, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from simexit.store.built import once
 from simexit.store.locking import dialect_of, insert_ignoring, is_postgresql, skip_locked
@@ -178,6 +179,98 @@ def done_step_values(*, application_id: int, step: str, seq: int, key: str, now:
 def add_done_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """``done_step_values`` rows, in one statement (an executemany)."""
     conn.execute(_INSERT_STEP, rows)
+
+
+class ChainedRowsFailed(Exception):
+    """The rows of the steps chained into this transaction could not be written (``finish_done_step``)."""
+
+
+def finish_done_step(conn: Connection, step_id: int, worker_id: str, values: dict[str, Any], *,
+                     chained: list[dict[str, Any]], next_step: dict[str, Any] | None,
+                     hold_until: datetime | None) -> dict[str, Any] | None:
+    """The end of a step's transaction: the claimed step marked done with ``values`` (as ``finish``: LeaseLost when
+    it is no longer ours), the rows of the steps chained after it (``done_step_values``; ChainedRowsFailed when
+    they cannot be written) and the step after those (``step_values`` keywords), leased to ``worker_id`` until
+    ``hold_until`` when given (returned as ``add_held_step`` returns it), else left to be claimed.
+
+    PostgreSQL: one statement (the finishing UPDATE and the INSERTs as data-modifying CTEs) where it was three,
+    the second an executemany: a closure's saga bookkeeping was 13 of its 41 statements (issue 16). SQLite, which
+    has no data-modifying CTE: the statements one after the other."""
+    if not is_postgresql(conn):
+        finish(conn, "saga_steps", step_id, worker_id, **values)
+        if chained:
+            try:
+                add_done_steps(conn, chained)
+            except Exception as exc:
+                raise ChainedRowsFailed(chained[0]["step"]) from exc
+        if next_step is None:
+            return None
+        if hold_until is None:
+            add_step(conn, **next_step)
+            return None
+        return add_held_step(conn, **next_step, worker_id=worker_id, until=hold_until)
+    columns = tuple(sorted(values))
+    follow = None if next_step is None else "held" if hold_until is not None else "plain"
+    stmt = once(("finish_done_step", columns, len(chained), follow),
+                lambda: _finish_done_statement(columns, len(chained), follow))
+    params: dict[str, Any] = {**{f"f_{c}": v for c, v in values.items()}, "p_id": step_id, "p_worker": worker_id}
+    for i, row in enumerate(chained):
+        params.update({f"d{i}_{c}": row[c] for c in _DONE_COLUMNS})
+    follow_values: dict[str, Any] = {}
+    if next_step is not None:
+        follow_values = step_values(**next_step)
+        if hold_until is not None:
+            follow_values.update(locked_by=worker_id, locked_until=hold_until)
+        params.update({f"n_{c}": v for c, v in follow_values.items()})
+    try:
+        finished, new_id = conn.execute(stmt, params).one()
+    except Exception as exc:
+        if chained:
+            raise ChainedRowsFailed(chained[0]["step"]) from exc
+        raise
+    if finished != 1:
+        raise LeaseLost(f"saga_steps {step_id}")
+    if next_step is None:
+        return None
+    if hold_until is None:
+        if follow_values["due_at"] <= follow_values["created_at"]:
+            mark_due_now(conn)
+        return None
+    if new_id is None:  # the application already has this step: it is left as it is, to be claimed
+        mark_due_now(conn)
+        return None
+    return {**_EMPTY_STEP, **follow_values, "id": new_id, "taken_over": False}
+
+
+_DONE_COLUMNS = ("application_id", "step", "seq", "idempotency_key", "state", "attempts", "due_at", "created_at",
+                 "finished_at", "done_by", "result")
+_STEP_COLUMNS = ("application_id", "step", "seq", "idempotency_key", "state", "attempts", "due_at", "created_at")
+
+
+def _finish_done_statement(columns: tuple[str, ...], chained: int, follow: str | None) -> Any:
+    t = saga_steps
+    # As ``_finish_statement``, with NULL written out and no parameter named as a column: SQLAlchemy makes a
+    # parameter that has a column's name a value of every INSERT and UPDATE in the statement, the CTEs' included.
+    finished = (update(t).where(t.c.id == bindparam("p_id"), t.c.locked_by == bindparam("p_worker"),
+                                t.c.state == "pending")
+                .values({"locked_by": null(), "locked_until": null(),
+                         **{c: bindparam(f"f_{c}", type_=t.c[c].type) for c in columns}})
+                .returning(t.c.id).cte("finished"))
+    parts: list[Any] = []
+    # A CTE per chained row: an INSERT of several VALUES rows has no cache key in SQLAlchemy (2.1), and was
+    # compiled again at every execution (1.1 ms of CPU for the statement against 0.35 ms for the three it replaced).
+    for i in range(chained):
+        parts.append(insert(t).values({c: bindparam(f"d{i}_{c}", type_=t.c[c].type) for c in _DONE_COLUMNS})
+                     .cte(f"chained{i}"))
+    new_id: Any = None
+    if follow is not None:
+        cols = _STEP_COLUMNS + (("locked_by", "locked_until") if follow == "held" else ())
+        made = (pg_insert(t).values({c: bindparam(f"n_{c}", type_=t.c[c].type) for c in cols})
+                .on_conflict_do_nothing(index_elements=["application_id", "step"]).returning(t.c.id).cte("made"))
+        new_id = select(made.c.id).scalar_subquery()
+    stmt = select(select(func.count()).select_from(finished).scalar_subquery().label("finished"),
+                  (new_id if new_id is not None else null()).label("new_id"))
+    return stmt.add_cte(*parts) if parts else stmt
 
 
 def add_steps(conn: Connection, rows: list[dict[str, Any]]) -> None:

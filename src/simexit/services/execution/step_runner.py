@@ -20,7 +20,7 @@ from simexit.services.execution.decision_messages import notify
 from simexit.services.execution.scheduling import step_key
 from simexit.store import applications_repo, closing_repo
 from simexit.store.closing_repo import ClosingCase
-from simexit.store.work_queue import LeaseLost, add_done_steps, add_held_step, add_step, done_step_values, finish
+from simexit.store.work_queue import ChainedRowsFailed, LeaseLost, done_step_values, finish, finish_done_step
 
 if TYPE_CHECKING:
     from simexit.store.database import Connection
@@ -76,40 +76,40 @@ def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], 
             with app.db.write() as conn:
                 run.now = app.clock.now()
                 applications_repo.remember_number(conn, case.application_id, case.application_no)
-                # The record part first, so that the step is marked done with its result in one statement (it was
-                # two). The lease is checked by that statement, before the commit: a step another worker took
-                # over is rolled back with all its record part did. The lease keeper locks saga_steps rows only,
-                # so it cannot wait on a row the record part holds; a lock cycle with some other transaction
-                # would be broken by PostgreSQL's deadlock check, and the step tried again after its lease.
+                # The record part and the chained steps first, so that the step is marked done with its result,
+                # and the rows after it are written, in one statement (PostgreSQL; it was four). The lease is
+                # checked by that statement, before the commit: a step another worker took over is rolled back
+                # with all its record part and the chained steps did. The lease keeper locks saga_steps rows
+                # only, and this transaction updates no saga_steps row but its own step's, so the keeper cannot
+                # wait on a row this one holds while this one waits on it; a lock cycle with some other
+                # transaction would be broken by PostgreSQL's deadlock check, and the step tried again after its
+                # lease.
                 try:
                     result = record(conn, run, data)
                 except Exception:
                     if not still_held(step["id"]):  # another worker took the step over: its failure is not ours
                         raise LeaseLost(f"{QUEUE} {step['id']}") from None
                     raise
-                finish(conn, QUEUE, step["id"], worker_id, state="done", result=result, finished_at=run.now,
-                       done_by=worker_id, attempts=step["attempts"] + 1, last_error=None, last_error_code=None)
                 nxt, seq = next_step(step["step"]), step["seq"] + 1
                 chained: list[dict[str, Any]] = []
                 while nxt and nxt != stop_at and _chained(app, integrations, conn, actions, case, nxt, seq,
                                                           run.now, worker_id, chained):
                     nxt, seq = next_step(nxt), seq + 1
-                if chained:
-                    try:  # the chained steps' rows, in one statement
-                        add_done_steps(conn, chained)
-                    except Exception as exc:
-                        raise _ChainBroken(chained[0]["step"]) from exc
-                if nxt:
-                    # Due at once, and sorted (claims take the oldest due first) with the saga's own first step:
-                    # with a backlog of 10,000 closures a started closure finishes before new ones start,
-                    # instead of every closure advancing one step per pass over the whole backlog.
-                    values = dict(application_id=case.application_id, step=nxt, seq=seq,
-                                  key=step_key(case.application_no), due_at=min(run.now, step["due_at"]),
-                                  now=run.now)
-                    if lease_next is None:
-                        add_step(conn, **values)
-                    else:
-                        held = add_held_step(conn, **values, worker_id=worker_id, until=run.now + lease_next)
+                # Due at once, and sorted (claims take the oldest due first) with the saga's own first step: with a
+                # backlog of 10,000 closures a started closure finishes before new ones start, instead of every
+                # closure advancing one step per pass over the whole backlog.
+                following = None if not nxt else dict(
+                    application_id=case.application_id, step=nxt, seq=seq, key=step_key(case.application_no),
+                    due_at=min(run.now, step["due_at"]), now=run.now)
+                try:  # the step done, the chained steps' rows and the next step: one statement on PostgreSQL
+                    held = finish_done_step(
+                        conn, step["id"], worker_id, dict(
+                            state="done", result=result, finished_at=run.now, done_by=worker_id,
+                            attempts=step["attempts"] + 1, last_error=None, last_error_code=None),
+                        chained=chained, next_step=following,
+                        hold_until=None if lease_next is None else run.now + lease_next)
+                except ChainedRowsFailed as exc:
+                    raise _ChainBroken(chained[0]["step"]) from exc
             if held is not None:
                 held["case"] = case  # the next step, run next in this thread, reads the same case (``FRESH_CASE``)
             return "done", held
