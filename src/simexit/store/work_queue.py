@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Table, bindparam, func, insert, null, or_, select, update
@@ -213,15 +214,16 @@ def finish_done_step(conn: Connection, step_id: int, worker_id: str, values: dic
     follow = None if next_step is None else "held" if hold_until is not None else "plain"
     stmt = once(("finish_done_step", columns, len(chained), follow),
                 lambda: _finish_done_statement(columns, len(chained), follow))
-    params: dict[str, Any] = {**{f"f_{c}": v for c, v in values.items()}, "p_id": step_id, "p_worker": worker_id}
+    params: dict[str, Any] = {k: values[c] for k, c in _named("f_", columns)}
+    params["p_id"], params["p_worker"] = step_id, worker_id
     for i, row in enumerate(chained):
-        params.update({f"d{i}_{c}": row[c] for c in _DONE_COLUMNS})
+        params.update({k: row[c] for k, c in _named(f"d{i}_", _DONE_COLUMNS)})
     follow_values: dict[str, Any] = {}
     if next_step is not None:
         follow_values = step_values(**next_step)
         if hold_until is not None:
             follow_values.update(locked_by=worker_id, locked_until=hold_until)
-        params.update({f"n_{c}": v for c, v in follow_values.items()})
+        params.update({k: follow_values[c] for k, c in _named("n_", tuple(follow_values))})
     try:
         finished, new_id = conn.execute(stmt, params).one()
     except Exception as exc:
@@ -240,6 +242,12 @@ def finish_done_step(conn: Connection, step_id: int, worker_id: str, values: dic
         mark_due_now(conn)
         return None
     return {**_EMPTY_STEP, **follow_values, "id": new_id, "taken_over": False}
+
+
+@cache
+def _named(prefix: str, columns: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(parameter name, column) for each column: the names made once, not for every row of every step."""
+    return tuple((prefix + c, c) for c in columns)
 
 
 _DONE_COLUMNS = ("application_id", "step", "seq", "idempotency_key", "state", "attempts", "due_at", "created_at",
