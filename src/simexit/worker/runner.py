@@ -258,9 +258,9 @@ class Worker:
             ("saga_steps", self._step), ("outbox", self._message)]
         last_side = float("-inf")
         # A claim when a quarter of the threads is free, or, with more claimed than there are threads, when half
-        # of the items waiting for a thread have gone: every thread still has one to take, and a claim (its own
-        # transaction, every column of each row it leases) comes a fourth as often with the benchmark's 32
-        # threads and 128 items: 0.76 claims of steps and messages per closure before (PostgreSQL quick).
+        # of the items waiting for a thread have gone: every thread still has one to take, and there are fewer
+        # claims (each its own transaction, returning every column of each row it leases): with the benchmark's
+        # 32 threads and 128 items, 0.36 claims of steps and messages per closure instead of 0.76 (PostgreSQL).
         refill = max(1, o.concurrency // 4, (o.claim_limit - o.concurrency) // 2)
         # Each item's future, once done, lands here. (``concurrent.futures.wait`` over the outstanding futures
         # installed and removed a waiter on every one of them at each wake-up: with 128 outstanding that was
