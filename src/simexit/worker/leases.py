@@ -65,7 +65,7 @@ class BatchLeases:
 
     def adopt(self, item_id: int, until: datetime) -> None:
         """Hold one more item, leased to us until ``until`` by the transaction that made it (a saga's next step,
-        run next by the thread that ran the step before: ``work_queue.add_held_step``)."""
+        run next by the thread that ran the step before: ``work_queue.finish_done_step``)."""
         with self._lock:
             self._held.add(item_id)
             self._until[item_id] = until

@@ -36,7 +36,7 @@ def run_step(app: Simexit, integrations: Integrations, step: Mapping[str, Any], 
              ) -> tuple[str, dict[str, Any] | None]:
     """Run one claimed step; returns ``done``, ``stopped``, ``retry``, ``failed`` or ``lease_lost``, and the next
     step when it was leased to ``worker_id`` as it was made (with ``lease_next``, for that long), for the caller
-    to run next in the same thread without claiming it (``work_queue.add_held_step``).
+    to run next in the same thread without claiming it (``work_queue.finish_done_step``).
 
     ``still_held(step id)`` renews the lease and says whether the step is still ours; it is asked right before
     the external part, which is never made for a step another worker took over.
@@ -137,7 +137,7 @@ def _chained(app: Simexit, integrations: Integrations, conn: Connection, actions
     """Run step ``name`` here, in the transaction of the step before it, when it calls no outside system: one
     claim, lease check and commit less, and just as durable (the two commit together, or neither does). Returns
     False, leaving the step to be claimed on its own, when it calls outside. Its row, done, is added to ``done``
-    for the caller to write with the others' (``work_queue.add_done_steps``). When it fails, raises
+    for the caller to write with the others' (``work_queue.finish_done_step``). When it fails, raises
     ``_ChainBroken``: the caller rolls the transaction back and writes it again without this step, which then
     runs on its own (and meets its failure there, where it is handled). No savepoint per chained step: two
     statements each, a seventh of a closure's statements, for a failure that is rare.
